@@ -1,0 +1,100 @@
+// Blocked single-precision GEMM, row-major:  C = α·op(A)·op(B) + β·C (+ bias per column)
+//   op(A) is m×k (A, or Aᵀ of a stored k×m matrix), op(B) is k×n (B, or Bᵀ of a stored n×k).
+//
+// Blocking follows Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"
+// (ACM TOMS 2008) and BLIS:
+//   for jc in steps of NC:           a kc×nc block of op(B) is packed once (lives in L2/L3)
+//     for pc in steps of KC:
+//       for ic in steps of MC:       an mc×kc block of op(A) is packed (lives in L2)
+//         macro-kernel over MR×8 tiles
+// Block sizes are balanced (e.g. k = 784 with KC = 256 runs 4 blocks of 196, not 256+256+256+16)
+// so the last block is never a sliver. The first k block applies the caller's β and the bias;
+// later k blocks accumulate with β = 1 and no bias.
+//
+// Workspace (passed by the caller, so each thread of a later threaded build can own one):
+//   [0, 256)                        scratch tile for edge write-back (6×8 floats)
+//   [256, 256 + packABytes)         packed A block
+//   [.., + packBBytes)              packed B block
+// α = 0 or k = 0 leaves A and B unread: C = β·C (+ bias).
+
+import { packA, packB, NR } from "./pack";
+import { macro4x8, macro6x8 } from "./microkernel";
+
+let MC: i32 = 144; // multiple of 4 and 6
+let KC: i32 = 256;
+let NC: i32 = 2048;
+
+const TILE_BYTES: usize = 256;
+
+export function gemmSetBlocking(mc: i32, kc: i32, nc: i32): void {
+  MC = mc; KC = kc; NC = nc;
+}
+
+export function gemmWorkspaceBytes(): usize {
+  const packABytes = <usize>(MC + 6) * KC * 4;
+  const packBBytes = <usize>(NC + NR) * KC * 4;
+  return TILE_BYTES + packABytes + packBBytes;
+}
+
+@inline function ceilDiv(a: i32, b: i32): i32 {
+  return (a + b - 1) / b;
+}
+
+/** Block size for a dimension of length len: at most cap (rounded up to unit), blocks balanced. */
+@inline function balanced(len: i32, cap: i32, unit: i32): i32 {
+  const blocks = ceilDiv(len, cap);
+  return ceilDiv(ceilDiv(len, blocks), unit) * unit;
+}
+
+/** C = β·C (+ bias): the whole product when α = 0 or k = 0. */
+function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32, bias: usize): void {
+  for (let i = 0; i < m; i++) {
+    const row = c + ((<usize>i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const q = row + (<usize>j << 2);
+      let v: f32 = beta != 0 ? beta * load<f32>(q) : 0;
+      if (bias != 0) v = v + load<f32>(bias + (<usize>j << 2));
+      store<f32>(q, v);
+    }
+  }
+}
+
+/**
+ * tile: 4 (4×8 micro-kernel) or 6 (6×8). bias: pointer to n floats added to every row, or 0.
+ * Sizes and leading dimensions are validated by the caller (src/ops/gemm.ts).
+ */
+export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32,
+                     alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+                     beta: f32, c: usize, ldc: i32, bias: usize, work: usize): void {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0) {
+    scaleC(m, n, beta, c, ldc, bias);
+    return;
+  }
+  const mr = tile == 6 ? 6 : 4;
+  const tileBuf = work;
+  const pa = work + TILE_BYTES;
+  const pb = pa + <usize>(MC + 6) * KC * 4;
+  const ncb = balanced(n, NC, NR);
+  const kcb = balanced(k, KC, 1);
+  const mcb = balanced(m, MC, mr);
+  for (let jc = 0; jc < n; jc += ncb) {
+    const nc = min(ncb, n - jc);
+    for (let pc = 0; pc < k; pc += kcb) {
+      const kc = min(kcb, k - pc);
+      packB(transB, b, ldb, pc, kc, jc, nc, pb);
+      const betaBlock: f32 = pc == 0 ? beta : 1;
+      const biasBlock: usize = pc == 0 && bias != 0 ? bias + (<usize>jc << 2) : 0;
+      for (let ic = 0; ic < m; ic += mcb) {
+        const mc = min(mcb, m - ic);
+        packA(mr, transA, a, lda, ic, mc, pc, kc, pa);
+        const cp = c + ((<usize>ic * ldc + jc) << 2);
+        if (mr == 6) {
+          macro6x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
+        } else {
+          macro4x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
+        }
+      }
+    }
+  }
+}

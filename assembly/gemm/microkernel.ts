@@ -1,0 +1,153 @@
+// Register-tiled GEMM macro-kernels: C[mc×nc] = α·Ap·Bp + β·C (+ bias), over packed panels.
+//
+// A micro-kernel keeps an MR×8 tile of C in registers (MR·2 f32x4 accumulators) and walks the
+// k dimension: per step it loads 8 values of the packed B panel (two f32x4) and broadcasts
+// MR values of the packed A panel, doing 2·MR multiply-adds: 16·MR flops for MR+2 loads.
+//   4×8: 8 accumulators + 2 B + 1 A = 11 of the 16 xmm registers. The plain-SIMD choice:
+//        with separate mul and add a 6×8 tile runs out of registers.
+//   6×8: 12 accumulators + 2 B + 1 A = 15 registers; with relaxed_madd (one op per lane pair)
+//        it has the best load-to-flop ratio that still fits.
+// The tile loops are ordered as in BLIS: jr outside, ir inside, so one kc×8 B panel (8 KB
+// at kc = 256) stays in L1 while the mc×kc A block streams from L2.
+//
+// Write-back, per element, in this order for every tile (full tiles in SIMD, edge tiles
+// through a scratch tile in scalar code — the same roundings either way):
+//   v = α·acc;  if β ≠ 0: v = v + β·C;  if bias: v = v + bias[j];  C = v
+// β = 0 never reads C (so NaN or garbage in C does not leak through), as in BLAS.
+
+import { madd } from "../simd";
+
+@inline function writeRow(cp: usize, a0: v128, a1: v128, alpha: v128, beta: f32, betav: v128, bias: usize): void {
+  let v0 = f32x4.mul(a0, alpha);
+  let v1 = f32x4.mul(a1, alpha);
+  if (beta != 0) {
+    v0 = f32x4.add(v0, f32x4.mul(betav, v128.load(cp)));
+    v1 = f32x4.add(v1, f32x4.mul(betav, v128.load(cp, 16)));
+  }
+  if (bias != 0) {
+    v0 = f32x4.add(v0, v128.load(bias));
+    v1 = f32x4.add(v1, v128.load(bias, 16));
+  }
+  v128.store(cp, v0);
+  v128.store(cp, v1, 16);
+}
+
+/** Scalar write-back of an mr×nr corner of a tile stored row-major (8 floats per row) at tile. */
+function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f32, beta: f32, bias: usize): void {
+  for (let r = 0; r < mr; r++) {
+    const row = cp + ((<usize>r * ldc) << 2);
+    for (let j = 0; j < nr; j++) {
+      const q = row + (<usize>j << 2);
+      let v = alpha * load<f32>(tile + ((<usize>(r * 8 + j)) << 2));
+      if (beta != 0) v = v + beta * load<f32>(q);
+      if (bias != 0) v = v + load<f32>(bias + (<usize>j << 2));
+      store<f32>(q, v);
+    }
+  }
+}
+
+export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  const alphav = f32x4.splat(alpha);
+  const betav = f32x4.splat(beta);
+  const ldcb = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += 8) {
+    const nr = min(8, nc - jr);
+    const pbj = bp + <usize>jr * kc * 4;
+    const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
+    for (let ir = 0; ir < mc; ir += 4) {
+      const mr = min(4, mc - ir);
+      let pa = ap + <usize>ir * kc * 4;
+      let pb = pbj;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        let a = v128.load32_splat(pa);
+        c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+        a = v128.load32_splat(pa, 4);
+        c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+        a = v128.load32_splat(pa, 8);
+        c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+        a = v128.load32_splat(pa, 12);
+        c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+        pa += 16;
+        pb += 32;
+      }
+      const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
+      if (mr == 4 && nr == 8) {
+        writeRow(cp, c00, c01, alphav, beta, betav, biasj);
+        writeRow(cp + ldcb, c10, c11, alphav, beta, betav, biasj);
+        writeRow(cp + 2 * ldcb, c20, c21, alphav, beta, betav, biasj);
+        writeRow(cp + 3 * ldcb, c30, c31, alphav, beta, betav, biasj);
+      } else {
+        v128.store(tile, c00); v128.store(tile, c01, 16);
+        v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+        v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+        v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+        writeEdge(tile, mr, nr, cp, ldc, alpha, beta, biasj);
+      }
+    }
+  }
+}
+
+export function macro6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  const alphav = f32x4.splat(alpha);
+  const betav = f32x4.splat(beta);
+  const ldcb = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += 8) {
+    const nr = min(8, nc - jr);
+    const pbj = bp + <usize>jr * kc * 4;
+    const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
+    for (let ir = 0; ir < mc; ir += 6) {
+      const mr = min(6, mc - ir);
+      let pa = ap + <usize>ir * kc * 4;
+      let pb = pbj;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+      let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        let a = v128.load32_splat(pa);
+        c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+        a = v128.load32_splat(pa, 4);
+        c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+        a = v128.load32_splat(pa, 8);
+        c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+        a = v128.load32_splat(pa, 12);
+        c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+        a = v128.load32_splat(pa, 16);
+        c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+        a = v128.load32_splat(pa, 20);
+        c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+        pa += 24;
+        pb += 32;
+      }
+      const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
+      if (mr == 6 && nr == 8) {
+        writeRow(cp, c00, c01, alphav, beta, betav, biasj);
+        writeRow(cp + ldcb, c10, c11, alphav, beta, betav, biasj);
+        writeRow(cp + 2 * ldcb, c20, c21, alphav, beta, betav, biasj);
+        writeRow(cp + 3 * ldcb, c30, c31, alphav, beta, betav, biasj);
+        writeRow(cp + 4 * ldcb, c40, c41, alphav, beta, betav, biasj);
+        writeRow(cp + 5 * ldcb, c50, c51, alphav, beta, betav, biasj);
+      } else {
+        v128.store(tile, c00); v128.store(tile, c01, 16);
+        v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+        v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+        v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+        v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+        v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+        writeEdge(tile, mr, nr, cp, ldc, alpha, beta, biasj);
+      }
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// The kernel table: everything the TypeScript side (src/engine/kernels.ts) may call.
+// Kernels take byte pointers into the imported linear memory and sizes in elements; they
+// never allocate. Allocation lives in src/engine/allocator.ts, on one thread.
+export { isRelaxed, heapBase } from "./simd";
+export { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
+export { packA, packB } from "./gemm/pack";
+export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy } from "./blas1";
+export { peak, peakFlopsPerIteration } from "./peak";
