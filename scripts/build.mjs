@@ -1,0 +1,34 @@
+// Build everything `npm ci` / `npm run build` produce:
+//   build/descent-simd.wasm, build/descent-relaxed.wasm   asc, from assembly/ (asconfig.json)
+//   dist/node/index.js, dist/browser/index.js            esbuild ESM bundles with the wasm inline
+//   dist/types/*.d.ts                                     tsc declarations
+// Usage: node scripts/build.mjs [--wasm-only]
+import { execFileSync } from 'node:child_process';
+import { rmSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as esbuild from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const run = (cmd, args) => execFileSync(process.execPath, [require.resolve(cmd), ...args], { stdio: 'inherit' });
+const t0 = performance.now();
+
+mkdirSync('build', { recursive: true });
+for (const target of ['simd', 'relaxed']) {
+  run('assemblyscript/bin/asc.js', ['--config', 'asconfig.json', '--target', target]);
+}
+if (process.argv.includes('--wasm-only')) process.exit(0);
+
+rmSync('dist', { recursive: true, force: true });
+const common = {
+  entryPoints: ['src/index.ts'],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wasm': 'binary' },
+  sourcemap: true,
+  logLevel: 'warning',
+};
+await esbuild.build({ ...common, platform: 'node', outfile: 'dist/node/index.js' });
+await esbuild.build({ ...common, platform: 'browser', outfile: 'dist/browser/index.js', external: ['node:*'] });
+run('typescript/bin/tsc', ['-p', 'tsconfig.build.json']);
+console.log(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,0 +1,186 @@
+// The engine: one wasm instance, its linear memory, the allocator and the owner stack.
+//
+// Memory is created here and imported by the module (asc --importMemory), so a later
+// threaded build can pass a shared WebAssembly.Memory instead, to several instances, with
+// allocation staying on this thread. Several engines may coexist (tests run both ISAs in
+// one process); the module-level API in src/index.ts uses a default one.
+
+import { Allocator } from './allocator.js';
+import { Arena, tensorsIn } from './arena.js';
+import { DescentError } from './errors.js';
+import { chooseIsa, wasmBytes, type Isa } from './isa.js';
+import type { Kernels } from './kernels.js';
+import type { Tensor } from './tensor.js';
+
+export interface EngineOptions {
+  /** Which build to run: 'auto' (default) takes relaxed SIMD where the runtime validates it. */
+  isa?: Isa | 'auto';
+  /** Upper limit of the wasm memory in MiB (default 4096, the wasm32 maximum). */
+  maxMemoryMB?: number;
+  /** Memory reserved at start, in MiB (default 1); it grows on demand. */
+  initialMemoryMB?: number;
+  /** Rows of the GEMM register tile: 4 (4×8, default for both builds) or 6 (6×8). */
+  gemmTile?: 4 | 6;
+}
+
+export interface Backend {
+  isa: Isa;
+  threads: number;
+  /** GEMM register tile, e.g. '4x8'. */
+  gemmTile: string;
+}
+
+const PAGE = 65536;
+const modules = new Map<Isa, WebAssembly.Module>();
+
+function checkOptions(opts: EngineOptions): { max: number; initial: number; tile: 4 | 6 } {
+  const known = new Set(['isa', 'maxMemoryMB', 'initialMemoryMB', 'gemmTile']);
+  for (const key of Object.keys(opts)) {
+    if (!known.has(key)) throw new DescentError(`init: unknown option ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
+  }
+  const maxMB = opts.maxMemoryMB ?? 4096;
+  const initMB = opts.initialMemoryMB ?? 1;
+  if (!Number.isFinite(maxMB) || maxMB < 1 || maxMB > 4096) {
+    throw new DescentError(`init: maxMemoryMB must be between 1 and 4096, got ${maxMB}`);
+  }
+  if (!Number.isFinite(initMB) || initMB < 1 || initMB > maxMB) {
+    throw new DescentError(`init: initialMemoryMB must be between 1 and maxMemoryMB (${maxMB}), got ${initMB}`);
+  }
+  const tile = opts.gemmTile ?? 4;
+  if (tile !== 4 && tile !== 6) throw new DescentError(`init: gemmTile must be 4 or 6, got ${String(tile)}`);
+  return { max: Math.floor(maxMB * 16), initial: Math.ceil(initMB * 16), tile };
+}
+
+function makeMemory(initial: number, maximum: number): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial, maximum });
+  } catch (e) {
+    throw new DescentError(`init: cannot reserve wasm memory (initial ${initial * PAGE} B, maximum ${maximum * PAGE} B): ${(e as Error).message}`);
+  }
+}
+
+export class Engine {
+  readonly allocator: Allocator;
+  /** Owner of tensors created outside any scope; frees them when they are garbage-collected. */
+  readonly root: Arena;
+  readonly gemmTile: 4 | 6;
+  #stack: Arena[] = [];
+  #internal: Arena;
+  #workspace: Tensor | undefined;
+
+  private constructor(readonly isa: Isa, readonly memory: WebAssembly.Memory, readonly kernels: Kernels,
+                      maxPages: number, tile: 4 | 6) {
+    this.allocator = new Allocator(memory, kernels.heapBase(), maxPages * PAGE);
+    this.root = new Arena(this, 'root', true);
+    this.#internal = new Arena(this, 'engine');
+    this.gemmTile = tile;
+  }
+
+  /** Compile (once per ISA) and instantiate asynchronously: works on every runtime. */
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const isa = chooseIsa(opts.isa);
+    const o = checkOptions(opts);
+    let mod = modules.get(isa);
+    if (!mod) {
+      mod = await WebAssembly.compile(wasmBytes[isa]);
+      modules.set(isa, mod);
+    }
+    const memory = makeMemory(o.initial, o.max);
+    const instance = await WebAssembly.instantiate(mod, { env: { memory } });
+    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile);
+  }
+
+  /** Synchronous variant, for Node, workers and other places that allow sync compilation. */
+  static createSync(opts: EngineOptions = {}): Engine {
+    const isa = chooseIsa(opts.isa);
+    const o = checkOptions(opts);
+    let mod = modules.get(isa);
+    if (!mod) {
+      mod = new WebAssembly.Module(wasmBytes[isa]);
+      modules.set(isa, mod);
+    }
+    const memory = makeMemory(o.initial, o.max);
+    const instance = new WebAssembly.Instance(mod, { env: { memory } });
+    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile);
+  }
+
+  backend(): Backend {
+    return { isa: this.isa, threads: 1, gemmTile: `${this.gemmTile}x8` };
+  }
+
+  /** The arena new tensors go to: the innermost scope, else the root. */
+  get owner(): Arena {
+    return this.#stack.length ? this.#stack[this.#stack.length - 1] : this.root;
+  }
+
+  /** A tensor of `shape`, zero-filled or holding `values` (row-major). */
+  tensor(shape: readonly number[], values?: ArrayLike<number>): Tensor {
+    return this.owner.tensor(shape, values);
+  }
+
+  zeros(shape: readonly number[]): Tensor {
+    return this.owner.tensor(shape);
+  }
+
+  /** A tensor whose contents are undefined until written. */
+  empty(shape: readonly number[], what = 'tensor'): Tensor {
+    return this.owner.empty(shape, what);
+  }
+
+  /** A named arena for long-lived buffers (a model's parameters, an optimizer's state). */
+  arena(name: string): Arena {
+    return new Arena(this, name);
+  }
+
+  /**
+   * Run fn with a fresh scope: tensors it allocates are freed when it returns, except those
+   * in its return value (a tensor, or arrays / plain objects / Maps holding tensors), which
+   * move to the enclosing scope. fn must be synchronous.
+   */
+  scope<T>(fn: () => T): T {
+    const arena = new Arena(this, 'scope');
+    this.#stack.push(arena);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.#pop(arena);
+      arena.release();
+      throw e;
+    }
+    this.#pop(arena);
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      arena.release();
+      throw new DescentError('scope(fn): fn returned a Promise; scopes are synchronous (use one scope per step inside an async loop)');
+    }
+    const parent = this.owner;
+    for (const t of tensorsIn(result)) {
+      if (t.block.owner === arena) parent.adopt(t);
+    }
+    arena.release();
+    return result;
+  }
+
+  /** Move t out of every scope into the root arena (freed when garbage-collected). */
+  keep(t: Tensor): Tensor {
+    return this.root.adopt(t);
+  }
+
+  /** Pointer to the GEMM packing workspace (engine-owned, allocated on first use). */
+  gemmWorkspace(): number {
+    if (!this.#workspace) {
+      const floats = Math.ceil(this.kernels.gemmWorkspaceBytes() / 4);
+      this.#workspace = this.#internal.empty([floats], 'gemm workspace');
+    }
+    return this.#workspace.pointer('gemm');
+  }
+
+  memoryStats(): ReturnType<Allocator['stats']> {
+    return this.allocator.stats();
+  }
+
+  #pop(arena: Arena): void {
+    const top = this.#stack.pop();
+    if (top !== arena) throw new DescentError('scope: scopes were exited out of order');
+  }
+}
