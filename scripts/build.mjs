@@ -1,10 +1,11 @@
 // Build everything `npm ci` / `npm run build` produce:
 //   build/descent-simd.wasm, build/descent-relaxed.wasm   asc, from assembly/ (asconfig.json)
 //   dist/node/index.js, dist/browser/index.js            esbuild ESM bundles with the wasm inline
+//   dist/cli.js                                           the `descent` command (node)
 //   dist/types/*.d.ts                                     tsc declarations
 // Usage: node scripts/build.mjs [--wasm-only]
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync } from 'node:fs';
+import { rmSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 
@@ -30,5 +31,7 @@ const common = {
 };
 await esbuild.build({ ...common, platform: 'node', outfile: 'dist/node/index.js' });
 await esbuild.build({ ...common, platform: 'browser', outfile: 'dist/browser/index.js', external: ['node:*'] });
+await esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], platform: 'node', outfile: 'dist/cli.js' });
+chmodSync('dist/cli.js', 0o755);
 run('typescript/bin/tsc', ['-p', 'tsconfig.build.json']);
 console.log(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

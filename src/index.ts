@@ -64,3 +64,30 @@ export function arena(name: string): Arena {
 export function keep(t: Tensor): Tensor {
   return engine().keep(t);
 }
+
+// ---- networks and training (issue #3) ----
+export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch } from './nn/model.js';
+export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
+export { INITIALIZERS, type InitName, type InitSpec } from './nn/init.js';
+export { LOSSES, type LossName } from './nn/losses.js';
+export { fit, evaluate, type FitOptions, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation } from './train/fit.js';
+export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
+export { saveModel, loadModel, modelSpec } from './io/model-file.js';
+export { Random } from './random.js';
+export { checkDataset, subset, batchInto, type Dataset } from './data/dataset.js';
+export { parseIdx, idxDataset, encodeIdx, gunzip, isGzip, type Idx, type IdxType, type IdxData, type IdxDatasetOptions } from './data/idx.js';
+export { parseCsv, type CsvOptions } from './data/csv.js';
+export { fitStandardizer, loadStandardizer, type Standardizer, type StandardizerJSON } from './data/standardize.js';
+export { trainTestSplit, type Split, type SplitOptions } from './data/split.js';
+export { digits, type DigitsOptions } from './data/digits.js';
+export {
+  accuracy, errorRate, argmaxRows, confusionMatrix, confusionMatrixFromCounts, perClassMetrics, binaryMetrics,
+  formatConfusionMatrix, formatPerClass,
+  type Labels, type Scores, type Predictions, type ConfusionMatrix, type ClassMetrics,
+  type MacroAverages, type PerClassMetrics, type BinaryMetrics,
+} from './metrics/classification.js';
+export { rocCurve, auc, type RocCurve } from './metrics/roc.js';
+export {
+  trainingCurveSvg, lineChartSvg, escapeXml,
+  type LineSeries, type LineChartOptions, type TrainingHistory, type TrainingCurveOptions,
+} from './plot/svg-curve.js';

@@ -1,0 +1,116 @@
+// Saving and loading models in the safetensors layout (https://github.com/huggingface/safetensors):
+//
+//   u64 little-endian N | N bytes of JSON header (UTF-8, space-padded to a multiple of 8) | data
+//
+// The header maps tensor names to { dtype: "F32", shape, data_offsets: [begin, end) } (offsets
+// relative to the start of the data) and holds "__metadata__": { format: "descent",
+// model: <the model spec as a JSON string> }. Tensors are named layers.<i>.weight
+// ([inputs, units], row-major, as used by the forward pass) and layers.<i>.bias, and are stored
+// in the order of the model's flat parameter vector, so the data section IS that vector and a
+// round trip is exact. Other safetensors readers (Python's safetensors, for one) can read the file.
+
+import type { Engine } from '../engine/engine.js';
+import { DescentError } from '../engine/errors.js';
+import { Model, type ModelSpec } from '../nn/model.js';
+
+interface TensorEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
+
+export function modelSpec(model: Model): ModelSpec {
+  return {
+    inputs: model.inputs,
+    loss: model.loss,
+    seed: model.seed,
+    layers: model.layers.map((l) => ({
+      units: l.units, activation: l.activation, bias: l.hasBias, init: l.init,
+      ...(l.activation === 'leaky-relu' || l.activation === 'elu' ? { alpha: l.alpha } : {}),
+    })),
+  };
+}
+
+/** The model as safetensors bytes. */
+export function saveModel(model: Model): Uint8Array {
+  const header: Record<string, unknown> = {
+    __metadata__: { format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)) },
+  };
+  for (const l of model.layers) {
+    header[`layers.${l.index}.weight`] = { dtype: 'F32', shape: [l.inputs, l.units], data_offsets: [l.weightOffset * 4, (l.weightOffset + l.inputs * l.units) * 4] };
+    if (l.hasBias) header[`layers.${l.index}.bias`] = { dtype: 'F32', shape: [l.units], data_offsets: [l.biasOffset * 4, (l.biasOffset + l.units) * 4] };
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  let hb = enc.encode(json);
+  const pad = (8 - (hb.length % 8)) % 8;
+  if (pad) { json += ' '.repeat(pad); hb = enc.encode(json); }
+  const params = model.parameters().data;
+  const out = new Uint8Array(8 + hb.length + params.length * 4);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  // f32 little-endian: copy the bytes (wasm memory is little-endian on every host)
+  out.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), 8 + hb.length);
+  return out;
+}
+
+/** A model from safetensors bytes written by saveModel; every inconsistency is an error. */
+export function loadModel(engine: Engine, bytes: Uint8Array, what = 'model file'): Model {
+  if (!(bytes instanceof Uint8Array)) throw new DescentError(`${what}: expected bytes (Uint8Array)`);
+  if (bytes.length < 8) throw new DescentError(`${what}: truncated: ${bytes.length} bytes, the header length alone takes 8`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = Number(dv.getBigUint64(0, true));
+  if (hlen > bytes.length - 8) throw new DescentError(`${what}: truncated or not a safetensors file: header length ${hlen} exceeds the ${bytes.length - 8} bytes that follow`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+  } catch (e) {
+    throw new DescentError(`${what}: the header is not valid JSON (${(e as Error).message})`);
+  }
+  const meta = header.__metadata__ as Record<string, unknown> | undefined;
+  if (!meta || meta.format !== 'descent' || typeof meta.model !== 'string') {
+    throw new DescentError(`${what}: not a descent model (the safetensors metadata lacks format "descent" and the model description)`);
+  }
+  let spec: ModelSpec;
+  try {
+    spec = JSON.parse(meta.model);
+  } catch (e) {
+    throw new DescentError(`${what}: the model description is not valid JSON (${(e as Error).message})`);
+  }
+  const data = bytes.subarray(8 + hlen);
+  // check every tensor before building anything
+  let model: Model;
+  try {
+    model = new Model(engine, spec);
+  } catch (e) {
+    throw new DescentError(`${what}: invalid model description: ${(e as Error).message}`);
+  }
+  const expected = new Set<string>();
+  const copies: [number, Uint8Array][] = [];
+  for (const l of model.layers) {
+    const parts: [string, number[], number][] = [[`layers.${l.index}.weight`, [l.inputs, l.units], l.weightOffset]];
+    if (l.hasBias) parts.push([`layers.${l.index}.bias`, [l.units], l.biasOffset]);
+    for (const [name, shape, offset] of parts) {
+      expected.add(name);
+      const t = header[name] as TensorEntry | undefined;
+      if (!t) { model.release(); throw new DescentError(`${what}: tensor ${name} is missing`); }
+      const size = shape.reduce((a, b) => a * b, 1);
+      const [b0, b1] = Array.isArray(t.data_offsets) ? t.data_offsets : [NaN, NaN];
+      const problem = t.dtype !== 'F32' ? `dtype ${t.dtype}, expected F32`
+        : JSON.stringify(t.shape) !== JSON.stringify(shape) ? `shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`
+        : !(Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b1 - b0 === size * 4 && b0 >= 0) ? `data offsets ${JSON.stringify(t.data_offsets)} do not hold ${size} floats`
+        : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
+        : undefined;
+      if (problem) { model.release(); throw new DescentError(`${what}: tensor ${name}: ${problem}`); }
+      const chunk = data.subarray(b0, b1);
+      const f = new Float32Array(chunk.slice().buffer);
+      const bad = f.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) { model.release(); throw new DescentError(`${what}: tensor ${name} holds ${f[bad]} at index ${bad}`); }
+      copies.push([offset, chunk]);
+    }
+  }
+  for (const key of Object.keys(header)) {
+    if (key !== '__metadata__' && !expected.has(key)) { model.release(); throw new DescentError(`${what}: unexpected tensor ${key} for ${model.describe()}`); }
+  }
+  const params = model.parameters().data;
+  const view = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+  for (const [offset, chunk] of copies) view.set(chunk, offset * 4);
+  return model;
+}
