@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'node-relaxed',
           include: ['test/*.test.ts'],
+          exclude: ['test/mnist.test.ts'], // the long MNIST run once is enough: it runs in the 'node' project
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { DESCENT_EXPECT_RELAXED: '1' },
         },

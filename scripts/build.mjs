@@ -31,7 +31,9 @@ const common = {
 };
 await esbuild.build({ ...common, platform: 'node', outfile: 'dist/node/index.js' });
 await esbuild.build({ ...common, platform: 'browser', outfile: 'dist/browser/index.js', external: ['node:*'] });
-await esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], platform: 'node', outfile: 'dist/cli.js' });
+// cli-progress is CommonJS and requires node built-ins: give the ESM bundle a require()
+await esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], platform: 'node', outfile: 'dist/cli.js',
+  banner: { js: "import { createRequire as __descentCreateRequire } from 'node:module'; const require = __descentCreateRequire(import.meta.url);" } });
 chmodSync('dist/cli.js', 0o755);
 run('typescript/bin/tsc', ['-p', 'tsconfig.build.json']);
 console.log(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

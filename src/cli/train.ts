@@ -2,7 +2,7 @@
 //
 // With no options: the embedded 8×8 digits set (1797 samples), a seeded stratified 80/20
 // split, 64-64-10 tanh with softmax cross-entropy, mini-batches of 32, SGD with learning rate
-// 0.1, 30 epochs. Prints a progress bar (steps, loss, throughput, ETA), then test accuracy, the
+// 0.1, 100 epochs, features z-scored with training-set statistics. Prints a progress bar (steps, loss, throughput, ETA), then test accuracy, the
 // confusion matrix and per-class sensitivity / specificity / precision, and writes the model
 // (safetensors) and an SVG of loss and accuracy per epoch.
 
@@ -40,7 +40,8 @@ Data
   --label COL          csv label column: a header name or a 0-based index (default: last column)
   --skip-lines N       csv lines to skip before the data/header (default 0)
   --test-fraction F    held-out test fraction for digits and csv (stratified, seeded; default 0.2)
-  --standardize        z-score the features with training-set statistics (default: on for csv)
+  --standardize        z-score the features with training-set statistics (default: on for digits
+                       and csv, off for idx images, which are scaled to [0, 1])
   --no-standardize     keep the features as they are
   --validation-split F hold out this fraction of the training set for validation (default 0)
 
@@ -53,7 +54,7 @@ Network
   --init NAME          weight initializer (default: per activation, Glorot uniform or He normal)
 
 Training
-  --epochs N           passes over the training set (default 30)
+  --epochs N           passes over the training set (default 100)
   --batch-size N|full  samples per update: 1 = stochastic, full = batch gradient descent (default 32)
   --lr X               SGD learning rate (default 0.1)
   --seed N             seed of initialization, shuffling and splits (default 0)
@@ -124,7 +125,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
       'validation-split': { type: 'string' },
       layers: { type: 'string' }, activation: { type: 'string', default: 'tanh' }, alpha: { type: 'string' },
       loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
-      epochs: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '32' },
+      epochs: { type: 'string', default: '100' }, 'batch-size': { type: 'string', default: '32' },
       lr: { type: 'string', default: '0.1' }, seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
       out: { type: 'string', default: 'descent-model.safetensors' }, curve: { type: 'string', default: 'descent-training.svg' },
       'no-progress': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -141,7 +142,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
 
   const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
   let { train: trainSet, test: testSet, name } = await loadData(v.data!, v, seed);
-  const standardize = v['no-standardize'] ? false : v.standardize ?? v.data!.startsWith('csv:');
+  const standardize = v['no-standardize'] ? false : v.standardize ?? !v.data!.startsWith('idx:');
   if (standardize) {
     const s = fitStandardizer(trainSet);
     trainSet = s.apply(trainSet);
@@ -198,7 +199,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
     const k = model.outputs === 1 ? 2 : model.outputs;
     const cm = confusionMatrix(pred, testSet.labels, k);
     const names = testSet.classNames;
-    say('\nconfusion matrix (rows: true class, columns: predicted)');
+    say('\nconfusion matrix');
     say(formatConfusionMatrix(cm, names));
     say('\nper class (one vs rest)');
     say(formatPerClass(perClassMetrics(cm), names));

@@ -19,8 +19,17 @@ export interface GemmOptions {
   bias?: Tensor;
 }
 
+const FORMS = ['gemm(A·B)', 'gemm(A·Bᵀ)', 'gemm(Aᵀ·B)', 'gemm(Aᵀ·Bᵀ)'];
+
 function formName(transA: boolean, transB: boolean): string {
-  return `gemm(${transA ? 'Aᵀ' : 'A'}·${transB ? 'Bᵀ' : 'B'})`;
+  return FORMS[(transA ? 2 : 0) + (transB ? 1 : 0)];
+}
+
+/** Like checkFinite, but builds no message unless it fails (gemm runs many times per step). */
+function finite(x: number | undefined, dflt: number, op: string, name: string): number {
+  if (x === undefined) return dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x)) checkFinite(x, `${op}: ${name}`);
+  return x;
 }
 
 const KNOWN = new Set(['transA', 'transB', 'alpha', 'beta', 'bias']);
@@ -44,30 +53,30 @@ function gemmDims(A: Tensor, B: Tensor, transA: boolean, transB: boolean, op: st
 export function gemm(C: Tensor, A: Tensor, B: Tensor, opts: GemmOptions = {}): Tensor {
   const transA = !!opts.transA, transB = !!opts.transB;
   const op = formName(transA, transB);
-  for (const key of Object.keys(opts)) {
+  for (const key in opts) {
     if (!KNOWN.has(key)) throw new DescentError(`${op}: unknown option ${JSON.stringify(key)}; known: ${[...KNOWN].join(', ')}`);
   }
   const { m, n, k } = gemmDims(A, B, transA, transB, op, C);
   const engine = A.engine;
   checkTensor(C, op, 'C', engine);
   checkRank(C, 2, op, 'C');
-  const alpha = checkFinite(opts.alpha ?? 1, `${op}: alpha`);
-  const beta = checkFinite(opts.beta ?? 0, `${op}: beta`);
-  const shapes = `A ${fmtShape(A.shape)}, B ${fmtShape(B.shape)}, C ${fmtShape(C.shape)}`;
+  const alpha = finite(opts.alpha, 1, op, 'alpha');
+  const beta = finite(opts.beta, 0, op, 'beta');
+  const shapes = () => `A ${fmtShape(A.shape)}, B ${fmtShape(B.shape)}, C ${fmtShape(C.shape)}`;
   if (C.shape[0] !== m || C.shape[1] !== n) {
-    throw new DescentError(`${op}: C must be ${m}×${n}, got ${fmtShape(C.shape)} (${shapes})`);
+    throw new DescentError(`${op}: C must be ${m}×${n}, got ${fmtShape(C.shape)} (${shapes()})`);
   }
   let biasPtr = 0;
   if (opts.bias !== undefined) {
     const bias = checkTensor(opts.bias, op, 'bias', engine);
-    if (bias.size !== n || bias.shape.filter((d) => d !== 1).length > 1) {
-      throw new DescentError(`${op}: bias must hold ${n} values (one per column of C), got ${fmtShape(bias.shape)} (${shapes})`);
+    if (bias.size !== n || (bias.rank > 1 && bias.shape.filter((d) => d !== 1).length > 1)) {
+      throw new DescentError(`${op}: bias must hold ${n} values (one per column of C), got ${fmtShape(bias.shape)} (${shapes()})`);
     }
     if (overlaps(C, bias)) throw new DescentError(`${op}: C ${fmtShape(C.shape)} overlaps bias ${fmtShape(bias.shape)}`);
     biasPtr = bias.pointer(op, 'bias');
   }
   if (overlaps(C, A) || overlaps(C, B)) {
-    throw new DescentError(`${op}: C overlaps an input; write the product to a separate tensor (${shapes})`);
+    throw new DescentError(`${op}: C overlaps an input; write the product to a separate tensor (${shapes()})`);
   }
   if (m === 0 || n === 0) return C;
   const work = engine.gemmWorkspace();

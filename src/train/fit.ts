@@ -142,7 +142,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   model.views(B); // allocate every buffer up front: no memory growth inside the loop
 
   outer: for (let epoch = 0; epoch < epochs; epoch++) {
-    if (options.shuffle ?? true) rng.shuffle(order);
+    if ((options.shuffle ?? true) && B < n) rng.shuffle(order); // a full batch needs no reordering
     const t0 = performance.now();
     let lossSum = 0, correct = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
