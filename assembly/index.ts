@@ -6,3 +6,6 @@ export { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
 export { packA, packB } from "./gemm/pack";
 export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy } from "./blas1";
 export { peak, peakFlopsPerIteration } from "./peak";
+export { actForward, actBackward } from "./nn/activations";
+export { softmax, softmaxXent, mseLoss, bceLogits, bceProbs } from "./nn/losses";
+export { colSum, argmaxRows } from "./nn/reduce";

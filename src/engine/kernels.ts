@@ -23,4 +23,16 @@ export interface Kernels {
   copy(n: number, src: number, dst: number): void;
   peak(iterations: number, seed: number): number;
   peakFlopsPerIteration(): number;
+  // Neural-network kernels (assembly/nn/). Activation kinds: 0 linear, 1 sigmoid, 2 tanh,
+  // 3 relu, 4 leaky relu, 5 elu, 6 softsign. Losses return the f64 sum and, if dz ≠ 0, write
+  // scale·∂sum/∂input. Labels and argmax outputs are i32 arrays.
+  actForward(kind: number, n: number, alpha: number, z: number, y: number): void;
+  actBackward(kind: number, n: number, alpha: number, y: number, dy: number, dz: number): void;
+  softmax(rows: number, cols: number, z: number, y: number): void;
+  softmaxXent(rows: number, cols: number, z: number, labels: number, dz: number, scale: number): number;
+  mseLoss(n: number, y: number, t: number, dz: number, scale: number): number;
+  bceLogits(n: number, z: number, t: number, dz: number, scale: number): number;
+  bceProbs(n: number, p: number, t: number, dz: number, scale: number, eps: number): number;
+  colSum(rows: number, cols: number, x: number, out: number, beta: number): void;
+  argmaxRows(rows: number, cols: number, x: number, out: number): void;
 }
