@@ -1,0 +1,66 @@
+// The `descent` command, run as a user would: node dist/cli.js (built by npm test's pretest).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import { loadModel } from '../src/io/model-file.js';
+import { digits } from '../src/data/digits.js';
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const run = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+
+describe('descent train', () => {
+  it('with no options trains on the embedded digits, reports and writes the model and the SVG', () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const r = run(['train'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const acc = Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1]);
+    expect(acc).toBeGreaterThanOrEqual(95);
+    expect(r.stdout).toMatch(/true \\ predicted/);
+    expect(r.stdout).toMatch(/sensitivity\s+specificity/);
+    const svg = readFileSync(join(dir, 'descent-training.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('training loss');
+    const model = loadModel(Engine.createSync({ isa: 'simd' }), new Uint8Array(readFileSync(join(dir, 'descent-model.safetensors'))));
+    expect(model.describe()).toBe('Model(64 → 64 tanh → 10 linear; loss softmax-cross-entropy; 4810 parameters)');
+  }, 120_000);
+
+  it('takes layers, activation, batch size, epochs, lr, seed, csv data and output paths', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const d = digits();
+    const lines = ['label,' + Array.from({ length: 64 }, (_, i) => `p${i}`).join(',')];
+    for (let i = 0; i < 600; i++) lines.push([d.labels![i], ...Array.from(d.x.subarray(i * 64, i * 64 + 64))].join(','));
+    writeFileSync(join(dir, 'd.csv'), lines.join('\n'));
+    const r = run(['train', '--data', 'csv:d.csv', '--label', 'label', '--layers', '64-32-16-10', '--activation', 'relu',
+      '--batch-size', '16', '--epochs', '5', '--lr', '0.05', '--seed', '3', '--out', 'm.st', '--curve', 'c.svg', '--quiet'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^test accuracy [\d.]+%/);
+    expect(existsSync(join(dir, 'm.st')) && existsSync(join(dir, 'c.svg'))).toBe(true);
+  }, 120_000);
+
+  it('--help documents the options; bad input is a one-line error and exit code 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const help = execFileSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });
+    for (const o of ['--layers', '--activation', '--loss', '--batch-size', '--epochs', '--lr', '--seed', '--data', '--label', '--out', '--curve']) expect(help).toContain(o);
+    const bad = (args: string[], msg: RegExp) => {
+      const r = run(['train', ...args], dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(msg);
+    };
+    bad(['--activation', 'swish'], /unknown activation "swish"/);
+    bad(['--loss', 'hinge'], /unknown loss "hinge"/);
+    bad(['--layers', '63-10'], /the network takes 63 inputs but the data has 64 features/);
+    bad(['--batch-size', '0'], /batchSize must be a positive integer/);
+    bad(['--batch-size', '5000'], /larger than the training set/);
+    bad(['--data', 'idx:/nonexistent'], /does not exist/);
+    bad(['--data', 'parquet:x'], /unknown data "parquet:x"/);
+    bad(['--lr', 'fast'], /--lr: expected a number/);
+    bad(['--epochs', '2.5'], /--epochs: expected an integer/);
+    bad(['--bogus'], /Unknown option '--bogus'/);
+    writeFileSync(join(dir, 'broken.csv'), 'a,b,label\n1,2,0\n3,x,1\n');
+    bad(['--data', 'csv:broken.csv'], /line 3.*'x' is not a number/);
+  }, 120_000);
+});
