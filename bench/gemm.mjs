@@ -78,7 +78,9 @@ for (const isa of isas) {
     const peaks = [];
     const peakNow = () => peakFlops / timeIt(() => K.peak(peakIters, 1), 30) / 1e6;
     for (let r = 0; r < rounds; r++) {
-      for (const c of prepared) {
+      // rotate the order every round, so no case always follows the same neighbour
+      const order = prepared.map((_, i) => prepared[(i + r * 5) % prepared.length]);
+      for (const c of order) {
         const p = peakNow();
         const g = c.flops / timeIt(c.run) / 1e6;
         peaks.push(p);

@@ -79,26 +79,22 @@ export class Engine {
   /** Compile (once per ISA) and instantiate asynchronously: works on every runtime. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     const isa = chooseIsa(opts.isa);
-    const o = checkOptions(opts);
-    let mod = modules.get(isa);
-    if (!mod) {
-      mod = await WebAssembly.compile(wasmBytes[isa]);
-      modules.set(isa, mod);
-    }
-    const memory = makeMemory(o.initial, o.max);
-    const instance = await WebAssembly.instantiate(mod, { env: { memory } });
-    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile);
+    const mod = modules.get(isa) ?? await WebAssembly.compile(wasmBytes[isa]);
+    return Engine.#instantiate(isa, mod, opts);
   }
 
   /** Synchronous variant, for Node, workers and other places that allow sync compilation. */
   static createSync(opts: EngineOptions = {}): Engine {
     const isa = chooseIsa(opts.isa);
+    const mod = modules.get(isa) ?? new WebAssembly.Module(wasmBytes[isa]);
+    return Engine.#instantiate(isa, mod, opts);
+  }
+
+  // Instantiating a compiled module is synchronous and cheap; compilation is what browsers
+  // forbid on the main thread for large modules, so only that step differs above.
+  static #instantiate(isa: Isa, mod: WebAssembly.Module, opts: EngineOptions): Engine {
+    modules.set(isa, mod);
     const o = checkOptions(opts);
-    let mod = modules.get(isa);
-    if (!mod) {
-      mod = new WebAssembly.Module(wasmBytes[isa]);
-      modules.set(isa, mod);
-    }
     const memory = makeMemory(o.initial, o.max);
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
     return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile);
