@@ -1,7 +1,7 @@
 // Test page: runs the shared GEMM cases with the browser bundle on the main thread (plain and
 // relaxed SIMD) and, with plain SIMD, in a module Web Worker. The test calls window.runGemm().
 import * as d from '/descent.js';
-import { runAll } from '/gemm-shared.js';
+import { runAll, runTraining } from '/gemm-shared.js';
 
 function inWorker() {
   return new Promise((resolve, reject) => {
@@ -35,6 +35,7 @@ async function runGemm() {
   // The default engine via init(), as the README's usage shows.
   const dflt = await d.init({ isa: 'simd' });
   out.init = { backend: d.backend(), cases: runAll(d, dflt) };
+  out.training = runTraining(d, simd);
   out.worker = await inWorker();
   return out;
 }

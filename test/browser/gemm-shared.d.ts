@@ -38,3 +38,4 @@ export function caseInputs(c: GemmCase): CaseInputs;
 export function runCase(d: typeof Descent, engine: Descent.Engine, c: GemmCase): Float32Array;
 export function bitsOf(f32: Float32Array): number[];
 export function runAll(d: typeof Descent, engine: Descent.Engine): CaseBits[];
+export function runTraining(d: typeof Descent, engine: Descent.Engine): { initial: number[]; trained: number[]; losses: number[] };

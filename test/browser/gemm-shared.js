@@ -97,3 +97,16 @@ export function bitsOf(f32) {
 export function runAll(d, engine) {
   return CASES.map((c) => ({ name: c.name, bits: bitsOf(runCase(d, engine, c)) }));
 }
+
+/**
+ * Training: a seeded 64-32-10 tanh model on the embedded digits, its initial weights and its
+ * weights after 2 epochs of mini-batch SGD. Plain SIMD must give the same bits everywhere:
+ * same seed ⇒ same weights, same training ⇒ same model, in Node and in the browser.
+ */
+export function runTraining(d, engine) {
+  const model = new d.Model(engine, { inputs: 64, layers: [{ units: 32, activation: 'tanh' }, { units: 10 }], seed: 3 });
+  const initial = bitsOf(model.parameters().toArray());
+  const { train } = d.trainTestSplit(d.digits(), { testFraction: 0.2, seed: 3 });
+  const history = d.fit(model, train, { epochs: 2, batchSize: 32, lr: 0.1, seed: 3 });
+  return { initial, trained: bitsOf(model.parameters().toArray()), losses: history.loss };
+}

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Descent from '../../src/index.js';
-import { CASES, caseInputs, runAll, type CaseBits, type GemmCase } from './gemm-shared.js';
+import { CASES, caseInputs, runAll, runTraining, type CaseBits, type GemmCase } from './gemm-shared.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -25,6 +25,7 @@ const REL_TOL = 1e-5;
 
 interface Run { backend: Descent.Backend; cases: CaseBits[] }
 interface PageResult {
+  training: ReturnType<typeof runTraining>;
   userAgent: string;
   supportedIsas: string[];
   simd: Run;
@@ -48,6 +49,7 @@ let context: BrowserContext | undefined;
 let userDataDir: string | undefined;
 let page: PageResult;
 const node: Record<'simd' | 'simd6' | 'init', CaseBits[]> = { simd: [], simd6: [], init: [] };
+let nodeTraining: ReturnType<typeof runTraining>;
 const browserLog: string[] = [];
 
 const hex = (u: number) => `0x${u.toString(16).padStart(8, '0')}`;
@@ -115,6 +117,7 @@ beforeAll(async () => {
   node.simd = runAll(d, await d.createEngine({ isa: 'simd' }));
   node.simd6 = runAll(d, await d.createEngine({ isa: 'simd', gemmTile: 6 }));
   node.init = runAll(d, await d.init({ isa: 'simd' }));
+  nodeTraining = runTraining(d, await d.createEngine({ isa: 'simd' }));
 
   server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
@@ -208,5 +211,13 @@ describe('gemm in Chromium vs Node (built bundles)', () => {
     }).filter(Boolean);
     expect(diffs).toEqual([]);
     console.log(`relaxed SIMD (Chromium) vs plain SIMD (Node): ${differing}/${total} elements differ in their bits, all within ${REL_TOL}·Σ|terms|`);
+  });
+
+  it('the same seed gives the same weights, and the same training the same model, in Chromium and Node', () => {
+    expect(page.training.initial.length).toBe(64 * 32 + 32 + 32 * 10 + 10);
+    expect(page.training.initial).toEqual(nodeTraining.initial);
+    expect(page.training.losses).toEqual(nodeTraining.losses);
+    expect(page.training.trained).toEqual(nodeTraining.trained);
+    expect(page.training.trained).not.toEqual(page.training.initial);
   });
 });
