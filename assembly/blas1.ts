@@ -3,6 +3,7 @@
 //   dot(x, y)  = Σ xᵢyᵢ          sum(x) = Σ xᵢ          nrm2(x) = √(Σ xᵢ²)
 //   axpy: y ← a·x + y            scal: x ← a·x          scale: out ← a·x
 //   add: out ← x + y             mul: out ← x ⊙ y       fill: x ← v        copy: dst ← src
+//   clamp: x ← min(max(x, lo), hi)                      lerp: y ← y + t·(x − y)
 //
 // Reductions accumulate in f64: the product of two f32 is exact in f64 (24 + 24 < 53 bits),
 // so dot and nrm2 lose nothing per term and only round in the f64 sum. That also makes nrm2
@@ -153,4 +154,37 @@ export function fill(n: i32, v: f32, x: usize): void {
 /** dst ← src; the regions may overlap (memmove semantics). */
 export function copy(n: i32, src: usize, dst: usize): void {
   memory.copy(dst, src, <usize>n << 2);
+}
+
+/** x ← min(max(x, lo), hi), elementwise (gradient clipping by value). NaN stays NaN. */
+export function clamp(n: i32, lo: f32, hi: f32, x: usize): void {
+  const lov = f32x4.splat(lo), hiv = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + (<usize>i << 2);
+    const v = v128.load(p);
+    // pmin/pmax keep the first operand when the comparison is false, so NaN passes through
+    v128.store(p, f32x4.pmax(f32x4.pmin(v, hiv), lov));
+  }
+  for (; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    const v = load<f32>(p);
+    store<f32>(p, v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
+/** y ← y + t·(x − y): the running mean and the exponential moving average of iterates. */
+export function lerp(n: i32, t: f32, x: usize, y: usize): void {
+  const tv = f32x4.splat(t);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const px = x + (<usize>i << 2), py = y + (<usize>i << 2);
+    const yv = v128.load(py);
+    v128.store(py, f32x4.add(yv, f32x4.mul(tv, f32x4.sub(v128.load(px), yv))));
+  }
+  for (; i < n; i++) {
+    const py = y + (<usize>i << 2);
+    const yv = load<f32>(py);
+    store<f32>(py, yv + t * (load<f32>(x + (<usize>i << 2)) - yv));
+  }
 }

@@ -21,6 +21,8 @@ export interface Kernels {
   mul(n: number, x: number, y: number, out: number): void;
   fill(n: number, v: number, x: number): void;
   copy(n: number, src: number, dst: number): void;
+  clamp(n: number, lo: number, hi: number, x: number): void;
+  lerp(n: number, t: number, x: number, y: number): void;
   peak(iterations: number, seed: number): number;
   peakFlopsPerIteration(): number;
   // Neural-network kernels (assembly/nn/). Activation kinds: 0 linear, 1 sigmoid, 2 tanh,
