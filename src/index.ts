@@ -91,3 +91,11 @@ export {
   trainingCurveSvg, lineChartSvg, escapeXml,
   type LineSeries, type LineChartOptions, type TrainingHistory, type TrainingCurveOptions,
 } from './plot/svg-curve.js';
+
+// ---- optimizers: update rules, schedules, clipping, averaging (issue #4, in progress) ----
+export * as rules from './optim/rules.js';
+export * as schedules from './optim/schedules.js';
+export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from './optim/schedules.js';
+export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';
+export { clipByValue, clipByGlobalNorm, clipPerLayer } from './optim/clip.js';
+export { polyakAverage, emaOfWeights, type Averager } from './optim/averaging.js';

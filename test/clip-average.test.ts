@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../src/engine/engine.js';
 import { Model } from '../src/nn/model.js';
 import { clipByGlobalNorm, clipByValue, clipPerLayer } from '../src/optim/clip.js';
 import { emaOfWeights, polyakAverage } from '../src/optim/averaging.js';

@@ -37,4 +37,33 @@ export interface Kernels {
   bceProbs(n: number, p: number, t: number, dz: number, scale: number, eps: number): number;
   colSum(rows: number, cols: number, x: number, out: number, beta: number): void;
   argmaxRows(rows: number, cols: number, x: number, out: number): void;
+  // Optimizer updates (assembly/optim/): one fused pass over n floats of the parameters p,
+  // the gradient g (read only) and the state buffers (pointer 0 where a flag leaves one unused).
+  // The f32 scalars are per-step coefficients from src/optim/rules.ts. Flag bits: 1 coupled
+  // weight decay (g + wd·p), 2 torch.lerp's second form (weight ≥ ½), 4 and 8 per kernel.
+  /** flags 4 momentum, 8 nesterov. */
+  optSgd(n: number, p: number, g: number, buf: number,
+         negLr: number, muBuf: number, cg: number, mu: number, wd: number, flags: number): void;
+  optAdagrad(n: number, p: number, g: number, sum: number, negClr: number, eps: number, wd: number, flags: number): void;
+  /** flags 4 centered (ga), 8 momentum (buf). */
+  optRmsprop(n: number, p: number, g: number, sq: number, ga: number, buf: number,
+             negLr: number, alpha: number, oneMinusAlpha: number, cLerp: number, eps: number, mu: number, wd: number,
+             flags: number): void;
+  optAdadelta(n: number, p: number, g: number, sq: number, acc: number,
+              negLr: number, rho: number, oneMinusRho: number, eps: number, wd: number, flags: number): void;
+  /** flags 4 amsgrad (vmax). */
+  optAdam(n: number, p: number, g: number, m: number, v: number, vmax: number,
+          negStep: number, invBc2Sqrt: number, cLerp: number, beta2: number, oneMinusBeta2: number,
+          eps: number, wd: number, decay: number, flags: number): void;
+  optAdamax(n: number, p: number, g: number, m: number, u: number,
+            negClr: number, cLerp: number, beta2: number, eps: number, wd: number, flags: number): void;
+  optNadam(n: number, p: number, g: number, m: number, v: number,
+           cg: number, cm: number, invBc2: number, cLerp: number, beta2: number, oneMinusBeta2: number,
+           eps: number, wd: number, decay: number, flags: number): void;
+  /** flags 4 rectify (ρ_t > 5). */
+  optRadam(n: number, p: number, g: number, m: number, v: number,
+           invBc1: number, lr: number, bc2Sqrt: number, rect: number, eps: number, cLerp: number, beta2: number,
+           oneMinusBeta2: number, wd: number, decay: number, flags: number): void;
+  optRprop(n: number, p: number, g: number, prev: number, step: number,
+           etaMinus: number, etaPlus: number, stepMin: number, stepMax: number, wd: number, flags: number): void;
 }

@@ -1,0 +1,544 @@
+// The elementwise update rules of the first-order optimizers, each in three agreeing forms:
+//
+//   coefficients(t, hyper, scalars)  the per-step scalars (bias corrections, step sizes, …),
+//                                    computed once per step in f64 and shared by the two below;
+//   kernel(K, n, p, g, state, c, h)  the fused f32 SIMD wasm kernel (assembly/optim/<name>.ts):
+//                                    one pass over the flat parameter, gradient and state buffers;
+//   step64(p, g, state, c, h)        a plain float64 reference with the same per-element order
+//                                    of operations, for tests.
+// The kernel receives the coefficients rounded to f32; that, and f32 arithmetic per element,
+// is all that separates the two forms (test/optim-rules.test.ts measures by how much).
+//
+// Conventions: torch.optim, single-tensor path (torch ≥ 2.0), per element in torch's order:
+// hyper-parameter and state names are PyTorch's (weight_decay, betas, exp_avg, …); the first
+// moment is exp_avg.lerp_(g, 1 − β1) as torch ≥ 2.1 writes it (ATen's two-sided lerp, see
+// assembly/optim/common.ts), not m·β1 + (1 − β1)·g; `add(x, alpha=a)` is x·a fused into the sum
+// in the relaxed build; addcdiv(x, y, value=c) is (c·x)/y. One deliberate change of operation:
+// a tensor divided by a per-step scalar (√bc2 in Adam, bc2 in NAdam, bc1 in RAdam) is multiplied
+// by the scalar's f64 reciprocal instead (within an ulp either way; the divider is Adam's
+// bottleneck, see assembly/optim/adam.ts). Differences from torch: no
+// `maximize`, no complex parameters, one step counter for the whole flat buffer (NAdam's
+// mu_product is a scalar), and Rprop accepts a (coupled) weight_decay.
+//
+// Weight decay: coupled (L2, g ← g + wd·p, torch's `weight_decay`) everywhere; decoupled
+// (p ← p·(1 − lr·wd) before the step, AdamW) where torch offers `decoupled_weight_decay`:
+// Adam, NAdam, RAdam. `adamw` is `adam` with decoupled_weight_decay = true and wd = 1e-2.
+//
+// Use: per optimizer, allocate the state buffers of `stateNames` that `uses(name, hyper)`
+// (each filled with initState(name, hyper)) and keep scalars = initScalars(hyper); then for
+// t = 1, 2, …: c = coefficients(t, hyper, scalars) (once per step: NAdam advances mu_product
+// in it) and kernel(K, n, p, g, statePointers, c, hyper). Unused state pointers may be 0.
+
+import { DescentError } from '../engine/errors.js';
+import type { Kernels } from '../engine/kernels.js';
+
+export type Betas = readonly [number, number];
+/** Scalar optimizer state kept by the caller across steps (NAdam's mu_product). */
+export type Scalars = Record<string, number>;
+
+export interface Rule<H extends object> {
+  readonly name: string;
+  /** PyTorch's defaults. */
+  readonly defaults: Readonly<H>;
+  /** Every state buffer the rule may use, named as in torch.optim's state. */
+  readonly stateNames: readonly string[];
+  /** Whether `hyper` needs buffer `name` (max_exp_avg_sq only with amsgrad, …). */
+  uses(name: string, hyper: H): boolean;
+  /** The value a state buffer starts filled with. */
+  initState(name: string, hyper: H): number;
+  initScalars(hyper: H): Scalars;
+  /** The f64 scalars of step t (1-based). Call once per step: it may advance `scalars`. */
+  coefficients(t: number, hyper: H, scalars: Scalars): number[];
+  /** The f64 reference update, in place (g is not modified). */
+  step64(p: Float64Array, g: Float64Array, state: Record<string, Float64Array>, coeffs: readonly number[], hyper: H): void;
+  /** The fused wasm update of n floats at byte pointers p, g and state[name]. */
+  kernel(K: Kernels, n: number, p: number, g: number, state: Record<string, number>, coeffs: readonly number[], hyper: H): void;
+  /** Throws a DescentError naming the rule and the hyper-parameter if `hyper` is invalid. */
+  check(hyper: H): void;
+}
+
+// ---- shared pieces (flag bits as in assembly/optim/common.ts) ----
+
+const WD = 1;     // coupled weight decay
+const LARGE = 2;  // torch.lerp's second form for the first-moment average
+const BIT4 = 4, BIT8 = 8;
+
+/** torch.lerp(a, b, w) evaluates a + w(b − a) for |w| < ½, else b − (b − a)(1 − w). */
+const lerpLarge = (w: number): boolean => !(Math.abs(w) < 0.5);
+/** The coefficient c of lerp = base + c·(b − a): w, or −(1 − w) in the second form. */
+const lerpCoef = (w: number): number => (lerpLarge(w) ? -(1 - w) : w);
+const lerp64 = (a: number, b: number, c: number, large: boolean): number => (large ? b : a) + c * (b - a);
+
+function fail(rule: string, msg: string): never {
+  throw new DescentError(`${rule}: ${msg}`);
+}
+function nonNegative(rule: string, h: object, ...keys: string[]): void {
+  for (const k of keys) {
+    const v = (h as Record<string, unknown>)[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(rule, `${k} must be a finite number ≥ 0, got ${String(v)}`);
+  }
+}
+function checkBetas(rule: string, b: Betas): void {
+  if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => typeof x === 'number' && x >= 0 && x < 1)) {
+    fail(rule, `betas must be two numbers in [0, 1), got ${JSON.stringify(b)}`);
+  }
+}
+/** Throws unless `name` is one of the rule's state buffers. */
+function known(rule: string, names: readonly string[], name: string): void {
+  if (!names.includes(name)) fail(rule, `unknown state buffer ${JSON.stringify(name)}; known: ${names.join(', ')}`);
+}
+/** initState for rules whose buffers all start at 0. */
+const zeros = (rule: string, names: readonly string[]) => (name: string): number => {
+  known(rule, names, name);
+  return 0;
+};
+
+/** The defaults of `rule` overridden by `overrides`; unknown keys and invalid values throw. */
+export function withDefaults<H extends object>(rule: Rule<H>, overrides: Partial<H> = {}): H {
+  for (const k of Object.keys(overrides)) {
+    if (!(k in rule.defaults)) {
+      fail(rule.name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
+    }
+  }
+  const h = { ...rule.defaults, ...overrides } as H;
+  rule.check(h);
+  return h;
+}
+
+// ---- SGD ----
+
+export interface SgdHyper { lr: number; momentum: number; dampening: number; nesterov: boolean; weight_decay: number }
+const SGD_MOMENTUM = BIT4, SGD_NESTEROV = BIT8;
+const sgdFlags = (h: SgdHyper): number =>
+  (h.weight_decay !== 0 ? WD : 0) | (h.momentum !== 0 ? SGD_MOMENTUM : 0) | (h.nesterov ? SGD_NESTEROV : 0);
+
+/**
+ * SGD: g' = g + wd·p; b = μ·b + (1 − dampening)·g' (b = g' on step 1); d = nesterov ? g' + μ·b : b;
+ * p ← p − lr·d. Coefficients [−lr, μb, cg, μ, wd] with (μb, cg) = (0, 1) on step 1, else (μ, 1 − dampening).
+ */
+export const sgd: Rule<SgdHyper> = {
+  name: 'sgd',
+  defaults: { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weight_decay: 0 },
+  stateNames: ['momentum_buffer'],
+  uses: (name, h) => name === 'momentum_buffer' && h.momentum !== 0,
+  initState: zeros('sgd', ['momentum_buffer']),
+  initScalars: () => ({}),
+  coefficients(t, h) {
+    const first = t === 1;
+    return [-h.lr, first ? 0 : h.momentum, first ? 1 : 1 - h.dampening, h.momentum, h.weight_decay];
+  },
+  step64(p, g, s, c, h) {
+    const [negLr, muBuf, cg, mu, wd] = c;
+    const f = sgdFlags(h), buf = s.momentum_buffer;
+    for (let i = 0; i < p.length; i++) {
+      let d = g[i];
+      if (f & WD) d = d + wd * p[i];
+      if (f & SGD_MOMENTUM) {
+        const b = buf[i] * muBuf + cg * d;
+        buf[i] = b;
+        d = f & SGD_NESTEROV ? d + mu * b : b;
+      }
+      p[i] = p[i] + negLr * d;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optSgd(n, p, g, s.momentum_buffer ?? 0, c[0], c[1], c[2], c[3], c[4], sgdFlags(h));
+  },
+  check(h) {
+    nonNegative('sgd', h, 'lr', 'momentum', 'dampening', 'weight_decay');
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('sgd', 'nesterov momentum requires momentum > 0 and dampening = 0');
+  },
+};
+
+// ---- Adagrad ----
+
+export interface AdagradHyper { lr: number; lr_decay: number; weight_decay: number; initial_accumulator_value: number; eps: number }
+
+/** Adagrad: s += g'²; p ← p − clr·g'/(√s + ε), clr = lr/(1 + (t − 1)·lr_decay). Coefficients [−clr, ε, wd]. */
+export const adagrad: Rule<AdagradHyper> = {
+  name: 'adagrad',
+  defaults: { lr: 1e-2, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10 },
+  stateNames: ['sum'],
+  uses: (name) => name === 'sum',
+  initState: (name, h) => {
+    known('adagrad', ['sum'], name);
+    return h.initial_accumulator_value;
+  },
+  initScalars: () => ({}),
+  coefficients: (t, h) => [-(h.lr / (1 + (t - 1) * h.lr_decay)), h.eps, h.weight_decay],
+  step64(p, g, s, c, h) {
+    const [negClr, eps, wd] = c;
+    const sum = s.sum, decay = h.weight_decay !== 0;
+    for (let i = 0; i < p.length; i++) {
+      const gi = decay ? g[i] + wd * p[i] : g[i];
+      const si = sum[i] + gi * gi;
+      sum[i] = si;
+      p[i] = p[i] + (negClr * gi) / (Math.sqrt(si) + eps);
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optAdagrad(n, p, g, s.sum, c[0], c[1], c[2], h.weight_decay !== 0 ? WD : 0);
+  },
+  check: (h) => nonNegative('adagrad', h, 'lr', 'lr_decay', 'weight_decay', 'initial_accumulator_value', 'eps'),
+};
+
+// ---- RMSprop ----
+
+export interface RmspropHyper { lr: number; alpha: number; eps: number; weight_decay: number; momentum: number; centered: boolean }
+const RMS_CENTERED = BIT4, RMS_MOMENTUM = BIT8;
+const rmspropFlags = (h: RmspropHyper): number =>
+  (h.weight_decay !== 0 ? WD : 0) | (lerpLarge(1 - h.alpha) ? LARGE : 0) |
+  (h.centered ? RMS_CENTERED : 0) | (h.momentum > 0 ? RMS_MOMENTUM : 0);
+
+/**
+ * RMSprop: sq = α·sq + (1 − α)g'²; centered: ga = lerp(ga, g', 1 − α), avg = √(sq − ga²) + ε, else
+ * avg = √sq + ε; momentum: b = μ·b + g'/avg, p ← p − lr·b; else p ← p − lr·g'/avg.
+ * Coefficients [−lr, α, 1 − α, lerp coefficient of 1 − α, ε, μ, wd].
+ */
+export const rmsprop: Rule<RmspropHyper> = {
+  name: 'rmsprop',
+  defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0, centered: false },
+  stateNames: ['square_avg', 'grad_avg', 'momentum_buffer'],
+  uses: (name, h) => name === 'square_avg' || (name === 'grad_avg' && h.centered) || (name === 'momentum_buffer' && h.momentum > 0),
+  initState: zeros('rmsprop', ['square_avg', 'grad_avg', 'momentum_buffer']),
+  initScalars: () => ({}),
+  coefficients: (_t, h) => [-h.lr, h.alpha, 1 - h.alpha, lerpCoef(1 - h.alpha), h.eps, h.momentum, h.weight_decay],
+  step64(p, g, s, c, h) {
+    const [negLr, alpha, c1, cl, eps, mu, wd] = c;
+    const f = rmspropFlags(h), large = (f & LARGE) !== 0;
+    const sq = s.square_avg, ga = s.grad_avg, buf = s.momentum_buffer;
+    for (let i = 0; i < p.length; i++) {
+      const gi = f & WD ? g[i] + wd * p[i] : g[i];
+      const si = sq[i] * alpha + (c1 * gi) * gi;
+      sq[i] = si;
+      let avg: number;
+      if (f & RMS_CENTERED) {
+        const a = lerp64(ga[i], gi, cl, large);
+        ga[i] = a;
+        avg = Math.sqrt(si - a * a);
+      } else {
+        avg = Math.sqrt(si);
+      }
+      avg = avg + eps;
+      if (f & RMS_MOMENTUM) {
+        const b = buf[i] * mu + gi / avg;
+        buf[i] = b;
+        p[i] = p[i] + negLr * b;
+      } else {
+        p[i] = p[i] + (negLr * gi) / avg;
+      }
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optRmsprop(n, p, g, s.square_avg, s.grad_avg ?? 0, s.momentum_buffer ?? 0,
+      c[0], c[1], c[2], c[3], c[4], c[5], c[6], rmspropFlags(h));
+  },
+  check(h) {
+    nonNegative('rmsprop', h, 'lr', 'alpha', 'eps', 'weight_decay', 'momentum');
+    if (h.alpha > 1) fail('rmsprop', `alpha must be in [0, 1], got ${h.alpha}`);
+  },
+};
+
+// ---- Adadelta ----
+
+export interface AdadeltaHyper { lr: number; rho: number; eps: number; weight_decay: number }
+
+/**
+ * Adadelta: sq = ρ·sq + (1 − ρ)g'²; δ = √(acc + ε)/√(sq + ε)·g'; acc = ρ·acc + (1 − ρ)δ²; p ← p − lr·δ.
+ * Coefficients [−lr, ρ, 1 − ρ, ε, wd].
+ */
+export const adadelta: Rule<AdadeltaHyper> = {
+  name: 'adadelta',
+  defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0 },
+  stateNames: ['square_avg', 'acc_delta'],
+  uses: (name) => name === 'square_avg' || name === 'acc_delta',
+  initState: zeros('adadelta', ['square_avg', 'acc_delta']),
+  initScalars: () => ({}),
+  coefficients: (_t, h) => [-h.lr, h.rho, 1 - h.rho, h.eps, h.weight_decay],
+  step64(p, g, s, c, h) {
+    const [negLr, rho, c1, eps, wd] = c;
+    const sq = s.square_avg, acc = s.acc_delta, decay = h.weight_decay !== 0;
+    for (let i = 0; i < p.length; i++) {
+      const gi = decay ? g[i] + wd * p[i] : g[i];
+      const si = sq[i] * rho + (c1 * gi) * gi;
+      sq[i] = si;
+      const a = acc[i];
+      const d = (Math.sqrt(a + eps) / Math.sqrt(si + eps)) * gi;
+      acc[i] = a * rho + (c1 * d) * d;
+      p[i] = p[i] + negLr * d;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optAdadelta(n, p, g, s.square_avg, s.acc_delta, c[0], c[1], c[2], c[3], c[4], h.weight_decay !== 0 ? WD : 0);
+  },
+  check(h) {
+    nonNegative('adadelta', h, 'lr', 'rho', 'eps', 'weight_decay');
+    if (h.rho > 1) fail('adadelta', `rho must be in [0, 1], got ${h.rho}`);
+  },
+};
+
+// ---- Adam, AdamW, AMSGrad ----
+
+export interface AdamHyper {
+  lr: number; betas: Betas; eps: number; weight_decay: number; amsgrad: boolean; decoupled_weight_decay: boolean;
+}
+const ADAM_AMSGRAD = BIT4;
+const coupled = (h: { weight_decay: number; decoupled_weight_decay: boolean }): boolean =>
+  h.weight_decay !== 0 && !h.decoupled_weight_decay;
+/** [wd for g ← g + wd·p (0 when decoupled), factor for p ← p·(1 − lr·wd) (1 when coupled)]. */
+const decayCoefs = (h: { lr: number; weight_decay: number; decoupled_weight_decay: boolean }): [number, number] =>
+  h.decoupled_weight_decay ? [0, 1 - h.lr * h.weight_decay] : [h.weight_decay, 1];
+const adamFlags = (h: AdamHyper): number =>
+  (coupled(h) ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0) | (h.amsgrad ? ADAM_AMSGRAD : 0);
+
+/**
+ * Adam (torch.optim.adam._single_tensor_adam): m = lerp(m, g', 1 − β1); v = β2·v + (1 − β2)g'²;
+ * amsgrad: vmax = max(vmax, v) replaces v below; denom = √v·(1/√bc2) + ε; p ← p − (lr/bc1)·m/denom.
+ * Coefficients [−lr/bc1, 1/√bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
+ */
+function makeAdam(name: string, defaults: AdamHyper): Rule<AdamHyper> {
+  return {
+    name,
+    defaults,
+    stateNames: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+    uses: (s, h) => s === 'exp_avg' || s === 'exp_avg_sq' || (s === 'max_exp_avg_sq' && h.amsgrad),
+    initState: zeros(name, ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']),
+    initScalars: () => ({}),
+    coefficients(t, h) {
+      const [b1, b2] = h.betas;
+      const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+      return [-(h.lr / bc1), 1 / Math.sqrt(bc2), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
+    },
+    step64(p, g, s, c, h) {
+      const [negStep, invBc2Sqrt, cl, b2, c2, eps, wd, decay] = c;
+      const f = adamFlags(h), large = (f & LARGE) !== 0;
+      const m = s.exp_avg, v = s.exp_avg_sq, vmax = s.max_exp_avg_sq;
+      for (let i = 0; i < p.length; i++) {
+        const pi = p[i] * decay;
+        const gi = f & WD ? g[i] + wd * pi : g[i];
+        const mi = lerp64(m[i], gi, cl, large);
+        m[i] = mi;
+        let vi = v[i] * b2 + (c2 * gi) * gi;
+        v[i] = vi;
+        if (f & ADAM_AMSGRAD) vmax[i] = vi = Math.max(vmax[i], vi);
+        p[i] = pi + (negStep * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+      }
+    },
+    kernel(K, n, p, g, s, c, h) {
+      K.optAdam(n, p, g, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq ?? 0,
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], adamFlags(h));
+    },
+    check(h) {
+      nonNegative(name, h, 'lr', 'eps', 'weight_decay');
+      checkBetas(name, h.betas);
+    },
+  };
+}
+
+export const adam = makeAdam('adam',
+  { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, decoupled_weight_decay: false });
+export const adamw = makeAdam('adamw',
+  { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, decoupled_weight_decay: true });
+
+// ---- Adamax ----
+
+export interface AdamaxHyper { lr: number; betas: Betas; eps: number; weight_decay: number }
+const adamaxFlags = (h: AdamaxHyper): number => (h.weight_decay !== 0 ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0);
+
+/**
+ * Adamax: m = lerp(m, g', 1 − β1); u = max(β2·u, |g'| + ε); p ← p − (lr/bc1)·m/u.
+ * Coefficients [−lr/bc1, lerp coefficient of 1 − β1, β2, ε, wd].
+ */
+export const adamax: Rule<AdamaxHyper> = {
+  name: 'adamax',
+  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0 },
+  stateNames: ['exp_avg', 'exp_inf'],
+  uses: (name) => name === 'exp_avg' || name === 'exp_inf',
+  initState: zeros('adamax', ['exp_avg', 'exp_inf']),
+  initScalars: () => ({}),
+  coefficients(t, h) {
+    const [b1, b2] = h.betas;
+    return [-(h.lr / (1 - b1 ** t)), lerpCoef(1 - b1), b2, h.eps, h.weight_decay];
+  },
+  step64(p, g, s, c, h) {
+    const [negClr, cl, b2, eps, wd] = c;
+    const f = adamaxFlags(h), large = (f & LARGE) !== 0;
+    const m = s.exp_avg, u = s.exp_inf;
+    for (let i = 0; i < p.length; i++) {
+      const gi = f & WD ? g[i] + wd * p[i] : g[i];
+      const mi = lerp64(m[i], gi, cl, large);
+      m[i] = mi;
+      const ui = Math.max(u[i] * b2, Math.abs(gi) + eps);
+      u[i] = ui;
+      p[i] = p[i] + (negClr * mi) / ui;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optAdamax(n, p, g, s.exp_avg, s.exp_inf, c[0], c[1], c[2], c[3], c[4], adamaxFlags(h));
+  },
+  check(h) {
+    nonNegative('adamax', h, 'lr', 'eps', 'weight_decay');
+    checkBetas('adamax', h.betas);
+  },
+};
+
+// ---- NAdam ----
+
+export interface NadamHyper {
+  lr: number; betas: Betas; eps: number; weight_decay: number; momentum_decay: number; decoupled_weight_decay: boolean;
+}
+const nadamFlags = (h: NadamHyper): number => (coupled(h) ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0);
+
+/**
+ * NAdam (Dozat 2016) as torch ≥ 2.0 computes it, with the momentum schedule
+ * μ_t = β1(1 − ½·0.96^{tψ}) and the scalar state mu_product Π_t = μ_1⋯μ_t:
+ *   denom = √(v·(1/bc2)) + ε;  p ← p − lr(1 − μ_t)/(1 − Π_t)·g'/denom − lr·μ_{t+1}/(1 − Π_t·μ_{t+1})·m/denom.
+ * PyTorch 1.13's single-tensor `differentiable` path used Π_t·μ_t·μ_{t+1} in the last
+ * denominator, counting μ_t twice (Π_t already holds it); fixed for 2.0 in pytorch/pytorch#92699.
+ * Coefficients [cg, cm, 1/bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
+ */
+export const nadam: Rule<NadamHyper> = {
+  name: 'nadam',
+  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, momentum_decay: 4e-3, decoupled_weight_decay: false },
+  stateNames: ['exp_avg', 'exp_avg_sq'],
+  uses: (name) => name === 'exp_avg' || name === 'exp_avg_sq',
+  initState: zeros('nadam', ['exp_avg', 'exp_avg_sq']),
+  initScalars: () => ({ mu_product: 1 }),
+  coefficients(t, h, sc) {
+    const [b1, b2] = h.betas, psi = h.momentum_decay, lr = h.lr;
+    const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
+    const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
+    const prod = (sc.mu_product ?? 1) * mu;
+    sc.mu_product = prod;
+    const cg = (-lr * (1 - mu)) / (1 - prod);
+    const cm = (-lr * muNext) / (1 - prod * muNext);
+    return [cg, cm, 1 / (1 - b2 ** t), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
+  },
+  step64(p, g, s, c, h) {
+    const [cg, cm, invBc2, cl, b2, c2, eps, wd, decay] = c;
+    const f = nadamFlags(h), large = (f & LARGE) !== 0;
+    const m = s.exp_avg, v = s.exp_avg_sq;
+    for (let i = 0; i < p.length; i++) {
+      let pi = p[i] * decay;
+      const gi = f & WD ? g[i] + wd * pi : g[i];
+      const mi = lerp64(m[i], gi, cl, large);
+      m[i] = mi;
+      const vi = v[i] * b2 + (c2 * gi) * gi;
+      v[i] = vi;
+      const denom = Math.sqrt(vi * invBc2) + eps;
+      pi = pi + (cg * gi) / denom;
+      p[i] = pi + (cm * mi) / denom;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optNadam(n, p, g, s.exp_avg, s.exp_avg_sq, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], nadamFlags(h));
+  },
+  check(h) {
+    nonNegative('nadam', h, 'lr', 'eps', 'weight_decay', 'momentum_decay');
+    checkBetas('nadam', h.betas);
+  },
+};
+
+// ---- RAdam ----
+
+export interface RadamHyper { lr: number; betas: Betas; eps: number; weight_decay: number; decoupled_weight_decay: boolean }
+const RADAM_RECTIFY = BIT4;
+/** coeffs[3] is the rectification r, 0 on the steps where ρ_t ≤ 5 (r > 0 whenever ρ_t > 5). */
+const radamFlags = (h: RadamHyper, c: readonly number[]): number =>
+  (coupled(h) ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0) | (c[3] > 0 ? RADAM_RECTIFY : 0);
+
+/**
+ * RAdam (Liu et al. 2020): ρ∞ = 2/(1 − β2) − 1, ρ_t = ρ∞ − 2tβ2^t/bc2; while ρ_t ≤ 5 the step is
+ * SGD with momentum, p ← p − lr·m/bc1; after, p ← p − lr·(m/bc1)·(√bc2/(√v + ε))·r with
+ * r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)).
+ * Coefficients [1/bc1, lr, √bc2, r or 0, ε, lerp coefficient of 1 − β1, β2, 1 − β2, wd (coupled), decay].
+ */
+export const radam: Rule<RadamHyper> = {
+  name: 'radam',
+  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, decoupled_weight_decay: false },
+  stateNames: ['exp_avg', 'exp_avg_sq'],
+  uses: (name) => name === 'exp_avg' || name === 'exp_avg_sq',
+  initState: zeros('radam', ['exp_avg', 'exp_avg_sq']),
+  initScalars: () => ({}),
+  coefficients(t, h) {
+    const [b1, b2] = h.betas;
+    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+    const rhoInf = 2 / (1 - b2) - 1;
+    const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+    const rect = rhoT > 5 ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
+    return [1 / bc1, h.lr, bc2 ** 0.5, rect, h.eps, lerpCoef(1 - b1), b2, 1 - b2, ...decayCoefs(h)];
+  },
+  step64(p, g, s, c, h) {
+    const [invBc1, lr, bc2Sqrt, rect, eps, cl, b2, c2, wd, decay] = c;
+    const f = radamFlags(h, c), large = (f & LARGE) !== 0;
+    const m = s.exp_avg, v = s.exp_avg_sq;
+    for (let i = 0; i < p.length; i++) {
+      const pi = p[i] * decay;
+      const gi = f & WD ? g[i] + wd * pi : g[i];
+      const mi = lerp64(m[i], gi, cl, large);
+      m[i] = mi;
+      const vi = v[i] * b2 + (c2 * gi) * gi;
+      v[i] = vi;
+      let u = (mi * invBc1) * lr;
+      if (f & RADAM_RECTIFY) u = (u * (bc2Sqrt / (Math.sqrt(vi) + eps))) * rect;
+      p[i] = pi - u;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optRadam(n, p, g, s.exp_avg, s.exp_avg_sq, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], radamFlags(h, c));
+  },
+  check(h) {
+    nonNegative('radam', h, 'lr', 'eps', 'weight_decay');
+    checkBetas('radam', h.betas);
+  },
+};
+
+// ---- Rprop ----
+
+export interface RpropHyper { lr: number; etas: Betas; step_sizes: Betas; weight_decay: number }
+
+/**
+ * Rprop as torch.optim.Rprop (iRprop−): s = g'·prev; step ← clamp(step·(s > 0 ? η+ : s < 0 ? η− : 1), min, max);
+ * after a sign change (s < 0) g' ← 0 (no move; prev = 0 so the next step does not shrink again);
+ * p ← p − sign(g')·step; prev = g'. The step sizes start at lr. weight_decay (coupled) is a
+ * descent extension, 0 by default. Coefficients [η−, η+, step_min, step_max, wd].
+ */
+export const rprop: Rule<RpropHyper> = {
+  name: 'rprop',
+  defaults: { lr: 1e-2, etas: [0.5, 1.2], step_sizes: [1e-6, 50], weight_decay: 0 },
+  stateNames: ['prev', 'step_size'],
+  uses: (name) => name === 'prev' || name === 'step_size',
+  initState: (name, h) => {
+    known('rprop', ['prev', 'step_size'], name);
+    return name === 'step_size' ? h.lr : 0;
+  },
+  initScalars: () => ({}),
+  coefficients: (_t, h) => [h.etas[0], h.etas[1], h.step_sizes[0], h.step_sizes[1], h.weight_decay],
+  step64(p, g, s, c, h) {
+    const [etaMinus, etaPlus, lo, hi, wd] = c;
+    const prev = s.prev, step = s.step_size, decay = h.weight_decay !== 0;
+    for (let i = 0; i < p.length; i++) {
+      const gi = decay ? g[i] + wd * p[i] : g[i];
+      const si = gi * prev[i];
+      const f = si > 0 ? etaPlus : si < 0 ? etaMinus : si === 0 ? 1 : si;
+      const st = Math.min(Math.max(step[i] * f, lo), hi);
+      step[i] = st;
+      const gz = si < 0 ? 0 : gi;
+      prev[i] = gz;
+      p[i] = p[i] - Math.sign(gz) * st;
+    }
+  },
+  kernel(K, n, p, g, s, c, h) {
+    K.optRprop(n, p, g, s.prev, s.step_size, c[0], c[1], c[2], c[3], c[4], h.weight_decay !== 0 ? WD : 0);
+  },
+  check(h) {
+    nonNegative('rprop', h, 'lr', 'weight_decay');
+    const [em, ep] = h.etas ?? [], [lo, hi] = h.step_sizes ?? [];
+    if (!(em > 0 && em < 1 && ep > 1 && Number.isFinite(ep))) fail('rprop', `etas must satisfy 0 < η− < 1 < η+, got ${JSON.stringify(h.etas)}`);
+    if (!(lo >= 0 && hi >= lo && Number.isFinite(hi))) fail('rprop', `step_sizes must satisfy 0 ≤ min ≤ max, got ${JSON.stringify(h.step_sizes)}`);
+  },
+};
+
+/** Every rule by name. */
+export const rules = { sgd, adagrad, rmsprop, adadelta, adam, adamw, adamax, nadam, radam, rprop } as const;
+export type RuleName = keyof typeof rules;
