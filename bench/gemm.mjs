@@ -3,7 +3,7 @@
 //   npm run bench                 table (runs node with --experimental-wasm-relaxed-simd)
 //   npm run bench -- --json       one JSON object per line:
 //       {name, op, m, n, k, isa, tile, gflops, peak_gflops, ratio, runs}
-//   options: --rounds N (default 7)   --isa simd|relaxed-simd   --tile 4|6   --quick
+//   options: --rounds N (default 7)   --isa simd|relaxed-simd   --tile 4|5|6   --quick   --blocking MC,KC,NC
 //
 // The machine is shared: its speed drifts within seconds. So every measurement of a case is
 // paired with a measurement of the peak kernel taken right before it, and the ratio is the
@@ -18,7 +18,7 @@ const json = args.includes('--json');
 const quick = args.includes('--quick');
 const rounds = Number(opt('--rounds', quick ? 3 : 7));
 const onlyIsa = opt('--isa', undefined);
-const tiles = opt('--tile', undefined) ? [Number(opt('--tile'))] : [4];
+const tiles = opt('--tile', undefined) ? [Number(opt('--tile'))] : [undefined]; // undefined: the engine's default per ISA
 
 // [name, op, m, n, k]: op(A) is m×k, op(B) is k×n
 const cases = [
@@ -60,9 +60,11 @@ if (!json) {
 }
 
 for (const isa of isas) {
-  for (const tile of tiles) {
+  for (let tile of tiles) {
     const e = await descent.createEngine({ isa, gemmTile: tile });
     const K = e.kernels;
+    tile = e.gemmTile;
+    if (opt('--blocking', undefined)) K.gemmSetBlocking(...opt('--blocking').split(',').map(Number)); // before the workspace exists
     const peakIters = 2_000_000;
     const peakFlops = K.peakFlopsPerIteration() * peakIters;
     K.peak(1000, 1); K.peak(1000, 1);

@@ -6,6 +6,6 @@ import { supportedIsas, type Isa } from '../src/engine/isa.js';
 
 export const isas: Isa[] = supportedIsas();
 
-export function engineFor(isa: Isa, tile: 4 | 6 = 4): Engine {
+export function engineFor(isa: Isa, tile: 4 | 5 | 6 = 4): Engine {
   return Engine.createSync({ isa, gemmTile: tile });
 }

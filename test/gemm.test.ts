@@ -6,7 +6,7 @@ import { bits, firstViolation, gemmF32Blocked, gemmF64, randomF32, type GemmCase
 const forms: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 const formName = ([ta, tb]: [boolean, boolean]) => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
 
-// m×n×k: sizes 1, 3, 7, 17, 129, 1000, shapes that are not multiples of the 4×8 / 6×8 tiles,
+// m×n×k: sizes 1, 3, 7, 17, 129, 1000, shapes that are not multiples of the 4×8 / 5×8 / 6×8 tiles,
 // k > 256 (several k blocks, β applied once), m > 144 (several m blocks), n > 2048 (several n blocks)
 const shapes: [number, number, number][] = [
   [1, 1, 1], [3, 7, 17], [7, 3, 1], [17, 129, 3], [129, 17, 7], [5, 9, 1000], [13, 24, 513],
@@ -24,7 +24,7 @@ function makeCase(form: [boolean, boolean], [m, n, k]: [number, number, number],
 }
 
 for (const isa of isas) {
-  for (const tile of [4, 6] as const) {
+  for (const tile of [4, 5, 6] as const) {
     describe(`gemm ${isa} ${tile}x8`, () => {
       const e = engineFor(isa, tile);
 

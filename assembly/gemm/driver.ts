@@ -18,9 +18,9 @@
 // α = 0 or k = 0 leaves A and B unread: C = β·C (+ bias).
 
 import { packA, packB, NR } from "./pack";
-import { macro4x8, macro6x8 } from "./microkernel";
+import { macro4x8, macro5x8, macro6x8 } from "./microkernel";
 
-let MC: i32 = 144; // multiple of 4 and 6
+let MC: i32 = 144; // multiple of 4 and 6; for 5×8 blocks round up to 145 (room for MC + 6 rows)
 let KC: i32 = 256;
 let NC: i32 = 2048;
 
@@ -60,7 +60,7 @@ function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32, bias: usize): voi
 }
 
 /**
- * tile: 4 (4×8 micro-kernel) or 6 (6×8). bias: pointer to n floats added to every row, or 0.
+ * tile: 4 (4×8 micro-kernel), 5 (5×8) or 6 (6×8). bias: pointer to n floats added to every row, or 0.
  * Sizes and leading dimensions are validated by the caller (src/ops/gemm.ts).
  */
 export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32,
@@ -71,7 +71,7 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
     scaleC(m, n, beta, c, ldc, bias);
     return;
   }
-  const mr = tile == 6 ? 6 : 4;
+  const mr = tile == 6 ? 6 : tile == 5 ? 5 : 4;
   const tileBuf = work;
   const pa = work + TILE_BYTES;
   const pb = pa + <usize>(MC + 6) * KC * 4;
@@ -89,7 +89,9 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
         const mc = min(mcb, m - ic);
         packA(mr, transA, a, lda, ic, mc, pc, kc, pa);
         const cp = c + ((<usize>ic * ldc + jc) << 2);
-        if (mr == 6) {
+        if (mr == 5) {
+          macro5x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
+        } else if (mr == 6) {
           macro6x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
         } else {
           macro4x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);

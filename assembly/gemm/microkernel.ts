@@ -5,8 +5,11 @@
 // MR values of the packed A panel, doing 2·MR multiply-adds: 16·MR flops for MR+2 loads.
 //   4×8: 8 accumulators + 2 B + 1 A = 11 of the 16 xmm registers. The plain-SIMD choice:
 //        with separate mul and add a 6×8 tile runs out of registers.
-//   6×8: 12 accumulators + 2 B + 1 A = 15 registers; with relaxed_madd (one op per lane pair)
-//        it has the best load-to-flop ratio that still fits.
+//   5×8: 10 accumulators + 2 B + 1 A = 13 registers. The relaxed-SIMD choice: an FMA has a
+//        latency of ~5 cycles and two pipes issue one each per cycle, so ≥ 10 independent
+//        accumulator chains are needed to keep both busy; 4×8 (8 chains) tops out near 80%.
+//   6×8: 12 accumulators + 2 B + 1 A = 15 registers: every xmm register V8 allocates on x64
+//        (xmm15 is its scratch), so the loop spills and runs at half speed in Node 20.
 // The tile loops are ordered as in BLIS: jr outside, ir inside, so one kc×8 B panel (8 KB
 // at kc = 256) stays in L1 while the mc×kc A block streams from L2.
 //
@@ -17,10 +20,12 @@
 
 import { madd } from "../simd";
 
-@inline function writeRow(cp: usize, a0: v128, a1: v128, alpha: v128, beta: f32, betav: v128, bias: usize): void {
-  let v0 = f32x4.mul(a0, alpha);
-  let v1 = f32x4.mul(a1, alpha);
+@inline function writeRow(cp: usize, a0: v128, a1: v128, alpha: f32, beta: f32, bias: usize): void {
+  const alphav = f32x4.splat(alpha);
+  let v0 = f32x4.mul(a0, alphav);
+  let v1 = f32x4.mul(a1, alphav);
   if (beta != 0) {
+    const betav = f32x4.splat(beta);
     v0 = f32x4.add(v0, f32x4.mul(betav, v128.load(cp)));
     v1 = f32x4.add(v1, f32x4.mul(betav, v128.load(cp, 16)));
   }
@@ -48,8 +53,6 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
 
 export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize): void {
-  const alphav = f32x4.splat(alpha);
-  const betav = f32x4.splat(beta);
   const ldcb = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     const nr = min(8, nc - jr);
@@ -79,10 +82,10 @@ export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
       }
       const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
       if (mr == 4 && nr == 8) {
-        writeRow(cp, c00, c01, alphav, beta, betav, biasj);
-        writeRow(cp + ldcb, c10, c11, alphav, beta, betav, biasj);
-        writeRow(cp + 2 * ldcb, c20, c21, alphav, beta, betav, biasj);
-        writeRow(cp + 3 * ldcb, c30, c31, alphav, beta, betav, biasj);
+        writeRow(cp, c00, c01, alpha, beta, biasj);
+        writeRow(cp + ldcb, c10, c11, alpha, beta, biasj);
+        writeRow(cp + 2 * ldcb, c20, c21, alpha, beta, biasj);
+        writeRow(cp + 3 * ldcb, c30, c31, alpha, beta, biasj);
       } else {
         v128.store(tile, c00); v128.store(tile, c01, 16);
         v128.store(tile, c10, 32); v128.store(tile, c11, 48);
@@ -94,10 +97,60 @@ export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
   }
 }
 
+export function macro5x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  const ldcb = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += 8) {
+    const nr = min(8, nc - jr);
+    const pbj = bp + <usize>jr * kc * 4;
+    const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
+    for (let ir = 0; ir < mc; ir += 5) {
+      const mr = min(5, mc - ir);
+      let pa = ap + <usize>ir * kc * 4;
+      let pb = pbj;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const a03 = v128.load(pa);
+        let a = v128.shuffle<f32>(a03, a03, 0, 0, 0, 0);
+        c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+        a = v128.shuffle<f32>(a03, a03, 1, 1, 1, 1);
+        c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+        a = v128.shuffle<f32>(a03, a03, 2, 2, 2, 2);
+        c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+        a = v128.shuffle<f32>(a03, a03, 3, 3, 3, 3);
+        c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+        a = v128.load32_splat(pa, 16);
+        c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+        pa += 20;
+        pb += 32;
+      }
+      const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
+      if (mr == 5 && nr == 8) {
+        writeRow(cp, c00, c01, alpha, beta, biasj);
+        writeRow(cp + ldcb, c10, c11, alpha, beta, biasj);
+        writeRow(cp + 2 * ldcb, c20, c21, alpha, beta, biasj);
+        writeRow(cp + 3 * ldcb, c30, c31, alpha, beta, biasj);
+        writeRow(cp + 4 * ldcb, c40, c41, alpha, beta, biasj);
+      } else {
+        v128.store(tile, c00); v128.store(tile, c01, 16);
+        v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+        v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+        v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+        v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+        writeEdge(tile, mr, nr, cp, ldc, alpha, beta, biasj);
+      }
+    }
+  }
+}
+
 export function macro6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize): void {
-  const alphav = f32x4.splat(alpha);
-  const betav = f32x4.splat(beta);
   const ldcb = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     const nr = min(8, nc - jr);
@@ -133,12 +186,12 @@ export function macro6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
       }
       const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
       if (mr == 6 && nr == 8) {
-        writeRow(cp, c00, c01, alphav, beta, betav, biasj);
-        writeRow(cp + ldcb, c10, c11, alphav, beta, betav, biasj);
-        writeRow(cp + 2 * ldcb, c20, c21, alphav, beta, betav, biasj);
-        writeRow(cp + 3 * ldcb, c30, c31, alphav, beta, betav, biasj);
-        writeRow(cp + 4 * ldcb, c40, c41, alphav, beta, betav, biasj);
-        writeRow(cp + 5 * ldcb, c50, c51, alphav, beta, betav, biasj);
+        writeRow(cp, c00, c01, alpha, beta, biasj);
+        writeRow(cp + ldcb, c10, c11, alpha, beta, biasj);
+        writeRow(cp + 2 * ldcb, c20, c21, alpha, beta, biasj);
+        writeRow(cp + 3 * ldcb, c30, c31, alpha, beta, biasj);
+        writeRow(cp + 4 * ldcb, c40, c41, alpha, beta, biasj);
+        writeRow(cp + 5 * ldcb, c50, c51, alpha, beta, biasj);
       } else {
         v128.store(tile, c00); v128.store(tile, c01, 16);
         v128.store(tile, c10, 32); v128.store(tile, c11, 48);

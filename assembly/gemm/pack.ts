@@ -32,18 +32,26 @@ export const NR: i32 = 8;
 export function packB(transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   const ld = <usize>ldb << 2;
   const panelBytes = <usize>kc * NR * 4;
+  const full = nc & ~(NR - 1);
+  if (transB == 0) {
+    // walk B row by row (sequential reads, one 32-byte piece to each panel): reading each
+    // panel's column strip down all kc rows instead touches a new cache line and often a new
+    // page per row, which costs ~10% of an m = 100 product
+    for (let p = 0; p < kc; p++) {
+      const src = b + ((<usize>(pc + p) * ldb + jc) << 2);
+      let o = dst + (<usize>p << 5);
+      for (let jj = 0; jj < full; jj += NR) {
+        const s = src + (<usize>jj << 2);
+        v128.store(o, v128.load(s));
+        v128.store(o, v128.load(s, 16), 16);
+        o += panelBytes;
+      }
+    }
+  }
   let j = 0;
   for (; j + NR <= nc; j += NR) {
     const out = dst + <usize>(j / NR) * panelBytes;
-    if (transB == 0) {
-      let src = b + ((<usize>pc * ldb + jc + j) << 2);
-      for (let p = 0; p < kc; p++) {
-        const o = out + (<usize>p << 5);
-        v128.store(o, v128.load(src));
-        v128.store(o, v128.load(src, 16), 16);
-        src += ld;
-      }
-    } else {
+    if (transB == 1) {
       // rows jc+j .. jc+j+7 of the stored n×k matrix, read 4 floats along k at a time
       const s0 = b + ((<usize>(jc + j) * ldb + pc) << 2);
       let p = 0;
@@ -82,7 +90,7 @@ export function packB(transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32
 }
 
 /**
- * Pack the mc×kc block of op(A) starting at (ic, pc) into MR-row panels at dst (MR = 4 or 6).
+ * Pack the mc×kc block of op(A) starting at (ic, pc) into MR-row panels at dst (MR = 4, 5 or 6).
  * transA = 0: A is m×k, element (i, p) at a[i·lda + p]; transA = 1: A is stored k×m.
  */
 export function packA(mr: i32, transA: i32, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
@@ -100,6 +108,13 @@ export function packA(mr: i32, transA: i32, a: usize, lda: i32, ic: i32, mc: i32
           v128.store(out + (<usize>p << 4), v128.load(src));
           src += ld;
         }
+      } else if (mr == 5) {
+        for (let p = 0; p < kc; p++) {
+          const o = out + <usize>p * 20;
+          v128.store(o, v128.load(src));
+          store<f32>(o, load<f32>(src, 16), 16);
+          src += ld;
+        }
       } else {
         for (let p = 0; p < kc; p++) {
           const o = out + <usize>p * 24;
@@ -115,7 +130,13 @@ export function packA(mr: i32, transA: i32, a: usize, lda: i32, ic: i32, mc: i32
         const s = s0 + (<usize>p << 2);
         const o = out + <usize>p * step;
         transpose4Store(v128.load(s), v128.load(s + ld), v128.load(s + 2 * ld), v128.load(s + 3 * ld), o, step);
-        if (mr == 6) {
+        if (mr == 5) {
+          const r4 = v128.load(s + 4 * ld);
+          v128.store32_lane(o, r4, 0, 16);
+          v128.store32_lane(o + step, r4, 1, 16);
+          v128.store32_lane(o + 2 * step, r4, 2, 16);
+          v128.store32_lane(o + 3 * step, r4, 3, 16);
+        } else if (mr == 6) {
           const r4 = v128.load(s + 4 * ld);
           const r5 = v128.load(s + 5 * ld);
           const lo = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);

@@ -235,6 +235,26 @@ describe("gemm: C = alpha·op(A)·op(B) + beta·C (+ bias) vs naive f64 loop", (
     expect<string>(failure).toBe("");
     expect<i32>(checked).toBeGreaterThan(0);
   });
+  it("tile 5, A·B", () => {
+    suite(5, 0, 0);
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
+  });
+  it("tile 5, A·Bᵀ", () => {
+    suite(5, 0, 1);
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
+  });
+  it("tile 5, Aᵀ·B", () => {
+    suite(5, 1, 0);
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
+  });
+  it("tile 5, Aᵀ·Bᵀ", () => {
+    suite(5, 1, 1);
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
+  });
   it("tile 6, A·B", () => {
     suite(6, 0, 0);
     expect<string>(failure).toBe("");
@@ -262,7 +282,7 @@ describe("gemm: special cases", () => {
     reset();
     seed(42);
     const work = allocWork();
-    for (let tile = 4; tile <= 6; tile += 2) {
+    for (let tile = 4; tile <= 6; tile++) {
       for (let tr = 0; tr < 4; tr++) {
         for (let s = 0; s < SHAPES.length; s += 3) {
           // runCase fills C with NaN whenever beta == 0 and fails on any non-finite result
