@@ -4,6 +4,7 @@
 //   axpy: y ← a·x + y            scal: x ← a·x          scale: out ← a·x
 //   add: out ← x + y             mul: out ← x ⊙ y       fill: x ← v        copy: dst ← src
 //   clamp: x ← min(max(x, lo), hi)                      lerp: y ← y + t·(x − y)
+//   addSign: y ← y + a·sign(x)   (the L1 subgradient)
 //
 // Reductions accumulate in f64: the product of two f32 is exact in f64 (24 + 24 < 53 bits),
 // so dot and nrm2 lose nothing per term and only round in the f64 sum. That also makes nrm2
@@ -186,5 +187,27 @@ export function lerp(n: i32, t: f32, x: usize, y: usize): void {
     const py = y + (<usize>i << 2);
     const yv = load<f32>(py);
     store<f32>(py, yv + t * (load<f32>(x + (<usize>i << 2)) - yv));
+  }
+}
+
+/**
+ * y ← y + a·sign(x), sign(±0) = 0: the subgradient of the L1 penalty a·‖x‖₁ added to a
+ * gradient y. Always multiply then add (no fused multiply-add), so both builds agree bit for bit.
+ */
+export function addSign(n: i32, a: f32, x: usize, y: usize): void {
+  const av = f32x4.splat(a), nav = f32x4.splat(-a), zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const px = x + (<usize>i << 2), py = y + (<usize>i << 2);
+    const xv = v128.load(px);
+    // a where x > 0, −a where x < 0, 0 elsewhere (±0; NaN gives 0, the gradient stays as is)
+    const s = v128.or(v128.and(av, f32x4.gt(xv, zero)), v128.and(nav, f32x4.lt(xv, zero)));
+    v128.store(py, f32x4.add(v128.load(py), s));
+  }
+  for (; i < n; i++) {
+    const px = x + (<usize>i << 2), py = y + (<usize>i << 2);
+    const xv = load<f32>(px);
+    const s: f32 = xv > 0 ? a : xv < 0 ? -a : 0;
+    store<f32>(py, load<f32>(py) + s);
   }
 }

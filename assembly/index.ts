@@ -4,7 +4,7 @@
 export { isRelaxed, heapBase } from "./simd";
 export { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
 export { packA, packB } from "./gemm/pack";
-export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy, clamp, lerp } from "./blas1";
+export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy, clamp, lerp, addSign } from "./blas1";
 export { peak, peakFlopsPerIteration } from "./peak";
 export { actForward, actBackward } from "./nn/activations";
 export { softmax, softmaxXent, mseLoss, bceLogits, bceProbs } from "./nn/losses";

@@ -73,6 +73,7 @@ export { LOSSES, type LossName } from './nn/losses.js';
 export { fit, evaluate, type FitOptions, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation } from './train/fit.js';
 export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
 export { saveModel, loadModel, modelSpec } from './io/model-file.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint, type Progress } from './io/checkpoint.js';
 export { Random } from './random.js';
 export { checkDataset, subset, batchInto, type Dataset } from './data/dataset.js';
 export { parseIdx, idxDataset, encodeIdx, gunzip, isGzip, type Idx, type IdxType, type IdxData, type IdxDatasetOptions } from './data/idx.js';
@@ -94,6 +95,10 @@ export {
 
 // ---- optimizers: update rules, schedules, clipping, averaging (issue #4, in progress) ----
 export * as rules from './optim/rules.js';
+export {
+  optimizer, RuleOptimizer, OPTIMIZER_NAMES,
+  type HyperSpec, type GroupSpec, type OptimizerOptions, type OptimizerStateDict,
+} from './optim/optimizer.js';
 export * as schedules from './optim/schedules.js';
 export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from './optim/schedules.js';
 export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';

@@ -23,6 +23,8 @@ export interface Kernels {
   copy(n: number, src: number, dst: number): void;
   clamp(n: number, lo: number, hi: number, x: number): void;
   lerp(n: number, t: number, x: number, y: number): void;
+  /** y ← y + a·sign(x), sign(±0) = 0 (the L1 subgradient). */
+  addSign(n: number, a: number, x: number, y: number): void;
   peak(iterations: number, seed: number): number;
   peakFlopsPerIteration(): number;
   // Neural-network kernels (assembly/nn/). Activation kinds: 0 linear, 1 sigmoid, 2 tanh,

@@ -27,14 +27,25 @@ export function modelSpec(model: Model): ModelSpec {
   };
 }
 
+/** Tensors stored after the model's parameters, and metadata entries (checkpoint.ts). */
+export interface ExtraContent {
+  metadata: Record<string, string>;
+  tensors: { name: string; data: Float32Array }[];
+}
+
 /** The model as safetensors bytes. */
-export function saveModel(model: Model): Uint8Array {
+export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
   const header: Record<string, unknown> = {
-    __metadata__: { format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)) },
+    __metadata__: { format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)), ...extra?.metadata },
   };
   for (const l of model.layers) {
     header[`layers.${l.index}.weight`] = { dtype: 'F32', shape: [l.inputs, l.units], data_offsets: [l.weightOffset * 4, (l.weightOffset + l.inputs * l.units) * 4] };
     if (l.hasBias) header[`layers.${l.index}.bias`] = { dtype: 'F32', shape: [l.units], data_offsets: [l.biasOffset * 4, (l.biasOffset + l.units) * 4] };
+  }
+  let end = model.parameterCount * 4;
+  for (const t of extra?.tensors ?? []) {
+    header[t.name] = { dtype: 'F32', shape: [t.data.length], data_offsets: [end, end + t.data.length * 4] };
+    end += t.data.length * 4;
   }
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
@@ -42,17 +53,31 @@ export function saveModel(model: Model): Uint8Array {
   const pad = (8 - (hb.length % 8)) % 8;
   if (pad) { json += ' '.repeat(pad); hb = enc.encode(json); }
   const params = model.parameters().data;
-  const out = new Uint8Array(8 + hb.length + params.length * 4);
+  const out = new Uint8Array(8 + hb.length + end);
   const dv = new DataView(out.buffer);
   dv.setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   // f32 little-endian: copy the bytes (wasm memory is little-endian on every host)
   out.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), 8 + hb.length);
+  let at = 8 + hb.length + params.byteLength;
+  for (const t of extra?.tensors ?? []) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
   return out;
 }
 
-/** A model from safetensors bytes written by saveModel; every inconsistency is an error. */
+/**
+ * A model from safetensors bytes written by saveModel (or saveCheckpoint); every inconsistency
+ * is an error. Tensors named `<prefix>.…` for a prefix in `extraPrefixes` are not the model's:
+ * they are checked for layout and returned in `extra` by readModelFile.
+ */
 export function loadModel(engine: Engine, bytes: Uint8Array, what = 'model file'): Model {
+  return readModelFile(engine, bytes, what, []).model;
+}
+
+export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, extraPrefixes: readonly string[]):
+  { model: Model; metadata: Record<string, unknown>; extra: Map<string, Float32Array> } {
   if (!(bytes instanceof Uint8Array)) throw new DescentError(`${what}: expected bytes (Uint8Array)`);
   if (bytes.length < 8) throw new DescentError(`${what}: truncated: ${bytes.length} bytes, the header length alone takes 8`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -106,11 +131,24 @@ export function loadModel(engine: Engine, bytes: Uint8Array, what = 'model file'
       copies.push([offset, chunk]);
     }
   }
+  const extra = new Map<string, Float32Array>();
   for (const key of Object.keys(header)) {
-    if (key !== '__metadata__' && !expected.has(key)) { model.release(); throw new DescentError(`${what}: unexpected tensor ${key} for ${model.describe()}`); }
+    if (key === '__metadata__' || expected.has(key)) continue;
+    // a checkpoint (checkpoint.ts) is a model file too: its optimizer tensors are not the model's
+    const allowed = typeof meta.optimizer === 'string' ? [...extraPrefixes, 'optimizer'] : extraPrefixes;
+    if (!allowed.some((p) => key.startsWith(`${p}.`))) { model.release(); throw new DescentError(`${what}: unexpected tensor ${key} for ${model.describe()}`); }
+    const t = header[key] as TensorEntry;
+    const [b0, b1] = Array.isArray(t?.data_offsets) ? t.data_offsets : [NaN, NaN];
+    const size = Array.isArray(t?.shape) && t.shape.length === 1 ? t.shape[0] : NaN;
+    const problem = t?.dtype !== 'F32' ? `dtype ${String(t?.dtype)}, expected F32`
+      : !(Number.isSafeInteger(size) && Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b0 >= 0 && b1 - b0 === size * 4) ? `shape ${JSON.stringify(t.shape)} and data offsets ${JSON.stringify(t.data_offsets)} do not agree`
+      : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
+      : undefined;
+    if (problem) { model.release(); throw new DescentError(`${what}: tensor ${key}: ${problem}`); }
+    extra.set(key, new Float32Array(data.subarray(b0, b1).slice().buffer));
   }
   const params = model.parameters().data;
   const view = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
   for (const [offset, chunk] of copies) view.set(chunk, offset * 4);
-  return model;
+  return { model, metadata: meta, extra };
 }

@@ -33,6 +33,8 @@ import { DescentError } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
 
 export type Betas = readonly [number, number];
+/** What the caller knows about the step beyond the gradient. */
+export interface StepInfo { loss?: number }
 /** Scalar optimizer state kept by the caller across steps (NAdam's mu_product). */
 export type Scalars = Record<string, number>;
 
@@ -47,8 +49,12 @@ export interface Rule<H extends object> {
   /** The value a state buffer starts filled with. */
   initState(name: string, hyper: H): number;
   initScalars(hyper: H): Scalars;
-  /** The f64 scalars of step t (1-based). Call once per step: it may advance `scalars`. */
-  coefficients(t: number, hyper: H, scalars: Scalars): number[];
+  /**
+   * The f64 scalars of step t (1-based). Call once per step: it may advance `scalars`.
+   * info.loss is the loss at the parameters the gradient was taken at, when the caller knows
+   * it (iRprop+ compares it with the previous step's).
+   */
+  coefficients(t: number, hyper: H, scalars: Scalars, info?: StepInfo): number[];
   /** The f64 reference update, in place (g is not modified). */
   step64(p: Float64Array, g: Float64Array, state: Record<string, Float64Array>, coeffs: readonly number[], hyper: H): void;
   /** The fused wasm update of n floats at byte pointers p, g and state[name]. */

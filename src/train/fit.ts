@@ -71,6 +71,13 @@ export interface FitOptions {
   recordSteps?: boolean;
   /** Stop at the end of the current step when aborted. */
   signal?: AbortSignal;
+  /**
+   * Resume a run at this epoch (0-based: the number of epochs already done): the shuffles of
+   * the skipped epochs are replayed and step counts continue, so with the optimizer state of a
+   * checkpoint the run continues bit for bit as if it had never stopped. History counts epochs
+   * from initialEpoch + 1; `epochs` is the total (the last epoch's number).
+   */
+  initialEpoch?: number;
 }
 
 export interface History {
@@ -85,7 +92,7 @@ export interface History {
 }
 
 const KNOWN = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
-  'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'recordSteps', 'signal']);
+  'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch']);
 
 export function fit(model: Model, data: Dataset, options: FitOptions = {}): History {
   const op = 'fit';
@@ -94,6 +101,10 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   checkCompatible(model, data, op);
   const epochs = options.epochs ?? 10;
   if (!Number.isSafeInteger(epochs) || epochs < 1) throw new DescentError(`${op}: epochs must be a positive integer, got ${String(epochs)}`);
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new DescentError(`${op}: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${String(options.initialEpoch)}`);
+  }
   const seed = options.seed ?? 0;
   const rng = new Random(seed);
   // validation set
@@ -118,6 +129,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   if (B > n) throw new DescentError(`${op}: batchSize ${B} is larger than the training set (${n} samples); use 'full' for batch gradient descent`);
   const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? 0.01 });
   if (options.optimizer && options.lr !== undefined) throw new DescentError(`${op}: give lr to the optimizer, not to fit, when passing an optimizer`);
+  optimizer.bind?.(model);
   const es = options.earlyStopping === true ? {} : options.earlyStopping || undefined;
   const monitor = es ? es.monitor ?? (val ? 'valLoss' : 'loss') : undefined;
   if (es && monitor && monitor.startsWith('val') && !val) throw new DescentError(`${op}: early stopping monitors ${monitor} but there is no validation data`);
@@ -135,14 +147,16 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   const stepsPerEpoch = Math.ceil(n / B);
   const engine = model.engine;
   const K = engine.kernels;
-  let step = 0;
+  const shuffling = (options.shuffle ?? true) && B < n; // a full batch needs no reordering
+  let step = initialEpoch * stepsPerEpoch;
+  if (shuffling) for (let e = 0; e < initialEpoch; e++) rng.shuffle(order);
   let best = mode === 'min' ? Infinity : -Infinity, bestEpoch = -1, wait = 0;
   let bestParams: Float32Array | undefined;
   const predicted = new Int32Array(B);
   model.views(B); // allocate every buffer up front: no memory growth inside the loop
 
-  outer: for (let epoch = 0; epoch < epochs; epoch++) {
-    if ((options.shuffle ?? true) && B < n) rng.shuffle(order); // a full batch needs no reordering
+  outer: for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+    if (shuffling) rng.shuffle(order);
     const t0 = performance.now();
     let lossSum = 0, correct = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
@@ -151,6 +165,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       const lab = train.labels ? model.labelArray(v.labels, size) : undefined;
       batchInto(train, order, start, size, v.x.data, lab, train.targets && !train.labels ? v.targets.data : undefined);
       if (lab) model.stageTargets(v, size, lab);
+      optimizer.beforeGradient?.(model.parameters(), { step, epoch, model });
       model.forward(v, size);
       if (history.accuracy && lab) {
         correct += countCorrect(model, v, size, lab, predicted, K);
@@ -159,7 +174,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       if (!Number.isFinite(loss)) {
         throw new DescentError(`${op}: the loss became ${loss} at epoch ${epoch + 1}, step ${b + 1} of ${stepsPerEpoch} (update ${step + 1}); try a smaller learning rate`);
       }
-      optimizer.step(model.parameters(), model.gradients(), { step, epoch });
+      optimizer.step(model.parameters(), model.gradients(), { step, epoch, model, loss });
       lossSum += loss * size;
       history.steps?.push(loss);
       step++;

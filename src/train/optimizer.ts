@@ -1,17 +1,22 @@
 // The optimizer interface of the fit loop, and plain SGD.
 //
 // An optimizer updates the model's flat parameter vector θ from its flat gradient g after each
-// batch. Issue #4 adds the family (momentum, Adam, …) behind this same interface.
+// batch. The family (momentum, Adam, …) is in src/optim/optimizer.ts behind this interface.
 //   sgd:  θ ← θ − α·g        (one fused SIMD axpy over θ)
 
 import { DescentError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { Model } from '../nn/model.js';
 import { axpy } from '../ops/vector.js';
 
 export interface StepContext {
   /** Updates done so far (0 on the first). */
   step: number;
   epoch: number;
+  /** The model the vectors belong to (fit passes it). */
+  model?: Model;
+  /** The batch loss at the parameters the gradient was taken at. */
+  loss?: number;
 }
 
 export interface Optimizer {
@@ -20,6 +25,13 @@ export interface Optimizer {
   step(params: Tensor, grads: Tensor, ctx: StepContext): void;
   /** The learning rate in effect at ctx (for logging). */
   learningRate?(ctx: StepContext): number;
+  /** Called by fit before the first step: check the model and lay out state. */
+  bind?(model: Model): void;
+  /**
+   * Called before each gradient evaluation: an optimizer that needs the gradient somewhere
+   * else than at θ (look-ahead Nesterov) moves the parameters there and moves them back in step.
+   */
+  beforeGradient?(params: Tensor, ctx: StepContext): void;
 }
 
 export function checkLearningRate(lr: unknown, what: string): number {

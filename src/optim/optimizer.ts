@@ -1,0 +1,409 @@
+// Optimizer objects: an update rule (rules.ts) with its state in engine memory, hyper-parameters
+// that may be schedules, parameter groups, weight-decay masks, an L1 penalty and a state dict.
+//
+//   const opt = optimizer('adam', { lr: schedules.cosine(1e-3, { tMax: 1000 }) },
+//                         { groups: [{ layers: [0], frozen: true }] });
+//   fit(model, data, { optimizer: opt });
+//
+// Each step, for the flat parameter vector θ and gradient g of a model:
+//   1. every hyper-parameter given as a schedule is evaluated at the step (or epoch) and the
+//      whole set is validated (a schedule returning NaN stops here, nothing changed);
+//   2. optional gradient transforms in place on g: clipping by global norm, then the L1
+//      subgradient g ← g + λ·sign(θ) on the segments with λ > 0;
+//   3. the rule's fused kernel runs once per run of consecutive segments that share their
+//      settings (learning-rate multiplier, weight decay, step count), with pointers offset into
+//      θ, g and the state buffers. With no groups and no decay, that is ONE pass over θ.
+//
+// Segments are the weights and the bias of each layer, in the order of the flat vector. By
+// default weight decay (coupled L2 or decoupled) and L1 apply to weights only — biases are
+// not decayed, as practitioners expect (`decayBiases: true` to decay them too). A group matches
+// segments by layer index and/or kind and sets lrScale (multiplies lr), weightDecay, l1 or
+// frozen; later groups override earlier ones. A frozen segment is neither updated nor stepped:
+// its state stays as it was (never-updated segments keep their initial state) and its step
+// count does not advance, so unfreezing it mid-training (`setFrozen`) starts Adam's bias
+// correction at step 1 for those parameters, as PyTorch does for a parameter it has not seen.
+//
+// The state lives in an engine arena owned by the optimizer (freed with `release()` or when
+// the optimizer is garbage-collected): the user never disposes anything. `stateDict()` copies
+// it out (step counts, scalar state, buffers) and `loadStateDict()` checks a dict against this
+// optimizer's rule and the bound model's layout before touching anything.
+
+import type { Arena } from '../engine/arena.js';
+import type { Engine } from '../engine/engine.js';
+import { DescentError } from '../engine/errors.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Model } from '../nn/model.js';
+import type { Optimizer, StepContext } from '../train/optimizer.js';
+import { rules, type Rule, type Scalars } from './rules.js';
+import { checkSchedule, type Schedule } from './schedules.js';
+
+/** Hyper-parameters as given by the user: any number may be a schedule of the step. */
+export type HyperSpec<H> = { [K in keyof H]?: H[K] extends number ? number | Schedule : H[K] };
+
+export interface GroupSpec {
+  /** Layer indices this group covers (default: all layers). */
+  layers?: readonly number[];
+  /** Only weights or only biases of those layers (default: both). */
+  kind?: 'weights' | 'biases';
+  /** Multiplies the learning rate. */
+  lrScale?: number;
+  /** Overrides the weight decay (coupled or decoupled, as the rule does it). */
+  weightDecay?: number;
+  /** L1 penalty coefficient λ (adds λ·sign(θ) to the gradient). */
+  l1?: number;
+  frozen?: boolean;
+}
+
+export interface OptimizerOptions {
+  groups?: readonly GroupSpec[];
+  /** Apply weight decay and L1 to biases too (default false). */
+  decayBiases?: boolean;
+  /** L1 penalty for every decayed segment (a group may override it). */
+  l1?: number;
+  /** Clip the gradient to this global L2 norm before the update. */
+  clipNorm?: number;
+  /** Evaluate schedules per update step (default) or per epoch. */
+  scheduleUnit?: 'step' | 'epoch';
+  /** A name for logs and state dicts (default: the rule's). */
+  name?: string;
+}
+
+interface Segment {
+  layer: number;
+  kind: 'weights' | 'biases';
+  offset: number;
+  length: number;
+  lrScale: number;
+  weightDecay: number | undefined; // undefined: the rule's own
+  l1: number;
+  frozen: boolean;
+  /** Updates applied to this segment so far. */
+  t: number;
+  scalars: Scalars;
+}
+
+export interface OptimizerStateDict {
+  format: 'descent-optimizer';
+  version: 1;
+  rule: string;
+  length: number;
+  /** [offset, length] of every segment. */
+  layout: [number, number][];
+  /** Updates done per segment, scalar state per segment, frozen flags. */
+  steps: number[];
+  scalars: Scalars[];
+  frozen: boolean[];
+  buffers: Record<string, Float32Array>;
+}
+
+let nextId = 0;
+/** Frees an optimizer's state when the optimizer itself is garbage-collected. */
+const collected = new FinalizationRegistry((arena: Arena) => arena.release());
+
+function fail(name: string, msg: string): never {
+  throw new DescentError(`${name}: ${msg}`);
+}
+
+function checkFactor(name: string, what: string, v: unknown, positive = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+    fail(name, `${what} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export class RuleOptimizer<H extends object> implements Optimizer {
+  readonly name: string;
+  readonly rule: Rule<H>;
+  readonly options: Readonly<OptimizerOptions>;
+  /** ‖g‖₂ before clipping at the last step (when clipNorm is set). */
+  lastGradientNorm: number | undefined;
+  #schedules: [keyof H, Schedule][];
+  #fixed: H;
+  #engine: Engine | undefined;
+  #arena: Arena | undefined;
+  #state: Record<string, Tensor> | undefined;
+  #segments: Segment[] | undefined;
+  #length = 0;
+  #model: Model | undefined;
+
+  constructor(rule: Rule<H>, spec: HyperSpec<H> = {}, options: OptimizerOptions = {}) {
+    const name = options.name ?? rule.name;
+    this.name = name;
+    this.rule = rule;
+    if (!spec || typeof spec !== 'object') fail(name, `hyper-parameters must be an object, got ${String(spec)}`);
+    for (const k of Object.keys(spec)) {
+      if (!(k in rule.defaults)) fail(name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
+    }
+    const known = new Set(['groups', 'decayBiases', 'l1', 'clipNorm', 'scheduleUnit', 'name']);
+    for (const k of Object.keys(options)) if (!known.has(k)) fail(name, `unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
+    if (options.l1 !== undefined) checkFactor(name, 'l1', options.l1);
+    if (options.clipNorm !== undefined) checkFactor(name, 'clipNorm', options.clipNorm, true);
+    if (options.scheduleUnit !== undefined && options.scheduleUnit !== 'step' && options.scheduleUnit !== 'epoch') {
+      fail(name, `scheduleUnit must be 'step' or 'epoch', got ${String(options.scheduleUnit)}`);
+    }
+    for (const [i, g] of (options.groups ?? []).entries()) {
+      const what = `group ${i}`;
+      if (!g || typeof g !== 'object') fail(name, `${what} must be an object`);
+      for (const k of Object.keys(g)) {
+        if (!['layers', 'kind', 'lrScale', 'weightDecay', 'l1', 'frozen'].includes(k)) fail(name, `${what}: unknown key ${JSON.stringify(k)}`);
+      }
+      if (g.layers !== undefined && (!Array.isArray(g.layers) || !g.layers.every((l) => Number.isSafeInteger(l) && l >= 0))) {
+        fail(name, `${what}: layers must be an array of layer indices, got ${JSON.stringify(g.layers)}`);
+      }
+      if (g.kind !== undefined && g.kind !== 'weights' && g.kind !== 'biases') fail(name, `${what}: kind must be 'weights' or 'biases', got ${String(g.kind)}`);
+      if (g.lrScale !== undefined) checkFactor(name, `${what}: lrScale`, g.lrScale);
+      if (g.weightDecay !== undefined) checkFactor(name, `${what}: weightDecay`, g.weightDecay);
+      if (g.l1 !== undefined) checkFactor(name, `${what}: l1`, g.l1);
+    }
+    this.options = { ...options };
+    this.#schedules = [];
+    for (const [k, v] of Object.entries(spec) as [keyof H & string, unknown][]) {
+      if (typeof v === 'function') this.#schedules.push([k, checkSchedule(v as Schedule, `${name}: ${k} schedule`)]);
+    }
+    // validate now, with every schedule at step 0
+    this.#fixed = { ...rule.defaults, ...spec } as H;
+    this.hyper(0);
+  }
+
+  /** The engine of the first model or vectors this optimizer updates; its state lives there. */
+  #useEngine(engine: Engine): void {
+    if (!this.#engine) {
+      this.#engine = engine;
+      this.#arena = engine.arena(`optimizer ${this.name} #${nextId++}`);
+      collected.register(this, this.#arena, this);
+    } else if (this.#engine !== engine) {
+      fail(this.name, 'the parameters live in another engine than the optimizer state; create one optimizer per engine');
+    }
+  }
+
+  /** The hyper-parameters in effect at step (or epoch) s, validated. */
+  hyper(s: number): H {
+    const h = { ...this.#fixed } as H;
+    for (const [k, f] of this.#schedules) (h as Record<string, unknown>)[k as string] = f(s);
+    this.rule.check(h);
+    return h;
+  }
+
+  learningRate(ctx: StepContext): number {
+    const h = this.hyper(this.#unit(ctx)) as { lr?: number };
+    return h.lr ?? NaN;
+  }
+
+  #unit(ctx: StepContext): number {
+    return this.options.scheduleUnit === 'epoch' ? ctx.epoch : ctx.step;
+  }
+
+  /** Attach to a model: segments from its layers. Called by fit; idempotent for the same layout. */
+  bind(model: Model): void {
+    this.#useEngine(model.engine);
+    const segs: Segment[] = [];
+    for (const l of model.layers) {
+      segs.push(this.#segment(l.index, 'weights', l.weightOffset, l.inputs * l.units));
+      if (l.hasBias) segs.push(this.#segment(l.index, 'biases', l.biasOffset, l.units));
+    }
+    const maxLayer = model.layers.length - 1;
+    for (const [i, g] of (this.options.groups ?? []).entries()) {
+      const bad = g.layers?.find((l) => l > maxLayer);
+      if (bad !== undefined) fail(this.name, `group ${i}: layer ${bad} does not exist (the model has ${model.layers.length} layers)`);
+    }
+    this.#attach(segs, model.parameterCount);
+    this.#model = model;
+  }
+
+  #segment(layer: number, kind: 'weights' | 'biases', offset: number, length: number): Segment {
+    const decayed = kind === 'weights' || !!this.options.decayBiases;
+    const s: Segment = {
+      layer, kind, offset, length, lrScale: 1, weightDecay: decayed ? undefined : 0,
+      l1: decayed ? this.options.l1 ?? 0 : 0, frozen: false, t: 0, scalars: {},
+    };
+    for (const g of this.options.groups ?? []) {
+      if (g.layers && !g.layers.includes(layer)) continue;
+      if (g.kind && g.kind !== kind) continue;
+      if (g.lrScale !== undefined) s.lrScale = g.lrScale;
+      if (g.weightDecay !== undefined) s.weightDecay = g.weightDecay;
+      if (g.l1 !== undefined) s.l1 = g.l1;
+      if (g.frozen !== undefined) s.frozen = g.frozen;
+    }
+    return s;
+  }
+
+  #attach(segs: Segment[], length: number): void {
+    if (this.#segments) {
+      const same = this.#length === length && segs.length === this.#segments.length &&
+        segs.every((s, i) => s.offset === this.#segments![i].offset && s.length === this.#segments![i].length);
+      if (!same) fail(this.name, `this optimizer holds state for a different model (${this.#length} parameters in ${this.#segments.length} segments); create a new optimizer for ${length} parameters`);
+      return;
+    }
+    for (const s of segs) s.scalars = this.rule.initScalars(this.#fixed);
+    this.#segments = segs;
+    this.#length = length;
+  }
+
+  /** Freeze or unfreeze layers (all of their segments) from now on. */
+  setFrozen(layers: readonly number[], frozen: boolean): void {
+    const segs = this.#requireSegments('setFrozen');
+    for (const l of layers) {
+      if (!segs.some((s) => s.layer === l)) fail(this.name, `setFrozen: layer ${l} does not exist`);
+    }
+    for (const s of segs) if (layers.includes(s.layer)) s.frozen = frozen;
+  }
+
+  /** Per segment: layer, kind, offset, length, updates done, frozen. */
+  segments(): { layer: number; kind: string; offset: number; length: number; steps: number; frozen: boolean }[] {
+    return (this.#segments ?? []).map((s) => ({ layer: s.layer, kind: s.kind, offset: s.offset, length: s.length, steps: s.t, frozen: s.frozen }));
+  }
+
+  #requireSegments(op: string): Segment[] {
+    if (!this.#segments) fail(this.name, `${op}: the optimizer is not bound to a model yet (fit binds it; or call bind(model))`);
+    return this.#segments;
+  }
+
+  #ensureState(): Record<string, Tensor> {
+    if (this.#state) return this.#state;
+    const st: Record<string, Tensor> = {};
+    const K = this.#engine!.kernels;
+    for (const name of this.rule.stateNames) {
+      if (!this.rule.uses(name, this.#fixed)) continue;
+      const t = this.#arena!.empty([this.#length], `${this.name} ${name}`);
+      K.fill(this.#length, this.rule.initState(name, this.#fixed), t.pointer());
+      st[name] = t;
+    }
+    this.#state = st;
+    return st;
+  }
+
+  step(params: Tensor, grads: Tensor, ctx: StepContext): void {
+    this.#useEngine(params.engine);
+    if (ctx.model && ctx.model !== this.#model) this.bind(ctx.model);
+    if (!this.#segments) {
+      this.#attach([{ layer: 0, kind: 'weights', offset: 0, length: params.size, lrScale: 1, weightDecay: undefined, l1: this.options.l1 ?? 0, frozen: false, t: 0, scalars: {} }], params.size);
+    }
+    if (params.size !== this.#length || grads.size !== this.#length) {
+      fail(this.name, `step: expected flat vectors of ${this.#length} parameters, got params ${params.size} and gradients ${grads.size}`);
+    }
+    // 1. everything that can fail, before anything changes
+    const h = this.hyper(this.#unit(ctx));
+    const state = this.#ensureState();
+    const K = this.#engine!.kernels;
+    const pp = params.pointer(`${this.name}.step`, 'params'), gp = grads.pointer(`${this.name}.step`, 'gradients');
+    const sp: Record<string, number> = {};
+    for (const [k, t] of Object.entries(state)) sp[k] = t.pointer();
+    // 2. gradient transforms
+    if (this.options.clipNorm !== undefined) {
+      const norm = K.nrm2(this.#length, gp);
+      this.lastGradientNorm = norm;
+      const c = this.options.clipNorm / (norm + 1e-6);
+      if (c < 1) K.scal(this.#length, c, gp);
+    }
+    const segs = this.#segments!;
+    for (const s of segs) {
+      if (!s.frozen && s.l1 > 0) K.addSign(s.length, s.l1, pp + s.offset * 4, gp + s.offset * 4);
+    }
+    // 3. one fused pass per run of segments with equal settings
+    const info = { loss: ctx.loss };
+    for (let i = 0; i < segs.length;) {
+      const s = segs[i];
+      let j = i + 1;
+      while (j < segs.length && segs[j].offset === segs[j - 1].offset + segs[j - 1].length && sameSettings(segs[j], s)) j++;
+      if (!s.frozen) {
+        const hr = { ...h } as H & { lr?: number; weight_decay?: number };
+        if (hr.lr !== undefined) hr.lr = hr.lr * s.lrScale;
+        if (s.weightDecay !== undefined && 'weight_decay' in hr) hr.weight_decay = s.weightDecay;
+        const coeffs = this.rule.coefficients(s.t + 1, hr, s.scalars, info);
+        let n = 0;
+        for (let q = i; q < j; q++) n += segs[q].length;
+        const o = s.offset * 4;
+        const ptrs: Record<string, number> = {};
+        for (const [k, p] of Object.entries(sp)) ptrs[k] = p + o;
+        this.rule.kernel(K, n, pp + o, gp + o, ptrs, coeffs, hr);
+        for (let q = i; q < j; q++) {
+          segs[q].t++;
+          if (q > i) segs[q].scalars = { ...s.scalars };
+        }
+      }
+      i = j;
+    }
+  }
+
+  /** A copy of the optimizer's state (buffers copied out of wasm memory). */
+  stateDict(): OptimizerStateDict {
+    const segs = this.#requireSegments('stateDict');
+    const state = this.#ensureState();
+    const buffers: Record<string, Float32Array> = {};
+    for (const [k, t] of Object.entries(state)) buffers[k] = t.toArray();
+    return {
+      format: 'descent-optimizer', version: 1, rule: this.rule.name, length: this.#length,
+      layout: segs.map((s) => [s.offset, s.length]),
+      steps: segs.map((s) => s.t), scalars: segs.map((s) => ({ ...s.scalars })), frozen: segs.map((s) => s.frozen),
+      buffers,
+    };
+  }
+
+  /** Replace the state by `sd` (from stateDict or a checkpoint). Checks all of it first. */
+  loadStateDict(sd: OptimizerStateDict, model?: Model): void {
+    const what = `${this.name}: loadStateDict`;
+    if (!sd || typeof sd !== 'object' || sd.format !== 'descent-optimizer') fail(what, 'not an optimizer state dict (format "descent-optimizer")');
+    if (sd.version !== 1) fail(what, `unsupported version ${String(sd.version)}`);
+    if (sd.rule !== this.rule.name) fail(what, `the state belongs to rule ${JSON.stringify(sd.rule)}, this optimizer is ${JSON.stringify(this.rule.name)}`);
+    if (model) this.bind(model);
+    const segs = this.#requireSegments('loadStateDict');
+    if (sd.length !== this.#length) fail(what, `the state is for ${sd.length} parameters, the model has ${this.#length} (a state dict from another model?)`);
+    const layout = Array.isArray(sd.layout) ? sd.layout : [];
+    if (layout.length !== segs.length || !segs.every((s, i) => layout[i]?.[0] === s.offset && layout[i]?.[1] === s.length)) {
+      fail(what, `the state's layer layout ${JSON.stringify(layout)} differs from the model's ${JSON.stringify(segs.map((s) => [s.offset, s.length]))}`);
+    }
+    for (const key of ['steps', 'scalars', 'frozen'] as const) {
+      if (!Array.isArray(sd[key]) || sd[key].length !== segs.length) fail(what, `${key} must hold one entry per segment (${segs.length})`);
+    }
+    if (!sd.steps.every((t) => Number.isSafeInteger(t) && t >= 0)) fail(what, `steps must be integers ≥ 0, got ${JSON.stringify(sd.steps)}`);
+    const state = this.#ensureState();
+    const names = Object.keys(state).sort(), given = Object.keys(sd.buffers ?? {}).sort();
+    if (JSON.stringify(names) !== JSON.stringify(given)) fail(what, `buffers ${JSON.stringify(given)} do not match this optimizer's ${JSON.stringify(names)}`);
+    for (const k of names) {
+      const b = sd.buffers[k];
+      if (!(b instanceof Float32Array) || b.length !== this.#length) fail(what, `buffer ${k} must be a Float32Array of ${this.#length} values`);
+      const bad = b.findIndex((x) => Number.isNaN(x));
+      if (bad >= 0) fail(what, `buffer ${k} holds NaN at index ${bad}`);
+    }
+    // all checked: apply
+    for (const k of names) state[k].data.set(sd.buffers[k]);
+    segs.forEach((s, i) => { s.t = sd.steps[i]; s.scalars = { ...sd.scalars[i] }; s.frozen = !!sd.frozen[i]; });
+  }
+
+  /**
+   * Free the state buffers now (they are also freed when the optimizer is garbage-collected).
+   * The optimizer can be used again: it starts afresh.
+   */
+  release(): void {
+    if (this.#arena) collected.unregister(this);
+    this.#arena?.release();
+    this.#arena = undefined;
+    this.#engine = undefined;
+    this.#state = undefined;
+    this.#segments = undefined;
+    this.#model = undefined;
+  }
+}
+
+function sameSettings(a: Segment, b: Segment): boolean {
+  return a.lrScale === b.lrScale && a.weightDecay === b.weightDecay && a.l1 === b.l1 && a.frozen === b.frozen && a.t === b.t;
+}
+
+/** Names accepted by `optimizer(name)`: the rules plus the usual SGD presets. */
+export const OPTIMIZER_NAMES = [...Object.keys(rules), 'momentum', 'nesterov'] as const;
+
+/**
+ * An optimizer by name: any rule of rules.ts ('sgd', 'adam', 'adamw', …), or the presets
+ * 'momentum' (SGD, momentum 0.9) and 'nesterov' (SGD, Nesterov momentum 0.9). `hyper` uses the
+ * rule's (PyTorch's) names; any number may be a schedule (step) => value.
+ */
+export function optimizer(name: string, hyper: Record<string, unknown> = {}, options: OptimizerOptions = {}): RuleOptimizer<object> {
+  const presets: Record<string, [string, Record<string, unknown>]> = {
+    momentum: ['sgd', { momentum: 0.9 }],
+    nesterov: ['sgd', { momentum: 0.9, nesterov: true }],
+  };
+  const [ruleName, preset] = presets[name] ?? [name, {}];
+  const rule = (rules as Record<string, Rule<object>>)[ruleName];
+  if (!rule) throw new DescentError(`optimizer: unknown optimizer ${JSON.stringify(name)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
+  return new RuleOptimizer(rule, { ...preset, ...hyper } as HyperSpec<object>, { name, ...options });
+}
