@@ -18,3 +18,4 @@ export { optAdamax } from "./optim/adamax";
 export { optNadam } from "./optim/nadam";
 export { optRadam } from "./optim/radam";
 export { optRprop } from "./optim/rprop";
+export { optMomentumClassic, optNesterovLookahead } from "./optim/momentum";

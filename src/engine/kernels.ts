@@ -68,4 +68,7 @@ export interface Kernels {
            oneMinusBeta2: number, wd: number, decay: number, flags: number): void;
   optRprop(n: number, p: number, g: number, prev: number, step: number,
            etaMinus: number, etaPlus: number, stepMin: number, stepMax: number, wd: number, flags: number): void;
+  /** Classical momentum v = μv − αg', p += v; look-ahead Nesterov (assembly/optim/momentum.ts). flags: 1 WD */
+  optMomentumClassic(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
+  optNesterovLookahead(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
 }

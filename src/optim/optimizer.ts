@@ -35,6 +35,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer, StepContext } from '../train/optimizer.js';
 import { rules, type Rule, type Scalars } from './rules.js';
+import { isShifting, momentumClassic, nesterovLookahead } from './momentum.js';
 import { checkSchedule, type Schedule } from './schedules.js';
 
 /** Hyper-parameters as given by the user: any number may be a schedule of the step. */
@@ -325,6 +326,29 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     }
   }
 
+  /**
+   * For rules that take the gradient elsewhere than at θ (look-ahead Nesterov): move the
+   * parameters of every unfrozen segment there. fit calls it before each gradient.
+   */
+  beforeGradient(params: Tensor, ctx: StepContext): void {
+    if (!isShifting(this.rule)) return;
+    this.#useEngine(params.engine);
+    if (ctx.model && ctx.model !== this.#model) this.bind(ctx.model);
+    if (!this.#segments) this.#attach([{ layer: 0, kind: 'weights', offset: 0, length: params.size, lrScale: 1, weightDecay: undefined, l1: this.options.l1 ?? 0, frozen: false, t: 0, scalars: {} }], params.size);
+    if (params.size !== this.#length) fail(this.name, `beforeGradient: expected ${this.#length} parameters, got ${params.size}`);
+    const h = this.hyper(this.#unit(ctx));
+    const state = this.#ensureState();
+    const K = this.#engine!.kernels;
+    const pp = params.pointer(`${this.name}.beforeGradient`, 'params');
+    for (const s of this.#segments!) {
+      if (s.frozen) continue;
+      const o = s.offset * 4;
+      const ptrs: Record<string, number> = {};
+      for (const [k, t] of Object.entries(state)) ptrs[k] = t.pointer() + o;
+      this.rule.shift(K, s.length, pp + o, ptrs, h);
+    }
+  }
+
   /** A copy of the optimizer's state (buffers copied out of wasm memory). */
   stateDict(): OptimizerStateDict {
     const segs = this.#requireSegments('stateDict');
@@ -390,10 +414,16 @@ function sameSettings(a: Segment, b: Segment): boolean {
 }
 
 /** Names accepted by `optimizer(name)`: the rules plus the usual SGD presets. */
-export const OPTIMIZER_NAMES = [...Object.keys(rules), 'momentum', 'nesterov'] as const;
+const allRules: Record<string, Rule<object>> = {
+  ...rules,
+  'momentum-classic': momentumClassic as unknown as Rule<object>,
+  'nesterov-lookahead': nesterovLookahead as unknown as Rule<object>,
+};
+export const OPTIMIZER_NAMES = [...Object.keys(allRules), 'momentum', 'nesterov'] as const;
 
 /**
- * An optimizer by name: any rule of rules.ts ('sgd', 'adam', 'adamw', …), or the presets
+ * An optimizer by name: any rule of rules.ts ('sgd', 'adam', 'adamw', …), 'momentum-classic' and
+ * 'nesterov-lookahead' (momentum.ts), or the presets
  * 'momentum' (SGD, momentum 0.9) and 'nesterov' (SGD, Nesterov momentum 0.9). `hyper` uses the
  * rule's (PyTorch's) names; any number may be a schedule (step) => value.
  */
@@ -403,7 +433,7 @@ export function optimizer(name: string, hyper: Record<string, unknown> = {}, opt
     nesterov: ['sgd', { momentum: 0.9, nesterov: true }],
   };
   const [ruleName, preset] = presets[name] ?? [name, {}];
-  const rule = (rules as Record<string, Rule<object>>)[ruleName];
+  const rule = allRules[ruleName];
   if (!rule) throw new DescentError(`optimizer: unknown optimizer ${JSON.stringify(name)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
   return new RuleOptimizer(rule, { ...preset, ...hyper } as HyperSpec<object>, { name, ...options });
 }
