@@ -79,5 +79,20 @@ for (const isa of isas) {
         expect(bits(t.toArray())).toEqual(bits(want));
       });
     });
+
+    it('addSign adds a·sign(x) bit for bit like scalar f32 code (sign(±0) = 0, NaN adds nothing)', () => {
+      const K = e.kernels;
+      e.scope(() => {
+        for (const n of sizes) {
+          const x = randomF32(n, n + 5), y = randomF32(n, n + 6);
+          if (n > 3) { x[0] = 0; x[1] = -0; x[2] = NaN; }
+          const a = Math.fround(0.0123);
+          const want = Float32Array.from(y, (yi, i) => Math.fround(yi + (x[i] > 0 ? a : x[i] < 0 ? -a : 0)));
+          const tx = T(x), ty = T(y);
+          K.addSign(n, a, tx.pointer(), ty.pointer());
+          expect(bits(ty.toArray()), `n=${n}`).toEqual(bits(want));
+        }
+      });
+    });
   });
 }
