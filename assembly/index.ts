@@ -18,4 +18,7 @@ export { optAdamax } from "./optim/adamax";
 export { optNadam } from "./optim/nadam";
 export { optRadam } from "./optim/radam";
 export { optRprop } from "./optim/rprop";
+export { optRpropVariant } from "./optim/rprop-variants";
+export { optDeltaBarDelta } from "./optim/delta-bar-delta";
+export { addGaussianNoise, philox2x32 } from "./optim/gradient-noise";
 export { optMomentumClassic, optNesterovLookahead } from "./optim/momentum";

@@ -68,6 +68,17 @@ export interface Kernels {
            oneMinusBeta2: number, wd: number, decay: number, flags: number): void;
   optRprop(n: number, p: number, g: number, prev: number, step: number,
            etaMinus: number, etaPlus: number, stepMin: number, stepMax: number, wd: number, flags: number): void;
+  /** Rprop−, iRprop−, Rprop+, iRprop+: flags 4 plus (prevUpdate), 8 backtrack, 16 forget. */
+  optRpropVariant(n: number, p: number, g: number, prevGrad: number, stepSize: number, prevUpdate: number,
+                  etaMinus: number, etaPlus: number, deltaMin: number, deltaMax: number, wd: number, flags: number): void;
+  /** Delta-bar-delta: flags 4 momentum (prevUpdate). */
+  optDeltaBarDelta(n: number, p: number, g: number, lr: number, deltaBar: number, prevUpdate: number,
+                   kappa: number, oneMinusPhi: number, theta: number, oneMinusTheta: number, mu: number, wd: number,
+                   flags: number): void;
+  /** g ← g + sigma·z, z ~ N(0, 1) from Philox-2x32-10 of (seed, counter, offset + i) and Box–Muller. */
+  addGaussianNoise(n: number, g: number, sigma: number, seed: number, counter: number, offset: number): void;
+  /** Philox-2x32-10 of the counter (c0, c1) under key: x0 | x1 << 32. */
+  philox2x32(c0: number, c1: number, key: number): bigint;
   /** Classical momentum v = μv − αg', p += v; look-ahead Nesterov (assembly/optim/momentum.ts). flags: 1 WD */
   optMomentumClassic(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
   optNesterovLookahead(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
