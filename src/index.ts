@@ -99,6 +99,10 @@ export {
   optimizer, RuleOptimizer, OPTIMIZER_NAMES,
   type HyperSpec, type GroupSpec, type OptimizerOptions, type OptimizerStateDict,
 } from './optim/optimizer.js';
+export { momentumClassic, nesterovLookahead, type MomentumHyper } from './optim/momentum.js';
+export { rpropPlus, rpropMinus, irpropPlus, irpropMinus, rpropVariants, type RpropVariantHyper } from './optim/rprop-variants.js';
+export { deltaBarDelta, type DeltaBarDeltaHyper } from './optim/delta-bar-delta.js';
+export { gradientNoise, type GradientNoise, type GradientNoiseOptions } from './optim/gradient-noise.js';
 export * as schedules from './optim/schedules.js';
 export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from './optim/schedules.js';
 export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';

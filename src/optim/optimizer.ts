@@ -8,8 +8,9 @@
 // Each step, for the flat parameter vector θ and gradient g of a model:
 //   1. every hyper-parameter given as a schedule is evaluated at the step (or epoch) and the
 //      whole set is validated (a schedule returning NaN stops here, nothing changed);
-//   2. optional gradient transforms in place on g: clipping by global norm, then the L1
-//      subgradient g ← g + λ·sign(θ) on the segments with λ > 0;
+//   2. optional gradient transforms in place on g: clipping by global norm, annealed Gaussian
+//      noise (gradient-noise.ts), then the L1 subgradient g ← g + λ·sign(θ) on the segments
+//      with λ > 0;
 //   3. the rule's fused kernel runs once per run of consecutive segments that share their
 //      settings (learning-rate multiplier, weight decay, step count), with pointers offset into
 //      θ, g and the state buffers. With no groups and no decay, that is ONE pass over θ.
@@ -36,6 +37,9 @@ import type { Model } from '../nn/model.js';
 import type { Optimizer, StepContext } from '../train/optimizer.js';
 import { rules, type Rule, type Scalars } from './rules.js';
 import { isShifting, momentumClassic, nesterovLookahead } from './momentum.js';
+import { rpropVariants } from './rprop-variants.js';
+import { deltaBarDelta } from './delta-bar-delta.js';
+import type { GradientNoise } from './gradient-noise.js';
 import { checkSchedule, type Schedule } from './schedules.js';
 
 /** Hyper-parameters as given by the user: any number may be a schedule of the step. */
@@ -63,6 +67,8 @@ export interface OptimizerOptions {
   l1?: number;
   /** Clip the gradient to this global L2 norm before the update. */
   clipNorm?: number;
+  /** Annealed Gaussian gradient noise (gradient-noise.ts), added after clipping, at the update step. */
+  noise?: GradientNoise;
   /** Evaluate schedules per update step (default) or per epoch. */
   scheduleUnit?: 'step' | 'epoch';
   /** A name for logs and state dicts (default: the rule's). */
@@ -135,10 +141,13 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     for (const k of Object.keys(spec)) {
       if (!(k in rule.defaults)) fail(name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
     }
-    const known = new Set(['groups', 'decayBiases', 'l1', 'clipNorm', 'scheduleUnit', 'name']);
+    const known = new Set(['groups', 'decayBiases', 'l1', 'clipNorm', 'noise', 'scheduleUnit', 'name']);
     for (const k of Object.keys(options)) if (!known.has(k)) fail(name, `unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
     if (options.l1 !== undefined) checkFactor(name, 'l1', options.l1);
     if (options.clipNorm !== undefined) checkFactor(name, 'clipNorm', options.clipNorm, true);
+    if (options.noise !== undefined && (typeof options.noise !== 'object' || typeof options.noise.apply !== 'function')) {
+      fail(name, 'noise must be a gradientNoise({ eta, gamma, seed }) transform');
+    }
     if (options.scheduleUnit !== undefined && options.scheduleUnit !== 'step' && options.scheduleUnit !== 'epoch') {
       fail(name, `scheduleUnit must be 'step' or 'epoch', got ${String(options.scheduleUnit)}`);
     }
@@ -296,6 +305,7 @@ export class RuleOptimizer<H extends object> implements Optimizer {
       const c = this.options.clipNorm / (norm + 1e-6);
       if (c < 1) K.scal(this.#length, c, gp);
     }
+    if (this.options.noise) this.options.noise.apply(K, this.#length, gp, ctx.step);
     const segs = this.#segments!;
     for (const s of segs) {
       if (!s.frozen && s.l1 > 0) K.addSign(s.length, s.l1, pp + s.offset * 4, gp + s.offset * 4);
@@ -418,12 +428,15 @@ const allRules: Record<string, Rule<object>> = {
   ...rules,
   'momentum-classic': momentumClassic as unknown as Rule<object>,
   'nesterov-lookahead': nesterovLookahead as unknown as Rule<object>,
+  ...(rpropVariants as unknown as Record<string, Rule<object>>),
+  'delta-bar-delta': deltaBarDelta as unknown as Rule<object>,
 };
 export const OPTIMIZER_NAMES = [...Object.keys(allRules), 'momentum', 'nesterov'] as const;
 
 /**
  * An optimizer by name: any rule of rules.ts ('sgd', 'adam', 'adamw', …), 'momentum-classic' and
- * 'nesterov-lookahead' (momentum.ts), or the presets
+ * 'nesterov-lookahead' (momentum.ts), 'rprop+', 'rprop-', 'irprop+', 'irprop-' (rprop-variants.ts),
+ * 'delta-bar-delta', or the presets
  * 'momentum' (SGD, momentum 0.9) and 'nesterov' (SGD, Nesterov momentum 0.9). `hyper` uses the
  * rule's (PyTorch's) names; any number may be a schedule (step) => value.
  */
