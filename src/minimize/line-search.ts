@@ -1,0 +1,235 @@
+// Line searches: choose a step α > 0 along a descent direction d from x, working on
+//   φ(α) = f(x + α·d),   φ′(α) = ∇f(x + α·d)ᵀd,   with φ′(0) < 0.
+//
+// backtracking Armijo   the first α = α₀, ρα₀, … (safeguarded quadratic interpolation between)
+//                       with sufficient decrease φ(α) ≤ φ(0) + c₁·α·φ′(0). Values only.
+//                       (Nocedal & Wright, Numerical Optimization 2nd ed., Alg. 3.1 and §3.5.)
+// strong Wolfe          sufficient decrease and |φ′(α)| ≤ c₂·|φ′(0)|: bracketing with growing
+//                       trial steps, then "zoom" by safeguarded cubic interpolation
+//                       (N&W Alg. 3.5 and 3.6, eq. 3.59). c₂ = 0.9 for quasi-Newton, 0.1 for CG.
+// exact                 the minimizer of φ: on a quadratic f = ½xᵀAx − bᵀx in closed form,
+//                       α* = −φ′(0)/(dᵀA d) (one Hessian-vector product); otherwise a bracket
+//                       [a, b, c] with φ(b) < φ(a), φ(c) found by golden-ratio expansion, then
+//                       Brent's method (parabolic steps with golden-section fallback; Brent,
+//                       Algorithms for Minimization without Derivatives, 1973, ch. 5) to a
+//                       relative tolerance on α.
+// A non-finite φ(α) (overflow, NaN from the objective) is treated as "far too long": the step
+// shrinks. If no acceptable step is found within the evaluation budget the search reports
+// ok = false with the reason and the best point it saw; it never throws for that.
+
+import { DescentError } from '../engine/errors.js';
+
+/** What a line search needs: φ and φ′ at any α (the caller caches the last gradient). */
+export interface LineFunction {
+  /** φ(0) and φ′(0) (< 0). */
+  readonly f0: number;
+  readonly dphi0: number;
+  value(alpha: number): number;
+  valueAndSlope(alpha: number): { f: number; dphi: number };
+  /** dᵀ∇²f d, for the closed-form exact step on quadratics (optional). */
+  curvature?(): number;
+}
+
+export interface LineSearchResult {
+  alpha: number;
+  f: number;
+  /** φ′(alpha) when it was computed at that α, else NaN. */
+  dphi: number;
+  ok: boolean;
+  reason?: string;
+  evaluations: number;
+}
+
+export interface ArmijoOptions { c1?: number; shrink?: number; alpha0?: number; maxEvaluations?: number }
+export interface WolfeOptions { c1?: number; c2?: number; alpha0?: number; alphaMax?: number; maxEvaluations?: number }
+export interface ExactOptions { tolerance?: number; alpha0?: number; maxEvaluations?: number; quadratic?: boolean }
+
+export type LineSearchSpec =
+  | 'armijo' | 'wolfe' | 'exact'
+  | ({ type: 'armijo' } & ArmijoOptions)
+  | ({ type: 'wolfe' } & WolfeOptions)
+  | ({ type: 'exact' } & ExactOptions);
+
+function positive(name: string, v: number, lo = 0, hi = Infinity, openHi = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > lo) || v > hi || (openHi && v === hi)) {
+    throw new DescentError(`line search: ${name} must be in (${lo}, ${hi}${openHi ? ')' : ']'}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Backtracking from alpha0 until the Armijo condition holds. */
+export function armijo(phi: LineFunction, opts: ArmijoOptions = {}): LineSearchResult {
+  const c1 = positive('c1', opts.c1 ?? 1e-4, 0, 1, true);
+  const shrink = positive('shrink', opts.shrink ?? 0.5, 0, 1, true);
+  const maxEval = opts.maxEvaluations ?? 60;
+  let alpha = positive('alpha0', opts.alpha0 ?? 1);
+  const { f0, dphi0 } = phi;
+  let best = { alpha: 0, f: f0 };
+  for (let k = 1; k <= maxEval; k++) {
+    const f = phi.value(alpha);
+    if (Number.isFinite(f) && f < best.f) best = { alpha, f };
+    if (Number.isFinite(f) && f <= f0 + c1 * alpha * dphi0) return { alpha, f, dphi: NaN, ok: true, evaluations: k };
+    // minimizer of the quadratic through φ(0), φ′(0), φ(α), kept within [α/10, shrink·α]
+    let next = shrink * alpha;
+    if (Number.isFinite(f)) {
+      const q = (-dphi0 * alpha * alpha) / (2 * (f - f0 - dphi0 * alpha));
+      if (Number.isFinite(q)) next = Math.min(shrink * alpha, Math.max(0.1 * alpha, q));
+    }
+    alpha = next;
+    if (alpha < 1e-20) break;
+  }
+  return { alpha: best.alpha, f: best.f, dphi: NaN, ok: false, reason: 'no step satisfied the sufficient-decrease condition', evaluations: maxEval };
+}
+
+/** Minimizer of the cubic through (a, fa, da), (b, fb, db), or NaN (N&W eq. 3.59). */
+function cubicMin(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
+  const d1 = da + db - 3 * (fa - fb) / (a - b);
+  const disc = d1 * d1 - da * db;
+  if (!(disc >= 0)) return NaN;
+  const d2 = Math.sign(b - a) * Math.sqrt(disc);
+  return b - (b - a) * ((db + d2 - d1) / (db - da + 2 * d2));
+}
+
+/** Strong Wolfe line search (bracket, then zoom). */
+export function wolfe(phi: LineFunction, opts: WolfeOptions = {}): LineSearchResult {
+  const c1 = positive('c1', opts.c1 ?? 1e-4, 0, 1, true);
+  const c2 = positive('c2', opts.c2 ?? 0.9, c1, 1, true);
+  const alphaMax = positive('alphaMax', opts.alphaMax ?? 1e10);
+  const maxEval = opts.maxEvaluations ?? 40;
+  const { f0, dphi0 } = phi;
+  let evals = 0;
+  let prev = { a: 0, f: f0, d: dphi0 };
+  let alpha = Math.min(positive('alpha0', opts.alpha0 ?? 1), alphaMax);
+  let best = { alpha: 0, f: f0, dphi: dphi0 };
+  const note = (a: number, f: number, d: number) => { if (Number.isFinite(f) && f < best.f) best = { alpha: a, f, dphi: d }; };
+
+  const zoom = (lo: { a: number; f: number; d: number }, hi: { a: number; f: number; d: number }): LineSearchResult => {
+    for (;;) {
+      if (evals >= maxEval) return fail('the zoom phase ran out of evaluations');
+      const width = Math.abs(hi.a - lo.a);
+      if (width <= 1e-14 * Math.max(1, Math.abs(lo.a))) return fail('the bracket shrank to nothing (rounding limits the search)');
+      let a = Number.isFinite(hi.f) && Number.isFinite(hi.d) ? cubicMin(lo.a, lo.f, lo.d, hi.a, hi.f, hi.d) : NaN;
+      const left = Math.min(lo.a, hi.a), right = Math.max(lo.a, hi.a);
+      // safeguard: stay inside the bracket, away from its ends
+      if (!(a > left + 0.1 * width && a < right - 0.1 * width)) a = 0.5 * (lo.a + hi.a);
+      const { f, dphi } = phi.valueAndSlope(a);
+      evals++;
+      note(a, f, dphi);
+      if (!Number.isFinite(f) || f > f0 + c1 * a * dphi0 || f >= lo.f) {
+        hi = { a, f, d: dphi };
+      } else {
+        if (Math.abs(dphi) <= -c2 * dphi0) return { alpha: a, f, dphi, ok: true, evaluations: evals };
+        if (dphi * (hi.a - lo.a) >= 0) hi = lo;
+        lo = { a, f, d: dphi };
+      }
+    }
+  };
+  const fail = (reason: string): LineSearchResult =>
+    ({ alpha: best.alpha, f: best.f, dphi: best.alpha === 0 ? dphi0 : best.dphi, ok: false, reason, evaluations: evals });
+
+  for (let i = 1; ; i++) {
+    if (evals >= maxEval) return fail('no acceptable step within the evaluation budget');
+    const { f, dphi } = phi.valueAndSlope(alpha);
+    evals++;
+    note(alpha, f, dphi);
+    const cur = { a: alpha, f, d: dphi };
+    if (!Number.isFinite(f) || f > f0 + c1 * alpha * dphi0 || (i > 1 && f >= prev.f)) return zoom(prev, cur);
+    if (Math.abs(dphi) <= -c2 * dphi0) return { alpha, f, dphi, ok: true, evaluations: evals };
+    if (dphi >= 0) return zoom(cur, prev);
+    if (alpha >= alphaMax) return fail(`the step reached alphaMax = ${alphaMax} without satisfying the curvature condition`);
+    prev = cur;
+    alpha = Math.min(2 * alpha, alphaMax);
+  }
+}
+
+const GOLD = (3 - Math.sqrt(5)) / 2; // 0.381966…, the golden-section fraction
+
+/** The exact minimizer along d: closed form on quadratics, else bracket + Brent. */
+export function exact(phi: LineFunction, opts: ExactOptions = {}): LineSearchResult {
+  const tol = positive('tolerance', opts.tolerance ?? 1e-10, 0, 1);
+  const maxEval = opts.maxEvaluations ?? 200;
+  const { f0, dphi0 } = phi;
+  if (opts.quadratic) {
+    if (!phi.curvature) throw new DescentError('line search: the closed-form exact step needs Hessian-vector products');
+    const c = phi.curvature();
+    if (!(c > 0)) return { alpha: 0, f: f0, dphi: dphi0, ok: false, reason: `non-positive curvature dᵀAd = ${c} along the direction`, evaluations: 0 };
+    const alpha = -dphi0 / c;
+    const { f, dphi } = phi.valueAndSlope(alpha);
+    return { alpha, f, dphi, ok: Number.isFinite(f), evaluations: 1 };
+  }
+  let evals = 0;
+  const at = (a: number): number => {
+    evals++;
+    const f = phi.value(a);
+    return Number.isFinite(f) ? f : Infinity;
+  };
+  // bracket: a = 0 < b < c with φ(b) < φ(a) and φ(b) ≤ φ(c)
+  let a = 0, fa = f0;
+  let b = positive('alpha0', opts.alpha0 ?? 1), fb = at(b);
+  while (fb >= fa) { // step too long: shrink toward 0
+    if (evals >= maxEval || b < 1e-300) return { alpha: 0, f: f0, dphi: dphi0, ok: false, reason: 'no decrease found along the direction', evaluations: evals };
+    b *= GOLD;
+    fb = at(b);
+  }
+  let c = b + (b - a) / GOLD, fc = at(c);
+  while (fc < fb) {
+    if (evals >= maxEval) return { alpha: b, f: fb, dphi: NaN, ok: false, reason: 'φ keeps decreasing: no minimum bracketed (unbounded along d?)', evaluations: evals };
+    a = b; fa = fb;
+    b = c; fb = fc;
+    c = b + (b - a) / GOLD;
+    fc = at(c);
+  }
+  // Brent's method on [a, c] with the best point b
+  let x = b, w = b, v = b, fx = fb, fw = fb, fv = fb;
+  let lo = a, hi = c, step = 0, prevStep = 0;
+  while (evals < maxEval) {
+    const mid = 0.5 * (lo + hi);
+    const t1 = tol * Math.abs(x) + 1e-300, t2 = 2 * t1;
+    if (Math.abs(x - mid) <= t2 - 0.5 * (hi - lo)) break;
+    let parabolic = false;
+    if (Math.abs(prevStep) > t1) {
+      // parabola through (x, fx), (w, fw), (v, fv)
+      const r = (x - w) * (fx - fv);
+      let q = (x - v) * (fx - fw);
+      let p = (x - v) * q - (x - w) * r;
+      q = 2 * (q - r);
+      if (q > 0) p = -p; else q = -q;
+      if (Math.abs(p) < Math.abs(0.5 * q * prevStep) && p > q * (lo - x) && p < q * (hi - x)) {
+        prevStep = step;
+        step = p / q;
+        const u = x + step;
+        if (u - lo < t2 || hi - u < t2) step = x < mid ? t1 : -t1;
+        parabolic = true;
+      }
+    }
+    if (!parabolic) {
+      prevStep = x < mid ? hi - x : lo - x;
+      step = GOLD * prevStep;
+    }
+    const u = Math.abs(step) >= t1 ? x + step : x + (step > 0 ? t1 : -t1);
+    const fu = at(u);
+    if (fu <= fx) {
+      if (u < x) hi = x; else lo = x;
+      v = w; fv = fw; w = x; fw = fx; x = u; fx = fu;
+    } else {
+      if (u < x) lo = u; else hi = u;
+      if (fu <= fw || w === x) { v = w; fv = fw; w = u; fw = fu; } else if (fu <= fv || v === x || v === w) { v = u; fv = fu; }
+    }
+  }
+  const { f, dphi } = phi.valueAndSlope(x);
+  evals++;
+  return { alpha: x, f, dphi, ok: true, evaluations: evals };
+}
+
+/** Run the line search a spec names. */
+export function lineSearch(spec: LineSearchSpec, phi: LineFunction, alpha0?: number): LineSearchResult {
+  const s = typeof spec === 'string' ? { type: spec } : spec;
+  const o = { ...s, ...(alpha0 !== undefined ? { alpha0 } : {}) } as Record<string, unknown>;
+  delete o.type;
+  switch (s.type) {
+    case 'armijo': return armijo(phi, o as ArmijoOptions);
+    case 'wolfe': return wolfe(phi, o as WolfeOptions);
+    case 'exact': return exact(phi, o as ExactOptions);
+    default: throw new DescentError(`line search: unknown type ${JSON.stringify((s as { type: unknown }).type)}; known: armijo, wolfe, exact`);
+  }
+}

@@ -1,0 +1,60 @@
+// Nonlinear conjugate gradient: d_{k+1} = −g_{k+1} + β_{k+1}·d_k, with (y_k = g_{k+1} − g_k)
+//   Fletcher–Reeves (1964)    β = g_{k+1}ᵀg_{k+1} / g_kᵀg_k
+//   Polak–Ribière (1969)      β = g_{k+1}ᵀy_k / g_kᵀg_k
+//   PR+ (Powell 1986)         β = max(0, β_PR)
+//   Hestenes–Stiefel (1952)   β = g_{k+1}ᵀy_k / d_kᵀy_k
+//   Dai–Yuan (1999)           β = g_{k+1}ᵀg_{k+1} / d_kᵀy_k
+// Restarts (β = 0, d = −g): every `restart` iterations (default n), and by Powell's test
+// |g_{k+1}ᵀg_k| ≥ 0.2·‖g_{k+1}‖² (consecutive gradients far from orthogonal). Default line
+// search strong Wolfe with c₂ = 0.1 (CG needs a fairly accurate search, N&W §5.2); the first
+// trial step follows N&W eq. 3.60. On a quadratic with exact line searches every variant is
+// linear CG and finishes in at most n iterations.
+
+import { DescentError } from '../../engine/errors.js';
+import type { Context } from '../context.js';
+import type { Vec } from '../vector-space.js';
+import { firstStep, type DirectionMethod } from './driver.js';
+
+export type CgBeta = 'fr' | 'pr' | 'pr+' | 'hs' | 'dy';
+export interface CgOptions { beta?: CgBeta; restart?: number; powellRestart?: boolean }
+
+export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMethod {
+  const beta = o.beta ?? 'pr+';
+  if (!['fr', 'pr', 'pr+', 'hs', 'dy'].includes(beta)) throw new DescentError(`minimize: cg beta must be one of fr, pr, pr+, hs, dy, got ${String(beta)}`);
+  const every = o.restart ?? ctx.n;
+  if (!Number.isSafeInteger(every) || every < 1) throw new DescentError(`minimize: cg restart must be a positive integer, got ${String(o.restart)}`);
+  const powell = o.powellRestart ?? true;
+  const { space } = ctx;
+  const gPrev = space.vec(ctx.n), dPrev = space.vec(ctx.n);
+  let since = 0, have = false, yv: Vec | undefined;
+  return {
+    defaultLineSearch: { type: 'wolfe', c2: 0.1 },
+    direction(_x, _f, g, d, last) {
+      const gg = space.dot(g, g);
+      let b = 0;
+      if (have && since < every) {
+        const gpgp = space.dot(gPrev, gPrev);
+        const ggp = space.dot(g, gPrev);
+        if (!(powell && Math.abs(ggp) >= 0.2 * gg)) {
+          const gy = gg - ggp;             // g_{k+1}ᵀy_k
+          const dy = yv ? space.dot(dPrev, yv) : NaN;
+          b = beta === 'fr' ? gg / gpgp : beta === 'pr' ? gy / gpgp : beta === 'pr+' ? Math.max(0, gy / gpgp)
+            : beta === 'hs' ? gy / dy : gg / dy;
+          if (!Number.isFinite(b)) b = 0;
+        }
+      }
+      space.copy(g, d);
+      space.scal(-1, d);
+      if (b !== 0) space.axpy(b, dPrev, d);
+      else since = 0;
+      since++;
+      space.copy(d, dPrev);
+      space.copy(g, gPrev);
+      have = true;
+      const slope = space.dot(g, d);
+      return Number.isFinite(last.alpha) ? last.alpha * last.slope / slope : firstStep(ctx, g);
+    },
+    update(_s, y) { yv = y; },
+    reset() { have = false; since = 0; },
+  };
+}

@@ -1,0 +1,77 @@
+// The loop shared by the line-search methods (steepest descent, nonlinear CG, Newton,
+// Newton-CG, BFGS, L-BFGS): each iteration asks the method for a direction d and a first trial
+// step α₀, searches along d, then tells the method the step s = x_{k+1} − x_k and the gradient
+// change y = g_{k+1} − g_k. A direction that is not a descent direction (gᵀd ≥ 0), or a search
+// that finds no decrease along the method's own direction, falls back once to steepest descent
+// (d = −g) after resetting the method's memory; if that fails too the run stops with reason
+// 'line-search'.
+
+import type { Context } from '../context.js';
+import type { LineSearchSpec } from '../line-search.js';
+import type { Vec } from '../vector-space.js';
+
+export interface LastStep {
+  /** The previous iteration's step length α and initial slope g_kᵀd_k (NaN on the first). */
+  alpha: number;
+  slope: number;
+}
+
+export interface DirectionMethod {
+  readonly defaultLineSearch: LineSearchSpec;
+  /** Write the search direction into d and return the first trial step α₀. */
+  direction(x: Vec, f: number, g: Vec, d: Vec, last: LastStep): number;
+  /** After a step: s = x_{k+1} − x_k, y = g_{k+1} − g_k, g = g_{k+1}. */
+  update?(s: Vec, y: Vec, g: Vec): void;
+  /** Forget accumulated curvature / conjugacy (called before a steepest-descent fallback). */
+  reset?(): void;
+}
+
+/** The first trial step of a steepest-descent direction: a unit-length move, at most α = 1. */
+export function firstStep(ctx: Context, g: Vec): number {
+  const gn = ctx.space.nrm2(g);
+  return gn > 0 ? Math.min(1, 1 / gn) : 1;
+}
+
+export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: number, g: Vec): number {
+  const { space, n } = ctx;
+  const d = space.vec(n), xOld = space.vec(n), gOld = space.vec(n), s = space.vec(n), y = space.vec(n);
+  const last: LastStep = { alpha: NaN, slope: NaN };
+  if (ctx.record(x, f, g, 0, f)) return f;
+  for (;;) {
+    ctx.iteration++;
+    let alpha0 = m.direction(x, f, g, d, last);
+    let slope = space.dot(g, d);
+    let fallback = false;
+    const steepest = () => {
+      m.reset?.();
+      space.copy(g, d);
+      space.scal(-1, d);
+      slope = space.dot(g, d);
+      alpha0 = firstStep(ctx, g);
+      fallback = true;
+    };
+    if (!(slope < 0) || !Number.isFinite(alpha0) || !(alpha0 > 0)) steepest();
+    space.copy(x, xOld);
+    space.copy(g, gOld);
+    let r = ctx.search(x, f, g, d, alpha0);
+    if (!(r.alpha > 0 && Number.isFinite(r.f) && r.f <= f) && !fallback) {
+      steepest();
+      r = ctx.search(x, f, g, d, alpha0);
+    }
+    if (!(r.alpha > 0 && Number.isFinite(r.f) && r.f <= f)) {
+      ctx.iteration--;
+      ctx.stop('line-search', `the line search found no decrease along a descent direction (${r.reason ?? 'no acceptable step'})`);
+      return f;
+    }
+    last.alpha = r.alpha;
+    last.slope = slope;
+    space.copy(x, s);
+    space.axpy(-1, xOld, s);
+    space.copy(g, y);
+    space.axpy(-1, gOld, y);
+    m.update?.(s, y, g);
+    const fPrev = f;
+    f = r.f;
+    if (ctx.record(x, f, g, space.nrm2(s), fPrev, r.alpha)) return f;
+  }
+}

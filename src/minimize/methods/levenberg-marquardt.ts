@@ -1,0 +1,115 @@
+// Levenberg–Marquardt for least squares f(x) = Σ rᵢ(x)² = ‖r‖² (Levenberg 1944, Marquardt 1963):
+//   solve (JᵀJ + μD)·δ = −Jᵀr by Cholesky;  try x + δ;
+//   D = I (Levenberg), or D = diag(JᵀJ) (Marquardt's scaling, invariant to rescaling the
+//   parameters; diagonal entries are floored at 1e-12·max(diag, 1e-300)… so D stays positive).
+// Damping updates:
+//   'lecture'  success (f decreased): accept, μ ← μ/ν;  failure: reject, μ ← μ·ν  (ν = 10)
+//   'nielsen'  gain ratio ρ = (f(x) − f(x + δ)) / (L(0) − L(δ)), with the linear model's
+//              decrease L(0) − L(δ) = δᵀ(μDδ − Jᵀr) > 0 (for f = ‖r‖² and the step above):
+//              ρ > 0: accept, μ ← μ·max(1/3, 1 − (2ρ − 1)³), ν ← 2;  else μ ← μ·ν, ν ← 2ν
+//              (Nielsen 1999; Madsen, Nielsen & Tingleff 2004, "Methods for non-linear least
+//              squares problems", Alg. 3.16)
+// μ₀ = τ·max diag(JᵀJ) (D = I) or τ (D = diag(JᵀJ)), τ = 1e-3. A Cholesky failure (JᵀJ + μD
+// singular to working precision) counts as a failed step: μ grows. The gradient reported is
+// ∇f = 2Jᵀr. An iteration is one accepted step; rejected trials cost residual evaluations only.
+
+import { DescentError } from '../../engine/errors.js';
+import type { Context } from '../context.js';
+import type { Vec } from '../vector-space.js';
+
+export interface LmOptions {
+  damping?: 'identity' | 'marquardt';
+  update?: 'nielsen' | 'lecture';
+  /** τ in μ₀ (default 1e-3). */
+  initialDamping?: number;
+}
+
+export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f: number; g: Vec } {
+  const obj = ctx.obj;
+  if (!obj.residuals || !obj.jacobian || !obj.m) throw new DescentError("minimize: method 'lm' needs a least-squares objective (m, residuals(x, r); the Jacobian may be finite differences)");
+  const damping = o.damping ?? 'marquardt', rule = o.update ?? 'nielsen';
+  if (damping !== 'identity' && damping !== 'marquardt') throw new DescentError(`minimize: lm damping must be 'identity' or 'marquardt', got ${String(damping)}`);
+  if (rule !== 'nielsen' && rule !== 'lecture') throw new DescentError(`minimize: lm update must be 'nielsen' or 'lecture', got ${String(rule)}`);
+  const tau = o.initialDamping ?? 1e-3;
+  if (!(tau > 0 && Number.isFinite(tau))) throw new DescentError(`minimize: lm initialDamping must be a positive number, got ${String(o.initialDamping)}`);
+  const { space, n } = ctx;
+  const m = obj.m;
+  const r = space.vec(m), rn = space.vec(m), J = space.mat(m, n), A = space.mat(n, n), B = space.mat(n, n);
+  const jtr = space.vec(n), g = space.vec(n), delta = space.vec(n), xn = space.vec(n), D = space.vec(n);
+  const linearize = () => {
+    obj.jacobian!(x.data, J.data);
+    space.gram(J, A);
+    space.gemv(true, 1, J, r, 0, jtr);
+    space.copy(jtr, g);
+    space.scal(2, g);
+    if (damping === 'marquardt') {
+      const a = A.data, dv = D.data;
+      let maxd = 0;
+      for (let i = 0; i < n; i++) maxd = Math.max(maxd, a[i * n + i]);
+      // Marquardt's D grows monotonically (MINPACK's choice): a parameter that once had
+      // curvature keeps its scale when its column of J happens to shrink
+      for (let i = 0; i < n; i++) dv[i] = Math.max(dv[i], a[i * n + i], 1e-12 * maxd, 1e-300);
+    }
+  };
+  obj.residuals(x.data, r.data);
+  let f = space.dot(r, r);
+  if (!Number.isFinite(f)) {
+    ctx.stop('not-finite', `the residuals at the start are not finite (f = ${f})`);
+    return { f, g };
+  }
+  if (damping === 'identity') space.fill(D, 1);
+  linearize();
+  let mu = damping === 'identity' ? tau * Math.max(...Array.from({ length: n }, (_, i) => A.data[i * n + i]), 1e-300) : tau;
+  let nu = rule === 'nielsen' ? 2 : 10;
+  if (ctx.record(x, f, g, 0, f)) return { f, g };
+  for (;;) {
+    // one accepted step (or a stop)
+    let accepted = false;
+    let stepNorm = 0, fPrev = f;
+    while (!accepted) {
+      B.data.set(A.data);
+      for (let i = 0; i < n; i++) B.data[i * n + i] += mu * D.data[i];
+      if (space.cholesky(B) >= 0) {
+        mu *= nu;
+        if (rule === 'nielsen') nu *= 2;
+        if (!Number.isFinite(mu) || mu > 1e300) { ctx.stop('damping', 'the damping μ grew without bound: no decrease possible (at a minimum to working precision?)'); return { f, g }; }
+        continue;
+      }
+      space.copy(jtr, delta);
+      space.scal(-1, delta);
+      space.cholSolve(B, delta, delta);
+      stepNorm = space.nrm2(delta);
+      const xnorm = space.nrm2(x);
+      if (stepNorm <= ctx.xtol * (xnorm + ctx.xtol)) {
+        ctx.iteration++;
+        ctx.record(x, f, g, stepNorm, f);
+        if (!ctx.reason) ctx.stop('step', `the step ${stepNorm.toExponential(3)} is below stepTolerance relative to ‖x‖`);
+        return { f, g };
+      }
+      space.copy(x, xn);
+      space.axpy(1, delta, xn);
+      obj.residuals(xn.data, rn.data);
+      const fn = space.dot(rn, rn);
+      // predicted decrease δᵀ(μDδ − Jᵀr)
+      let pred = 0;
+      for (let i = 0; i < n; i++) pred += delta.data[i] * (mu * D.data[i] * delta.data[i] - jtr.data[i]);
+      const rho = Number.isFinite(fn) ? (f - fn) / pred : -Infinity;
+      if (rule === 'nielsen' ? rho > 0 : Number.isFinite(fn) && fn < f) {
+        accepted = true;
+        space.copy(xn, x);
+        space.copy(rn, r);
+        fPrev = f;
+        f = fn;
+        linearize();
+        if (rule === 'nielsen') { mu *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3); nu = 2; } else mu /= nu;
+      } else {
+        mu *= nu;
+        if (rule === 'nielsen') nu *= 2;
+        if (!Number.isFinite(mu) || mu > 1e300) { ctx.stop('damping', 'the damping μ grew without bound: no decrease possible (at a minimum to working precision?)'); return { f, g }; }
+        if (ctx.evaluations >= ctx.maxEval) { ctx.stop('max-evaluations', `reached maxEvaluations = ${ctx.maxEval}`); return { f, g }; }
+      }
+    }
+    ctx.iteration++;
+    if (ctx.record(x, f, g, stepNorm, fPrev)) return { f, g };
+  }
+}

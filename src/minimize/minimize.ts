@@ -1,0 +1,91 @@
+// minimize(objective, x0, options): unconstrained minimization in float64.
+//
+//   method               direction / step                                      needs
+//   'steepest-descent'   −g, line search                                       gradient
+//   'cg'                 nonlinear CG (fr, pr, pr+, hs, dy), line search        gradient
+//   'scg'                Møller's scaled CG, no line search                     gradient
+//   'newton'             −(H + τI)⁻¹g, line search                              Hessian
+//   'newton-cg'          truncated CG on H·d = −g, line search                   Hessian-vector products
+//   'bfgs'               −H·g, inverse-Hessian update, line search              gradient
+//   'lbfgs' (default)    two-loop recursion, memory m, line search              gradient
+//   'lm'                 Levenberg–Marquardt, no line search                    residuals (+ Jacobian)
+// Missing derivatives are finite differences (derivatives.ts says how and at what cost); the
+// result counts every evaluation by kind. Vector and matrix work goes through a VectorSpace:
+// `space` (e.g. new F64(engine), float64 kernels in wasm) or the plain TypeScript JsF64.
+// Non-finite x0 is an error (nothing ran); an objective that returns NaN/Inf mid-run makes
+// the line search back off, and if it cannot, the result says why (reason, message) — no
+// exception in the middle of a run. Limits reached are reasons, not errors.
+
+import { DescentError } from '../engine/errors.js';
+import type { Objective } from './objective.js';
+import { withDerivatives, type DerivativeOptions } from './derivatives.js';
+import { Context, type MinimizeOptions, type MinimizeResult } from './context.js';
+import { JsF64, type VectorSpace } from './vector-space.js';
+import { runDirectionMethod, type DirectionMethod } from './methods/driver.js';
+import { steepestDescent } from './methods/steepest-descent.js';
+import { conjugateGradient, type CgOptions } from './methods/conjugate-gradient.js';
+import { newton, newtonCg } from './methods/newton.js';
+import { bfgs } from './methods/bfgs.js';
+import { lbfgs } from './methods/lbfgs.js';
+import { scg } from './methods/scg.js';
+import { levenbergMarquardt, type LmOptions } from './methods/levenberg-marquardt.js';
+
+export type MethodName = 'steepest-descent' | 'cg' | 'scg' | 'newton' | 'newton-cg' | 'bfgs' | 'lbfgs' | 'lm';
+export const METHODS: readonly MethodName[] = ['steepest-descent', 'cg', 'scg', 'newton', 'newton-cg', 'bfgs', 'lbfgs', 'lm'];
+
+export interface MinimizeSettings extends MinimizeOptions {
+  method?: MethodName;
+  /** Nonlinear CG options (method 'cg'). */
+  cg?: CgOptions;
+  /** L-BFGS memory (default 10). */
+  memory?: number;
+  /** Levenberg–Marquardt options (method 'lm'). */
+  lm?: LmOptions;
+  /** Finite-difference scheme for a missing gradient. */
+  derivatives?: DerivativeOptions;
+  /** Where vectors live and who computes on them (default: plain TypeScript). */
+  space?: VectorSpace;
+}
+
+const KNOWN = new Set(['method', 'cg', 'memory', 'lm', 'derivatives', 'space', 'gradientTolerance', 'stepTolerance',
+  'valueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
+
+export function minimize(objective: Objective, x0: ArrayLike<number>, settings: MinimizeSettings = {}): MinimizeResult {
+  for (const k of Object.keys(settings)) if (!KNOWN.has(k)) throw new DescentError(`minimize: unknown option ${JSON.stringify(k)}; known: ${[...KNOWN].join(', ')}`);
+  const method = settings.method ?? 'lbfgs';
+  if (!METHODS.includes(method)) throw new DescentError(`minimize: unknown method ${JSON.stringify(method)}; known: ${METHODS.join(', ')}`);
+  const obj = withDerivatives(objective, settings.derivatives);
+  if (!x0 || x0.length !== obj.n) throw new DescentError(`minimize: x0 has ${x0?.length} values, the objective has n = ${obj.n}`);
+  for (let i = 0; i < obj.n; i++) {
+    if (!Number.isFinite(x0[i])) throw new DescentError(`minimize: x0[${i}] is ${x0[i]}: the start must be finite`);
+  }
+  const space = settings.space ?? new JsF64();
+  const ctx = new Context(obj, space, settings, 'wolfe');
+  const x = space.vec(obj.n, x0);
+  const g = space.vec(obj.n);
+  if (method === 'lm') {
+    const { f, g: gl } = levenbergMarquardt(ctx, x, settings.lm);
+    return ctx.result(x, f, gl);
+  }
+  let f = ctx.valueAndGradient(x, g);
+  const gradLen = g.data.length;
+  if (gradLen !== obj.n) throw new DescentError(`minimize: the gradient has ${gradLen} values, expected ${obj.n}`);
+  if (!Number.isFinite(f)) {
+    ctx.stop('not-finite', `the objective is ${f} at x0`);
+    return ctx.result(x, f, g);
+  }
+  if (method === 'scg') {
+    f = scg(ctx, x, f, g);
+    return ctx.result(x, f, g);
+  }
+  const m: DirectionMethod =
+    method === 'steepest-descent' ? steepestDescent(ctx)
+    : method === 'cg' ? conjugateGradient(ctx, settings.cg)
+    : method === 'newton' ? newton(ctx)
+    : method === 'newton-cg' ? newtonCg(ctx)
+    : method === 'bfgs' ? bfgs(ctx)
+    : lbfgs(ctx, settings.memory);
+  ctx.defaultLineSearch = m.defaultLineSearch;
+  f = runDirectionMethod(ctx, m, x, f, g);
+  return ctx.result(x, f, g);
+}
