@@ -339,6 +339,19 @@ export class Model {
     if ((this.loss === 'mse' || this.loss === 'bce') && last.kind !== 0) {
       K.actBackward(last.kind, n * last.units, last.alpha, y.pointer(), dz, dz);
     }
+    this.backward(v, n);
+    return sum;
+  }
+
+  /**
+   * Backpropagate ∂L/∂z of the output layer's pre-activation, already in v.d[0][L − 1] (n rows),
+   * through the layers: fills the gradient buffer. Used by lossAndBackward and by the
+   * Jacobian of network objectives (objective.ts), which seeds one output at a time.
+   */
+  backward(v: ReturnType<Model['views']>, n: number): void {
+    const K = this.engine.kernels;
+    const L = this.layers.length;
+    let cur = 0;
     for (let l = L - 1; l >= 0; l--) {
       const layer = this.layers[l];
       const dZ = v.d[cur][l];
@@ -353,7 +366,6 @@ export class Model {
         cur = 1 - cur;
       }
     }
-    return sum;
   }
 
   /** Buffers for a batch of n rows (allocated for the largest n seen; views cached per n). */

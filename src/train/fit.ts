@@ -19,6 +19,9 @@ import type { Model } from '../nn/model.js';
 import { Random } from '../random.js';
 import { isClassification } from '../nn/losses.js';
 import { sgd, type Optimizer } from './optimizer.js';
+import { isFullBatch, minimize, type FullBatchOptimizer } from './full-batch.js';
+import { networkObjective } from '../nn/objective.js';
+import type { MinimizeResult } from '../minimize/context.js';
 
 export interface EpochLogs {
   epoch: number;
@@ -89,6 +92,10 @@ export interface History {
   steps?: number[];
   stopped: 'completed' | 'early-stopping' | 'callback' | 'aborted';
   bestEpoch?: number;
+  /** Full-batch methods: value + gradient + residual evaluations after each iteration. */
+  evaluations?: number[];
+  /** Full-batch methods: the minimizer's result (reason, evaluation counts). */
+  minimize?: MinimizeResult;
 }
 
 const KNOWN = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
@@ -130,6 +137,11 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? 0.01 });
   if (options.optimizer && options.lr !== undefined) throw new DescentError(`${op}: give lr to the optimizer, not to fit, when passing an optimizer`);
   optimizer.bind?.(model);
+  if (isFullBatch(optimizer)) {
+    if (options.earlyStopping) throw new DescentError(`${op}: early stopping is for stochastic training; full-batch methods stop on their own tolerances (see the optimizer's settings)`);
+    if (options.initialEpoch) throw new DescentError(`${op}: initialEpoch does not apply to full-batch methods (they restart from the model's parameters)`);
+    return fitFullBatch(model, train, val, optimizer, epochs, options.batchSize, rng, options);
+  }
   const es = options.earlyStopping === true ? {} : options.earlyStopping || undefined;
   const monitor = es ? es.monitor ?? (val ? 'valLoss' : 'loss') : undefined;
   if (es && monitor && monitor.startsWith('val') && !val) throw new DescentError(`${op}: early stopping monitors ${monitor} but there is no validation data`);
@@ -286,4 +298,51 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
     lossSum += model.lossAndBackward(v, size, false);
   }
   return { loss: lossSum / data.n, accuracy: data.labels ? correct / data.n : undefined, n: data.n };
+}
+
+/** fit with a minimizer (full-batch.ts): one history entry per iteration. */
+function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, opt: FullBatchOptimizer, epochs: number,
+                      batchSize: number | 'full' | undefined, rng: Random, options: FitOptions): History {
+  const op = 'fit';
+  const n = train.n;
+  let indices: Int32Array | undefined;
+  if (batchSize !== undefined && batchSize !== 'full') {
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${String(batchSize)}`);
+    indices = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)).slice(0, batchSize);
+  }
+  const objective = networkObjective(model, train, { indices });
+  const classify = isClassification(model.loss) || !!train.labels;
+  const history: History = { epoch: [], loss: [], stopped: 'completed', evaluations: [] };
+  if (classify && train.labels) history.accuracy = [];
+  if (val) { history.valLoss = []; if (classify && val.labels) history.valAccuracy = []; }
+  let t0 = performance.now();
+  const result = minimize(objective, model.parameters().data, {
+    ...opt.settings,
+    method: opt.method,
+    maxIterations: epochs,
+    callback: (info, x) => {
+      if (info.iteration === 0) return undefined;
+      model.parameters().data.set(x);
+      const ms = performance.now() - t0;
+      const logs: EpochLogs = { epoch: info.iteration, loss: info.value, ms, samplesPerSecond: NaN };
+      history.epoch.push(info.iteration);
+      history.loss.push(info.value);
+      history.evaluations!.push(info.evaluations);
+      if (history.accuracy) { logs.accuracy = evaluate(model, train).accuracy; history.accuracy.push(logs.accuracy!); }
+      if (val) {
+        const ev = evaluate(model, val);
+        logs.valLoss = ev.loss;
+        history.valLoss!.push(ev.loss);
+        if (history.valAccuracy && ev.accuracy !== undefined) { logs.valAccuracy = ev.accuracy; history.valAccuracy.push(ev.accuracy); }
+      }
+      t0 = performance.now();
+      if (options.onEpochEnd?.(logs) === 'stop') { history.stopped = 'callback'; return 'stop'; }
+      if (options.signal?.aborted) { history.stopped = 'aborted'; return 'stop'; }
+      return undefined;
+    },
+  });
+  model.parameters().data.set(result.x);
+  opt.lastResult = result;
+  history.minimize = result;
+  return history;
 }

@@ -1,0 +1,139 @@
+// A network and a data set as one function of its flat parameter vector, for minimize():
+//
+//   f(θ) = the model's mean loss over the data (or over a fixed subset of it),
+//   ∇f(θ) by backpropagation, in batches of up to `batchSize` samples (default 1000), the
+//        per-batch gradients (each a mean) weighted by batch size;
+//   Hessian·v by a forward difference of gradients (derivatives.ts; one extra gradient);
+//   for MSE models, least squares: f = (1/N)·Σᵢ ½‖yᵢ − tᵢ‖² = Σ r², with the residuals
+//        r_{ik} = (y_{ik} − t_{ik})/√(2N) for every output k of every sample i (m = N·outputs) and
+//        the Jacobian ∂r_{ik}/∂θ: per output k one batched backward pass seeded with the unit
+//        vector of k, then per-sample outer products a_{l−1} ⊗ δ_l fill the rows (m·n values:
+//        meant for the small data sets Levenberg–Marquardt suits).
+// The minimizers work in float64; the network computes in float32: θ is rounded to f32 when it
+// is copied into the model, and losses and gradients are the f32 ones, widened. A finite-
+// difference Hessian-vector product therefore uses a step far above f32 rounding (√ε_f32).
+// Evaluations stage the data into the model's batch buffers (allocated once, before any
+// minimizer vector); the model's own parameters hold the last θ evaluated.
+
+import { DescentError } from '../engine/errors.js';
+import { batchInto, checkDataset, type Dataset } from '../data/dataset.js';
+import type { Objective } from '../minimize/objective.js';
+import type { Model } from './model.js';
+import { gemm } from '../ops/gemm.js';
+
+export interface NetworkObjectiveOptions {
+  /** Samples per forward/backward pass (default 1000). */
+  batchSize?: number;
+  /** Use only these sample indices (a fixed large batch). */
+  indices?: Int32Array;
+}
+
+export function networkObjective(model: Model, data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
+  const op = 'networkObjective';
+  checkDataset(data, op);
+  if (data.features !== model.inputs) throw new DescentError(`${op}: the data has ${data.features} features, ${model.describe()} expects ${model.inputs}`);
+  const order = opts.indices ?? Int32Array.from({ length: data.n }, (_, i) => i);
+  const N = order.length;
+  if (N < 1) throw new DescentError(`${op}: no samples`);
+  for (const i of order) if (!(i >= 0 && i < data.n)) throw new DescentError(`${op}: sample index ${i} is out of range (n = ${data.n})`);
+  const B = Math.min(opts.batchSize ?? 1000, N);
+  if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer, got ${String(opts.batchSize)}`);
+  const n = model.parameterCount;
+  const K = model.engine.kernels;
+  const k = model.outputs;
+  model.views(B); // the largest buffers first: later views only slice them
+  const useLabels = !!data.labels;
+  const labelBuf = useLabels ? new Int32Array(B) : undefined;
+  const targetBuf = !useLabels ? new Float32Array(B * k) : undefined;
+
+  const setParams = (x: Float64Array) => {
+    if (x.length !== n) throw new DescentError(`${op}: θ has ${x.length} values, the model has ${n} parameters`);
+    model.parameters().data.set(x);
+  };
+  /** Mean loss over the data; with g: the mean gradient. */
+  const run = (x: Float64Array, g?: Float64Array): number => {
+    setParams(x);
+    let sum = 0;
+    if (g) g.fill(0);
+    for (let start = 0; start < N; start += B) {
+      const size = Math.min(B, N - start);
+      const v = model.views(size);
+      batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
+      model.stageTargets(v, size, labelBuf, targetBuf);
+      model.forward(v, size);
+      sum += model.lossAndBackward(v, size, !!g);
+      if (g) {
+        const gb = model.gradients().data, w = size / N;
+        for (let i = 0; i < n; i++) g[i] += w * gb[i];
+      }
+    }
+    return sum / N;
+  };
+
+  const obj: Objective = {
+    n,
+    value: (x) => run(x),
+    gradient: (x, g) => { run(x, g); },
+    valueAndGradient: (x, g) => run(x, g),
+  };
+  if (model.loss !== 'mse') return obj;
+
+  const m = N * k;
+  const c = 1 / Math.sqrt(2 * N);
+  const residuals = (x: Float64Array, r: Float64Array) => {
+    setParams(x);
+    for (let start = 0; start < N; start += B) {
+      const size = Math.min(B, N - start);
+      const v = model.views(size);
+      batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
+      model.stageTargets(v, size, labelBuf, targetBuf);
+      model.forward(v, size);
+      const y = v.ys[v.ys.length - 1].data, t = v.targets.data;
+      for (let i = 0; i < size * k; i++) r[start * k + i] = c * (y[i] - t[i]);
+    }
+  };
+  const layers = model.layers, L = layers.length, last = layers[L - 1];
+  // Row (i, o) of J: for every layer l, the outer product a_{l−1,i} ⊗ δ_{l,i} (weights) and δ_{l,i}
+  // (bias), where δ_l is ∂y_{i,o}/∂z_l — backpropagated for all samples of a batch at once (rows
+  // of δ are independent), seeded with the unit vector of output o.
+  const jacobian = (x: Float64Array, J: Float64Array) => {
+    setParams(x);
+    for (let start = 0; start < N; start += B) {
+      const size = Math.min(B, N - start);
+      const v = model.views(size);
+      batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
+      model.forward(v, size);
+      for (let o = 0; o < k; o++) {
+        let cur = 0;
+        const dz = v.d[cur][L - 1];
+        const dzd = dz.data;
+        dzd.fill(0, 0, size * k);
+        for (let i = 0; i < size; i++) dzd[i * k + o] = 1;
+        if (last.kind !== 0) K.actBackward(last.kind, size * k, last.alpha, v.ys[L - 1].pointer(), dz.pointer(), dz.pointer());
+        for (let l = L - 1; l >= 0; l--) {
+          const layer = layers[l];
+          const units = layer.units, fanIn = layer.inputs;
+          const delta = v.d[cur][l].data;
+          const a = (l === 0 ? v.x : v.ys[l - 1]).data;
+          for (let i = 0; i < size; i++) {
+            const row = ((start + i) * k + o) * n;
+            for (let p = 0; p < fanIn; p++) {
+              const ap = c * a[i * fanIn + p];
+              const base = row + layer.weightOffset + p * units;
+              for (let u = 0; u < units; u++) J[base + u] = ap * delta[i * units + u];
+            }
+            if (layer.hasBias) for (let u = 0; u < units; u++) J[row + layer.biasOffset + u] = c * delta[i * units + u];
+          }
+          if (l > 0) {
+            const prev = layers[l - 1];
+            const dY = v.d[1 - cur][l - 1];
+            gemm(dY, v.d[cur][l], layer.W, { transB: true });
+            if (prev.kind !== 0) K.actBackward(prev.kind, size * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
+            cur = 1 - cur;
+          }
+        }
+      }
+    }
+  };
+  return { ...obj, m, residuals, jacobian };
+}

@@ -1,0 +1,56 @@
+// Full-batch training: the classical minimizers (src/minimize/) as optimizers of fit.
+//
+//   fit(model, data, { optimizer: lbfgs(), epochs: 200 })
+//
+// The network and its training data become one objective of the flat parameter vector
+// (nn/objective.ts: mean loss, gradient by backprop, residuals + Jacobian for MSE models), and
+// minimize() runs on it from the model's current parameters, one iteration per "epoch" of
+// the history: loss (and training accuracy) at that iterate, validation loss/accuracy when
+// there is validation data, onEpochEnd after each iteration (return 'stop' to stop), the
+// abort signal checked there too. `epochs` is the iteration limit; batchSize 'full' (the
+// default here) uses every training sample, a number uses a fixed random subset of that size
+// (drawn once with the fit seed). History gains `evaluations` (value + gradient + residual
+// calls) and `minimize` (the minimizer's result: reason, counts).
+
+import { DescentError } from '../engine/errors.js';
+import type { Tensor } from '../engine/tensor.js';
+import { minimize, type MethodName, type MinimizeSettings } from '../minimize/minimize.js';
+import type { MinimizeResult } from '../minimize/context.js';
+import type { Optimizer } from './optimizer.js';
+
+export type FullBatchSettings = Omit<MinimizeSettings, 'method' | 'maxIterations' | 'callback' | 'history'>;
+
+export interface FullBatchOptimizer extends Optimizer {
+  readonly fullBatch: true;
+  readonly method: MethodName;
+  readonly settings: FullBatchSettings;
+  /** The last run's minimizer result. */
+  lastResult?: MinimizeResult;
+}
+
+function make(method: MethodName, settings: FullBatchSettings = {}): FullBatchOptimizer {
+  if ('method' in settings || 'maxIterations' in settings || 'callback' in settings) {
+    throw new DescentError(`${method}: give the iteration limit as fit's epochs and callbacks to fit, not to the method`);
+  }
+  return {
+    name: method, fullBatch: true, method, settings,
+    step(_p: Tensor, _g: Tensor) {
+      throw new DescentError(`${method} is a full-batch method: use it through fit(…, { optimizer }) or minimize(), not step by step`);
+    },
+  };
+}
+
+export const lbfgs = (s?: FullBatchSettings): FullBatchOptimizer => make('lbfgs', s);
+export const bfgs = (s?: FullBatchSettings): FullBatchOptimizer => make('bfgs', s);
+export const conjugateGradient = (s?: FullBatchSettings): FullBatchOptimizer => make('cg', s);
+export const scaledConjugateGradient = (s?: FullBatchSettings): FullBatchOptimizer => make('scg', s);
+export const steepestDescent = (s?: FullBatchSettings): FullBatchOptimizer => make('steepest-descent', s);
+export const newtonCg = (s?: FullBatchSettings): FullBatchOptimizer => make('newton-cg', s);
+export const newtonMethod = (s?: FullBatchSettings): FullBatchOptimizer => make('newton', s);
+export const levenbergMarquardt = (s?: FullBatchSettings): FullBatchOptimizer => make('lm', s);
+
+export function isFullBatch(o: Optimizer): o is FullBatchOptimizer {
+  return (o as Partial<FullBatchOptimizer>).fullBatch === true;
+}
+
+export { minimize };
