@@ -93,7 +93,7 @@ describe('full-batch methods train networks to the accuracy of Adam', () => {
         m.release();
       }
       for (const name of ['lbfgs', 'cg', 'scg', 'lm']) expect(acc[name], `${file} ${name} vs adam ${acc.adam}`).toBeGreaterThanOrEqual(acc.adam - 0.03);
-    });
+    }, 60_000);
   }
 
   it('full-batch methods refuse step-by-step use and early stopping', () => {
