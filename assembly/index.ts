@@ -22,3 +22,4 @@ export { optRpropVariant } from "./optim/rprop-variants";
 export { optDeltaBarDelta } from "./optim/delta-bar-delta";
 export { addGaussianNoise, philox2x32 } from "./optim/gradient-noise";
 export { optMomentumClassic, optNesterovLookahead } from "./optim/momentum";
+export { tfAddDecayedWeights, tfApply, tfTrace, tfScaleByAdagrad, tfScaleByRms, tfScaleByAdadelta, tfScaleByAdam, tfScaleByAdamax, tfScaleByNadam, tfScaleByRadam, tfScaleByRprop } from "./optim/transforms";

@@ -330,14 +330,16 @@ describe('optimizer rules: state, coefficients and hyper-parameters', () => {
     const sc = nadam.initScalars(h);
     const c1 = nadam.coefficients(1, h, sc);
     expect(sc.mu_product).toBe(mu(1));
-    expect(c1[0]).toBeCloseTo(-0.01 * (1 - mu(1)) / (1 - mu(1)), 16);   // = −lr on the first step
-    expect(c1[1]).toBeCloseTo(-0.01 * mu(2) / (1 - mu(1) * mu(2)), 16);
+    // [−lr, cg, cm, 1/bc2, …]: lr multiplies u = (cg·g' + cm·m)/denom, torch's steps are −lr·cg and −lr·cm
+    expect(c1[0]).toBe(-0.01);
+    expect(c1[1]).toBeCloseTo((1 - mu(1)) / (1 - mu(1)), 16);   // = 1 on the first step
+    expect(c1[2]).toBeCloseTo(mu(2) / (1 - mu(1) * mu(2)), 16);
     const c2 = nadam.coefficients(2, h, sc);
     expect(sc.mu_product).toBeCloseTo(mu(1) * mu(2), 16);
-    expect(c2[0]).toBeCloseTo(-0.01 * (1 - mu(2)) / (1 - mu(1) * mu(2)), 16);
+    expect(c2[1]).toBeCloseTo((1 - mu(2)) / (1 - mu(1) * mu(2)), 16);
     // μ_2 counted once (PyTorch 1.13's differentiable path had Π_2·μ_2·μ_3 here)
-    expect(c2[1]).toBeCloseTo(-0.01 * mu(3) / (1 - mu(1) * mu(2) * mu(3)), 16);
-    expect(c2[2]).toBeCloseTo(1 / (1 - 0.999 ** 2), 12);
+    expect(c2[2]).toBeCloseTo(mu(3) / (1 - mu(1) * mu(2) * mu(3)), 16);
+    expect(c2[3]).toBeCloseTo(1 / (1 - 0.999 ** 2), 12);
   });
 
   it('RAdam rectifies from the first step with ρ_t > 5 (step 6 with the defaults)', () => {

@@ -2,9 +2,9 @@
 //
 //   g'  = g + wd·p                           (WD)
 //   sq  = ρ·sq + ((1 − ρ)·g')·g'             (state square_avg)
-//   δ   = √(acc + ε) / √(sq + ε) · g'        (acc: state acc_delta, before its update)
-//   acc = ρ·acc + ((1 − ρ)·δ)·δ
-//   p   = p + (−lr)·δ
+//   u   = √(acc + ε) / √(sq + ε) · g'        (acc: state acc_delta, before its update)
+//   acc = ρ·acc + ((1 − ρ)·u)·u
+//   p   = p + (−lr)·u
 //
 // optAdadelta(n, p, g, sq, acc, negLr, rho, oneMinusRho, eps, wd, flags)
 //   flags: 1 WD
@@ -12,18 +12,25 @@
 import { madd } from "../simd";
 import { ld, st, WD } from "./common";
 
-@inline function adadeltaAt(o: usize, rem: i32, p: usize, g: usize, sq: usize, acc: usize,
-                            negLr: v128, rho: v128, c1: v128, eps: v128, wd: v128, decay: bool): void {
-  const pv = ld(p + o, rem);
-  let gv = ld(g + o, rem);
-  if (decay) gv = madd(wd, pv, gv);
+/** The direction u (torch's delta) from g'; updates square_avg and acc_delta. */
+@inline export function adadeltaDirection(o: usize, rem: i32, gv: v128, sq: usize, acc: usize,
+                                          rho: v128, c1: v128, eps: v128): v128 {
   const s = madd(f32x4.mul(c1, gv), gv, f32x4.mul(ld(sq + o, rem), rho));  // mul_(ρ).addcmul_(g, g, value=1−ρ)
   st(sq + o, s, rem);
   const std = f32x4.sqrt(f32x4.add(s, eps));                               // square_avg.add(eps).sqrt_()
   const a = ld(acc + o, rem);
   const d = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(a, eps)), std), gv);  // acc.add(eps).sqrt_().div_(std).mul_(g)
   st(acc + o, madd(f32x4.mul(c1, d), d, f32x4.mul(a, rho)), rem);          // acc.mul_(ρ).addcmul_(δ, δ, value=1−ρ)
-  st(p + o, madd(negLr, d, pv), rem);                                      // param.add_(δ, alpha=−lr)
+  return d;
+}
+
+@inline function adadeltaAt(o: usize, rem: i32, p: usize, g: usize, sq: usize, acc: usize,
+                            negLr: v128, rho: v128, c1: v128, eps: v128, wd: v128, decay: bool): void {
+  const pv = ld(p + o, rem);
+  let gv = ld(g + o, rem);
+  if (decay) gv = madd(wd, pv, gv);
+  const u = adadeltaDirection(o, rem, gv, sq, acc, rho, c1, eps);
+  st(p + o, madd(negLr, u, pv), rem);                                      // param.add_(δ, alpha=−lr)
 }
 
 /** The last 1–3 elements: the same body, flags at run time (one copy for all loop variants). */

@@ -8,6 +8,17 @@
 // per-element order of operations. Unused state buffers (e.g. max_exp_avg_sq without amsgrad)
 // are never touched: their pointer may be 0.
 //
+// Every kernel has the same per-element shape, so that a chain of separate transforms
+// (assembly/optim/transforms.ts, src/optim/transforms.ts) reproduces it bit for bit:
+//   p' = p·factor                    factor = 1 − lr·wd for decoupled decay (AdamW), else 1 (exact)
+//   g' = madd(wd, p', g)             coupled (L2) decay, only when wd ≠ 0
+//   u  = direction(g', state)        the rule proper, exported by each file as an @inline
+//                                    function <rule>Direction that also updates the state
+//   p  = madd(scale, u, p')          scale = −lr (−clr for Adagrad, −1 for Rprop)
+// The composed form runs these as separate passes and keeps u in memory in between; every
+// intermediate is an f32 in both forms, and both forms call the same inline functions, so the
+// operations and the places of madd (fused in the relaxed build) are the same.
+//
 // Loops: four floats per iteration as one f32x4. Flags that change the memory traffic or the
 // formula (weight decay, amsgrad, momentum, centered, …) select one of a few specialized copies
 // of the loop: the per-element body (xAt) is inlined with constant booleans and the branches

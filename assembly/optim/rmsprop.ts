@@ -4,8 +4,11 @@
 //   sq  = α·sq + ((1 − α)·g')·g'                   (state square_avg)
 //   ga  = lerp(ga, g', 1 − α)                      (CENTERED; state grad_avg)
 //   avg = CENTERED ? √(sq − ga·ga) + ε : √sq + ε
-//   MOMENTUM:  b = μ·b + g'/avg; p = p + (−lr)·b   (state momentum_buffer)
-//   else:      p = p + (−lr·g')/avg
+//   u   = MOMENTUM ? (b = μ·b + g'/avg) : g'/avg    (state momentum_buffer)
+//   p   = p + (−lr)·u
+//
+// Without momentum torch writes param.addcdiv_(g, avg, value=−lr), (−lr·g')/avg; u times −lr
+// is within an ulp of it and keeps lr out of the direction (fused == composed, common.ts).
 //
 // optRmsprop(n, p, g, sq, ga, buf, negLr, alpha, oneMinusAlpha, cLerp, eps, mu, wd, flags)
 //   cLerp: the lerp coefficient of 1 − α (common.ts), with flag LARGE when 1 − α ≥ ½
@@ -14,15 +17,13 @@
 import { madd } from "../simd";
 import { ld, lerp, LARGE, maskOf, st, WD } from "./common";
 
-const CENTERED: i32 = 4;
-const MOMENTUM: i32 = 8;
+export const CENTERED: i32 = 4;
+export const MOMENTUM: i32 = 8;
 
-@inline function rmspropAt(o: usize, rem: i32, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
-                           negLr: v128, alpha: v128, c1: v128, cl: v128, large: v128, eps: v128,
-                           mu: v128, wd: v128, decay: bool, centered: bool, mom: bool): void {
-  const pv = ld(p + o, rem);
-  let gv = ld(g + o, rem);
-  if (decay) gv = madd(wd, pv, gv);
+/** The direction u from g'; updates square_avg, grad_avg (centered), momentum_buffer (mom). */
+@inline export function rmspropDirection(o: usize, rem: i32, gv: v128, sq: usize, ga: usize, buf: usize,
+                                         alpha: v128, c1: v128, cl: v128, large: v128, eps: v128, mu: v128,
+                                         centered: bool, mom: bool): v128 {
   const s = madd(f32x4.mul(c1, gv), gv, f32x4.mul(ld(sq + o, rem), alpha)); // mul_(α).addcmul_(g, g, value=1−α)
   st(sq + o, s, rem);
   let avg: v128;
@@ -34,13 +35,21 @@ const MOMENTUM: i32 = 8;
     avg = f32x4.sqrt(s);
   }
   avg = f32x4.add(avg, eps);
-  if (mom) {
-    const b = f32x4.add(f32x4.mul(ld(buf + o, rem), mu), f32x4.div(gv, avg)); // buf.mul_(μ).addcdiv_(g, avg)
-    st(buf + o, b, rem);
-    st(p + o, madd(negLr, b, pv), rem);                                      // param.add_(buf, alpha=−lr)
-  } else {
-    st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), rem);     // addcdiv_(g, avg, value=−lr)
-  }
+  const d = f32x4.div(gv, avg);
+  if (!mom) return d;
+  const b = f32x4.add(f32x4.mul(ld(buf + o, rem), mu), d);                  // buf.mul_(μ).addcdiv_(g, avg)
+  st(buf + o, b, rem);
+  return b;
+}
+
+@inline function rmspropAt(o: usize, rem: i32, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
+                           negLr: v128, alpha: v128, c1: v128, cl: v128, large: v128, eps: v128,
+                           mu: v128, wd: v128, decay: bool, centered: bool, mom: bool): void {
+  const pv = ld(p + o, rem);
+  let gv = ld(g + o, rem);
+  if (decay) gv = madd(wd, pv, gv);
+  const u = rmspropDirection(o, rem, gv, sq, ga, buf, alpha, c1, cl, large, eps, mu, centered, mom);
+  st(p + o, madd(negLr, u, pv), rem);                                        // param.add_(u, alpha=−lr)
 }
 
 /** The last 1–3 elements: the same body, flags at run time (one copy for all loop variants). */

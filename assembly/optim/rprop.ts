@@ -5,8 +5,9 @@
 //   f    = s > 0 ? η+ : s < 0 ? η− : s = 0 ? 1 : s      (NaN stays NaN, as torch's sign())
 //   step = min(max(step·f, step_min), step_max)        (state step_size, starts at lr)
 //   g''  = s < 0 ? 0 : g'                (after a sign change: no move, and forget the sign)
-//   p    = p − sign(g'')·step
 //   prev = g''                           (state prev)
+//   u    = sign(g'')·step                (exact: sign is ±1, ±0 or NaN)
+//   p    = p + (−1)·u                    (= p − u exactly; lr is only the initial step size)
 // sign(x) is ±1, 0 for ±0 and NaN for NaN, like torch.sign.
 //
 // optRprop(n, p, g, prev, step, etaMinus, etaPlus, stepMin, stepMax, wd, flags)
@@ -15,13 +16,10 @@
 import { madd } from "../simd";
 import { ld, st, WD } from "./common";
 
-@inline function rpropAt(o: usize, rem: i32, p: usize, g: usize, prev: usize, step: usize,
-                         etaMinus: v128, etaPlus: v128, stepMin: v128, stepMax: v128, wd: v128,
-                         decay: bool): void {
+/** The direction u = sign(g'')·step from g'; updates prev and step_size. */
+@inline export function rpropDirection(o: usize, rem: i32, gv: v128, prev: usize, step: usize,
+                                       etaMinus: v128, etaPlus: v128, stepMin: v128, stepMax: v128): v128 {
   const one = f32x4.splat(1);
-  const pv = ld(p + o, rem);
-  let gv = ld(g + o, rem);
-  if (decay) gv = madd(wd, pv, gv);
   const s = f32x4.mul(gv, ld(prev + o, rem));                                 // grad.mul(prev)
   const neg = f32x4.lt(s, f32x4.splat(0));
   const f = v128.bitselect(etaPlus,
@@ -34,7 +32,17 @@ import { ld, st, WD } from "./common";
   // sign(gz): ±1 where gz ≠ 0 and not NaN, else gz itself (±0 or NaN)
   const nonzero = v128.or(f32x4.lt(gz, f32x4.splat(0)), f32x4.gt(gz, f32x4.splat(0)));
   const sgn = v128.bitselect(v128.or(v128.and(gz, f32x4.splat(-0.0)), one), gz, nonzero);
-  st(p + o, f32x4.sub(pv, f32x4.mul(sgn, sv)), rem);                          // addcmul_(sign, step, value=−1)
+  return f32x4.mul(sgn, sv);                                                  // sign * step_size
+}
+
+@inline function rpropAt(o: usize, rem: i32, p: usize, g: usize, prev: usize, step: usize,
+                         etaMinus: v128, etaPlus: v128, stepMin: v128, stepMax: v128, wd: v128,
+                         decay: bool): void {
+  const pv = ld(p + o, rem);
+  let gv = ld(g + o, rem);
+  if (decay) gv = madd(wd, pv, gv);
+  const u = rpropDirection(o, rem, gv, prev, step, etaMinus, etaPlus, stepMin, stepMax);
+  st(p + o, madd(f32x4.splat(-1), u, pv), rem);                               // addcmul_(sign, step, value=−1)
 }
 
 /** The last 1–3 elements: the same body, flags at run time (one copy for all loop variants). */

@@ -2,12 +2,13 @@
 //
 //   g' = g + wd·p                                  (WD)
 //   b  = μb·b + cg·g'                              (MOMENTUM; state momentum_buffer)
-//   d  = NESTEROV ? g' + μ·b : MOMENTUM ? b : g'
-//   p  = p + (−lr)·d
+//   u  = NESTEROV ? g' + μ·b : MOMENTUM ? b : g'
+//   p  = p + (−lr)·u
 //
 // PyTorch starts the buffer at b = g' on the first step (no dampening); the caller encodes that
 // in the coefficients, μb = 0 and cg = 1 on step 1 (0·b + 1·g' = g' exactly), and μb = μ,
-// cg = 1 − dampening afterwards, so the kernel has no notion of steps.
+// cg = 1 − dampening afterwards, so the kernel has no notion of steps. The momentum part is
+// also the composable transform `trace` (transforms.ts), through sgdDirection.
 //
 // optSgd(n, p, g, buf, negLr, muBuf, cg, mu, wd, flags)
 //   flags: 1 WD, 4 MOMENTUM (buf is read and written), 8 NESTEROV (with MOMENTUM)
@@ -15,21 +16,26 @@
 import { madd } from "../simd";
 import { ld, st, WD } from "./common";
 
-const MOMENTUM: i32 = 4;
-const NESTEROV: i32 = 8;
+export const MOMENTUM: i32 = 4;
+export const NESTEROV: i32 = 8;
+
+/** The direction u from g' (the momentum trace when mom); updates momentum_buffer. */
+@inline export function sgdDirection(o: usize, rem: i32, gv: v128, buf: usize,
+                                     muBuf: v128, cg: v128, mu: v128, mom: bool, nest: bool): v128 {
+  if (!mom) return gv;
+  const b = madd(cg, gv, f32x4.mul(ld(buf + o, rem), muBuf));     // buf.mul_(μ).add_(g, alpha=1−dampening)
+  st(buf + o, b, rem);
+  return nest ? madd(mu, b, gv) : b;                              // grad.add(buf, alpha=μ) or buf
+}
 
 @inline function sgdAt(o: usize, rem: i32, p: usize, g: usize, buf: usize,
                        negLr: v128, muBuf: v128, cg: v128, mu: v128, wd: v128,
                        decay: bool, mom: bool, nest: bool): void {
   const pv = ld(p + o, rem);
-  let d = ld(g + o, rem);
-  if (decay) d = madd(wd, pv, d);                                 // grad.add(param, alpha=wd)
-  if (mom) {
-    const b = madd(cg, d, f32x4.mul(ld(buf + o, rem), muBuf));    // buf.mul_(μ).add_(g, alpha=1−dampening)
-    st(buf + o, b, rem);
-    d = nest ? madd(mu, b, d) : b;                                // grad.add(buf, alpha=μ) or buf
-  }
-  st(p + o, madd(negLr, d, pv), rem);                             // param.add_(d, alpha=−lr)
+  let gv = ld(g + o, rem);
+  if (decay) gv = madd(wd, pv, gv);                               // grad.add(param, alpha=wd)
+  const u = sgdDirection(o, rem, gv, buf, muBuf, cg, mu, mom, nest);
+  st(p + o, madd(negLr, u, pv), rem);                             // param.add_(u, alpha=−lr)
 }
 
 /** The last 1–3 elements: the same body, flags at run time (one copy for all loop variants). */

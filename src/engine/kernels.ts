@@ -55,16 +55,16 @@ export interface Kernels {
               negLr: number, rho: number, oneMinusRho: number, eps: number, wd: number, flags: number): void;
   /** flags 4 amsgrad (vmax). */
   optAdam(n: number, p: number, g: number, m: number, v: number, vmax: number,
-          negStep: number, invBc2Sqrt: number, cLerp: number, beta2: number, oneMinusBeta2: number,
+          negLr: number, invBc1: number, invBc2Sqrt: number, cLerp: number, beta2: number, oneMinusBeta2: number,
           eps: number, wd: number, decay: number, flags: number): void;
-  optAdamax(n: number, p: number, g: number, m: number, u: number,
-            negClr: number, cLerp: number, beta2: number, eps: number, wd: number, flags: number): void;
+  optAdamax(n: number, p: number, g: number, m: number, r: number,
+            negLr: number, invBc1: number, cLerp: number, beta2: number, eps: number, wd: number, flags: number): void;
   optNadam(n: number, p: number, g: number, m: number, v: number,
-           cg: number, cm: number, invBc2: number, cLerp: number, beta2: number, oneMinusBeta2: number,
+           negLr: number, cg: number, cm: number, invBc2: number, cLerp: number, beta2: number, oneMinusBeta2: number,
            eps: number, wd: number, decay: number, flags: number): void;
   /** flags 4 rectify (ρ_t > 5). */
   optRadam(n: number, p: number, g: number, m: number, v: number,
-           invBc1: number, lr: number, bc2Sqrt: number, rect: number, eps: number, cLerp: number, beta2: number,
+           negLr: number, invBc1: number, bc2Sqrt: number, rect: number, eps: number, cLerp: number, beta2: number,
            oneMinusBeta2: number, wd: number, decay: number, flags: number): void;
   optRprop(n: number, p: number, g: number, prev: number, step: number,
            etaMinus: number, etaPlus: number, stepMin: number, stepMax: number, wd: number, flags: number): void;
@@ -82,4 +82,27 @@ export interface Kernels {
   /** Classical momentum v = μv − αg', p += v; look-ahead Nesterov (assembly/optim/momentum.ts). flags: 1 WD */
   optMomentumClassic(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
   optNesterovLookahead(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
+  // Composable update transforms (assembly/optim/transforms.ts): passes over the updates u in
+  // place, with the fused kernels' per-element operations; flag bits as in the fused kernels.
+  tfAddDecayedWeights(n: number, u: number, p: number, wd: number): void;
+  tfApply(n: number, p: number, u: number, scale: number, factor: number): void;
+  /** flags 8 nesterov. */
+  tfTrace(n: number, u: number, buf: number, muBuf: number, cg: number, mu: number, flags: number): void;
+  tfScaleByAdagrad(n: number, u: number, sum: number, eps: number): void;
+  /** flags 2 large, 4 centered (ga), 8 momentum (buf). */
+  tfScaleByRms(n: number, u: number, sq: number, ga: number, buf: number,
+               alpha: number, oneMinusAlpha: number, cLerp: number, eps: number, mu: number, flags: number): void;
+  tfScaleByAdadelta(n: number, u: number, sq: number, acc: number, rho: number, oneMinusRho: number, eps: number): void;
+  /** flags 2 large, 4 amsgrad (vmax). */
+  tfScaleByAdam(n: number, u: number, m: number, v: number, vmax: number, invBc1: number, invBc2Sqrt: number,
+                cLerp: number, beta2: number, oneMinusBeta2: number, eps: number, flags: number): void;
+  tfScaleByAdamax(n: number, u: number, m: number, r: number, invBc1: number, cLerp: number, beta2: number,
+                  eps: number, flags: number): void;
+  tfScaleByNadam(n: number, u: number, m: number, v: number, cg: number, cm: number, invBc2: number,
+                 cLerp: number, beta2: number, oneMinusBeta2: number, eps: number, flags: number): void;
+  /** flags 2 large, 4 rectify. */
+  tfScaleByRadam(n: number, u: number, m: number, v: number, invBc1: number, bc2Sqrt: number, rect: number,
+                 eps: number, cLerp: number, beta2: number, oneMinusBeta2: number, flags: number): void;
+  tfScaleByRprop(n: number, u: number, prev: number, step: number,
+                 etaMinus: number, etaPlus: number, stepMin: number, stepMax: number): void;
 }

@@ -9,14 +9,28 @@
 // The kernel receives the coefficients rounded to f32; that, and f32 arithmetic per element,
 // is all that separates the two forms (test/optim-rules.test.ts measures by how much).
 //
+// Every rule has one per-element shape (assembly/optim/common.ts):
+//   p ← p·factor (decoupled decay) → g' = g + wd·p (coupled decay) → u = the rule's direction
+//   from g' and the state (lr not involved) → p ← p + scale·u, scale = −lr (Adagrad: −clr, Rprop: −1).
+// The composable transforms of src/optim/transforms.ts compute the same three stages as separate
+// passes with the same coefficients (exported below), so a chain gives the fused kernel's bits.
+//
 // Conventions: torch.optim, single-tensor path (torch ≥ 2.0), per element in torch's order:
 // hyper-parameter and state names are PyTorch's (weight_decay, betas, exp_avg, …); the first
 // moment is exp_avg.lerp_(g, 1 − β1) as torch ≥ 2.1 writes it (ATen's two-sided lerp, see
 // assembly/optim/common.ts), not m·β1 + (1 − β1)·g; `add(x, alpha=a)` is x·a fused into the sum
-// in the relaxed build; addcdiv(x, y, value=c) is (c·x)/y. One deliberate change of operation:
-// a tensor divided by a per-step scalar (√bc2 in Adam, bc2 in NAdam, bc1 in RAdam) is multiplied
-// by the scalar's f64 reciprocal instead (within an ulp either way; the divider is Adam's
-// bottleneck, see assembly/optim/adam.ts). Differences from torch: no
+// in the relaxed build. Deliberate regroupings, each within an ulp or so per step (the PyTorch
+// parity tests hold at their tolerances):
+//  - torch's last operation is addcdiv(p, x, y, value=c) = p + (c·x)/y with lr folded into c
+//    (Adagrad, RMSprop: c = −lr; Adam, Adamax: c = −lr/bc1; NAdam: two such addcdivs). Here the
+//    direction leaves lr out, u = x/y (Adagrad, RMSprop), (x·(1/bc1))/y (Adam, Adamax),
+//    (cg·g' + cm·m)/denom (NAdam: one division for both terms), and p ← p + (−lr)·u comes last
+//    (RAdam: lr moves from the first product to the last): u must not depend on lr for the
+//    composed form to reproduce the fused one.
+//  - a tensor divided by a per-step scalar (bc1 in Adam, Adamax and RAdam, √bc2 in Adam, bc2 in
+//    NAdam) is multiplied by the scalar's f64 reciprocal (the divider is Adam's bottleneck, see
+//    assembly/optim/adam.ts).
+// Differences from torch: no
 // `maximize`, no complex parameters, one step counter for the whole flat buffer (NAdam's
 // mu_product is a scalar), and Rprop accepts a (coupled) weight_decay.
 //
@@ -70,9 +84,48 @@ const LARGE = 2;  // torch.lerp's second form for the first-moment average
 const BIT4 = 4, BIT8 = 8;
 
 /** torch.lerp(a, b, w) evaluates a + w(b − a) for |w| < ½, else b − (b − a)(1 − w). */
-const lerpLarge = (w: number): boolean => !(Math.abs(w) < 0.5);
+export const lerpLarge = (w: number): boolean => !(Math.abs(w) < 0.5);
 /** The coefficient c of lerp = base + c·(b − a): w, or −(1 − w) in the second form. */
-const lerpCoef = (w: number): number => (lerpLarge(w) ? -(1 - w) : w);
+export const lerpCoef = (w: number): number => (lerpLarge(w) ? -(1 - w) : w);
+
+// Per-step scalars shared with the composed transforms (transforms.ts), so both forms see the
+// same f64 values, hence the same f32 coefficients.
+
+/** [1/bc1, 1/√bc2] with bc = 1 − β^t (Adam; Adamax uses the first). */
+export function adamCorrections(t: number, b1: number, b2: number): [number, number] {
+  return [1 / (1 - b1 ** t), 1 / Math.sqrt(1 - b2 ** t)];
+}
+
+/**
+ * NAdam's [cg, cm, 1/bc2] of step t: μ_t = β1(1 − ½·0.96^{tψ}), Π_t = μ_1⋯μ_t (advances
+ * sc.mu_product to Π_t), cg = (1 − μ_t)/(1 − Π_t), cm = μ_{t+1}/(1 − Π_t·μ_{t+1}).
+ */
+export function nadamCoefficients(t: number, b1: number, b2: number, psi: number, sc: Scalars): [number, number, number] {
+  const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
+  const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
+  const prod = (sc.mu_product ?? 1) * mu;
+  sc.mu_product = prod;
+  return [(1 - mu) / (1 - prod), muNext / (1 - prod * muNext), 1 / (1 - b2 ** t)];
+}
+
+/**
+ * RAdam's [1/bc1, √bc2, r] of step t: ρ∞ = 2/(1 − β2) − 1, ρ_t = ρ∞ − 2tβ2^t/bc2, and
+ * r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)) when ρ_t > 5, else 0 (no rectification).
+ */
+export function radamCoefficients(t: number, b1: number, b2: number): [number, number, number] {
+  const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+  const rhoInf = 2 / (1 - b2) - 1;
+  const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+  const rect = rhoT > 5 ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
+  return [1 / bc1, bc2 ** 0.5, rect];
+}
+
+/** Adagrad's decayed learning rate lr/(1 + (t − 1)·lr_decay). */
+export const adagradLr = (t: number, lr: number, lrDecay: number): number => lr / (1 + (t - 1) * lrDecay);
+
+/** The factor of decoupled weight decay, p ← p·(1 − lr·wd). */
+export const decoupledFactor = (lr: number, wd: number): number => 1 - lr * wd;
+
 const lerp64 = (a: number, b: number, c: number, large: boolean): number => (large ? b : a) + c * (b - a);
 
 function fail(rule: string, msg: string): never {
@@ -160,7 +213,7 @@ export const sgd: Rule<SgdHyper> = {
 
 export interface AdagradHyper { lr: number; lr_decay: number; weight_decay: number; initial_accumulator_value: number; eps: number }
 
-/** Adagrad: s += g'²; p ← p − clr·g'/(√s + ε), clr = lr/(1 + (t − 1)·lr_decay). Coefficients [−clr, ε, wd]. */
+/** Adagrad: s += g'²; u = g'/(√s + ε); p ← p − clr·u, clr = lr/(1 + (t − 1)·lr_decay). Coefficients [−clr, ε, wd]. */
 export const adagrad: Rule<AdagradHyper> = {
   name: 'adagrad',
   defaults: { lr: 1e-2, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10 },
@@ -171,7 +224,7 @@ export const adagrad: Rule<AdagradHyper> = {
     return h.initial_accumulator_value;
   },
   initScalars: () => ({}),
-  coefficients: (t, h) => [-(h.lr / (1 + (t - 1) * h.lr_decay)), h.eps, h.weight_decay],
+  coefficients: (t, h) => [-adagradLr(t, h.lr, h.lr_decay), h.eps, h.weight_decay],
   step64(p, g, s, c, h) {
     const [negClr, eps, wd] = c;
     const sum = s.sum, decay = h.weight_decay !== 0;
@@ -179,7 +232,7 @@ export const adagrad: Rule<AdagradHyper> = {
       const gi = decay ? g[i] + wd * p[i] : g[i];
       const si = sum[i] + gi * gi;
       sum[i] = si;
-      p[i] = p[i] + (negClr * gi) / (Math.sqrt(si) + eps);
+      p[i] = p[i] + negClr * (gi / (Math.sqrt(si) + eps));
     }
   },
   kernel(K, n, p, g, s, c, h) {
@@ -198,14 +251,15 @@ const rmspropFlags = (h: RmspropHyper): number =>
 
 /**
  * RMSprop: sq = α·sq + (1 − α)g'²; centered: ga = lerp(ga, g', 1 − α), avg = √(sq − ga²) + ε, else
- * avg = √sq + ε; momentum: b = μ·b + g'/avg, p ← p − lr·b; else p ← p − lr·g'/avg.
+ * avg = √sq + ε; u = g'/avg; momentum: u ← b = μ·b + u; p ← p − lr·u.
  * Coefficients [−lr, α, 1 − α, lerp coefficient of 1 − α, ε, μ, wd].
  */
 export const rmsprop: Rule<RmspropHyper> = {
   name: 'rmsprop',
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0, centered: false },
   stateNames: ['square_avg', 'grad_avg', 'momentum_buffer'],
-  uses: (name, h) => name === 'square_avg' || (name === 'grad_avg' && h.centered) || (name === 'momentum_buffer' && h.momentum > 0),
+  // momentum !== 0 rather than > 0: a schedule (a function) may be positive at some steps
+  uses: (name, h) => name === 'square_avg' || (name === 'grad_avg' && h.centered) || (name === 'momentum_buffer' && h.momentum !== 0),
   initState: zeros('rmsprop', ['square_avg', 'grad_avg', 'momentum_buffer']),
   initScalars: () => ({}),
   coefficients: (_t, h) => [-h.lr, h.alpha, 1 - h.alpha, lerpCoef(1 - h.alpha), h.eps, h.momentum, h.weight_decay],
@@ -226,13 +280,12 @@ export const rmsprop: Rule<RmspropHyper> = {
         avg = Math.sqrt(si);
       }
       avg = avg + eps;
+      let u = gi / avg;
       if (f & RMS_MOMENTUM) {
-        const b = buf[i] * mu + gi / avg;
-        buf[i] = b;
-        p[i] = p[i] + negLr * b;
-      } else {
-        p[i] = p[i] + (negLr * gi) / avg;
+        u = buf[i] * mu + u;
+        buf[i] = u;
       }
+      p[i] = p[i] + negLr * u;
     }
   },
   kernel(K, n, p, g, s, c, h) {
@@ -293,14 +346,14 @@ const coupled = (h: { weight_decay: number; decoupled_weight_decay: boolean }): 
   h.weight_decay !== 0 && !h.decoupled_weight_decay;
 /** [wd for g ← g + wd·p (0 when decoupled), factor for p ← p·(1 − lr·wd) (1 when coupled)]. */
 const decayCoefs = (h: { lr: number; weight_decay: number; decoupled_weight_decay: boolean }): [number, number] =>
-  h.decoupled_weight_decay ? [0, 1 - h.lr * h.weight_decay] : [h.weight_decay, 1];
+  h.decoupled_weight_decay ? [0, decoupledFactor(h.lr, h.weight_decay)] : [h.weight_decay, 1];
 const adamFlags = (h: AdamHyper): number =>
   (coupled(h) ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0) | (h.amsgrad ? ADAM_AMSGRAD : 0);
 
 /**
  * Adam (torch.optim.adam._single_tensor_adam): m = lerp(m, g', 1 − β1); v = β2·v + (1 − β2)g'²;
- * amsgrad: vmax = max(vmax, v) replaces v below; denom = √v·(1/√bc2) + ε; p ← p − (lr/bc1)·m/denom.
- * Coefficients [−lr/bc1, 1/√bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
+ * amsgrad: vmax = max(vmax, v) replaces v below; u = (m·(1/bc1))/(√v·(1/√bc2) + ε); p ← p − lr·u.
+ * Coefficients [−lr, 1/bc1, 1/√bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
  */
 function makeAdam(name: string, defaults: AdamHyper): Rule<AdamHyper> {
   return {
@@ -312,11 +365,10 @@ function makeAdam(name: string, defaults: AdamHyper): Rule<AdamHyper> {
     initScalars: () => ({}),
     coefficients(t, h) {
       const [b1, b2] = h.betas;
-      const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-      return [-(h.lr / bc1), 1 / Math.sqrt(bc2), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
+      return [-h.lr, ...adamCorrections(t, b1, b2), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
     },
     step64(p, g, s, c, h) {
-      const [negStep, invBc2Sqrt, cl, b2, c2, eps, wd, decay] = c;
+      const [negLr, invBc1, invBc2Sqrt, cl, b2, c2, eps, wd, decay] = c;
       const f = adamFlags(h), large = (f & LARGE) !== 0;
       const m = s.exp_avg, v = s.exp_avg_sq, vmax = s.max_exp_avg_sq;
       for (let i = 0; i < p.length; i++) {
@@ -327,12 +379,12 @@ function makeAdam(name: string, defaults: AdamHyper): Rule<AdamHyper> {
         let vi = v[i] * b2 + (c2 * gi) * gi;
         v[i] = vi;
         if (f & ADAM_AMSGRAD) vmax[i] = vi = Math.max(vmax[i], vi);
-        p[i] = pi + (negStep * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+        p[i] = pi + negLr * ((mi * invBc1) / (Math.sqrt(vi) * invBc2Sqrt + eps));
       }
     },
     kernel(K, n, p, g, s, c, h) {
       K.optAdam(n, p, g, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq ?? 0,
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], adamFlags(h));
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], adamFlags(h));
     },
     check(h) {
       nonNegative(name, h, 'lr', 'eps', 'weight_decay');
@@ -352,8 +404,8 @@ export interface AdamaxHyper { lr: number; betas: Betas; eps: number; weight_dec
 const adamaxFlags = (h: AdamaxHyper): number => (h.weight_decay !== 0 ? WD : 0) | (lerpLarge(1 - h.betas[0]) ? LARGE : 0);
 
 /**
- * Adamax: m = lerp(m, g', 1 − β1); u = max(β2·u, |g'| + ε); p ← p − (lr/bc1)·m/u.
- * Coefficients [−lr/bc1, lerp coefficient of 1 − β1, β2, ε, wd].
+ * Adamax: m = lerp(m, g', 1 − β1); r = max(β2·r, |g'| + ε) (exp_inf); u = (m·(1/bc1))/r; p ← p − lr·u.
+ * Coefficients [−lr, 1/bc1, lerp coefficient of 1 − β1, β2, ε, wd].
  */
 export const adamax: Rule<AdamaxHyper> = {
   name: 'adamax',
@@ -364,23 +416,23 @@ export const adamax: Rule<AdamaxHyper> = {
   initScalars: () => ({}),
   coefficients(t, h) {
     const [b1, b2] = h.betas;
-    return [-(h.lr / (1 - b1 ** t)), lerpCoef(1 - b1), b2, h.eps, h.weight_decay];
+    return [-h.lr, adamCorrections(t, b1, b2)[0], lerpCoef(1 - b1), b2, h.eps, h.weight_decay];
   },
   step64(p, g, s, c, h) {
-    const [negClr, cl, b2, eps, wd] = c;
+    const [negLr, invBc1, cl, b2, eps, wd] = c;
     const f = adamaxFlags(h), large = (f & LARGE) !== 0;
-    const m = s.exp_avg, u = s.exp_inf;
+    const m = s.exp_avg, r = s.exp_inf;
     for (let i = 0; i < p.length; i++) {
       const gi = f & WD ? g[i] + wd * p[i] : g[i];
       const mi = lerp64(m[i], gi, cl, large);
       m[i] = mi;
-      const ui = Math.max(u[i] * b2, Math.abs(gi) + eps);
-      u[i] = ui;
-      p[i] = p[i] + (negClr * mi) / ui;
+      const ri = Math.max(r[i] * b2, Math.abs(gi) + eps);
+      r[i] = ri;
+      p[i] = p[i] + negLr * ((mi * invBc1) / ri);
     }
   },
   kernel(K, n, p, g, s, c, h) {
-    K.optAdamax(n, p, g, s.exp_avg, s.exp_inf, c[0], c[1], c[2], c[3], c[4], adamaxFlags(h));
+    K.optAdamax(n, p, g, s.exp_avg, s.exp_inf, c[0], c[1], c[2], c[3], c[4], c[5], adamaxFlags(h));
   },
   check(h) {
     nonNegative('adamax', h, 'lr', 'eps', 'weight_decay');
@@ -398,10 +450,12 @@ const nadamFlags = (h: NadamHyper): number => (coupled(h) ? WD : 0) | (lerpLarge
 /**
  * NAdam (Dozat 2016) as torch ≥ 2.0 computes it, with the momentum schedule
  * μ_t = β1(1 − ½·0.96^{tψ}) and the scalar state mu_product Π_t = μ_1⋯μ_t:
- *   denom = √(v·(1/bc2)) + ε;  p ← p − lr(1 − μ_t)/(1 − Π_t)·g'/denom − lr·μ_{t+1}/(1 − Π_t·μ_{t+1})·m/denom.
+ *   denom = √(v·(1/bc2)) + ε;  u = (cg·g' + cm·m)/denom;  p ← p − lr·u,
+ *   cg = (1 − μ_t)/(1 − Π_t),  cm = μ_{t+1}/(1 − Π_t·μ_{t+1})
+ * (torch subtracts the two terms from p one at a time, lr inside each coefficient).
  * PyTorch 1.13's single-tensor `differentiable` path used Π_t·μ_t·μ_{t+1} in the last
  * denominator, counting μ_t twice (Π_t already holds it); fixed for 2.0 in pytorch/pytorch#92699.
- * Coefficients [cg, cm, 1/bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
+ * Coefficients [−lr, cg, cm, 1/bc2, lerp coefficient of 1 − β1, β2, 1 − β2, ε, wd (coupled), decay].
  */
 export const nadam: Rule<NadamHyper> = {
   name: 'nadam',
@@ -411,33 +465,26 @@ export const nadam: Rule<NadamHyper> = {
   initState: zeros('nadam', ['exp_avg', 'exp_avg_sq']),
   initScalars: () => ({ mu_product: 1 }),
   coefficients(t, h, sc) {
-    const [b1, b2] = h.betas, psi = h.momentum_decay, lr = h.lr;
-    const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
-    const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
-    const prod = (sc.mu_product ?? 1) * mu;
-    sc.mu_product = prod;
-    const cg = (-lr * (1 - mu)) / (1 - prod);
-    const cm = (-lr * muNext) / (1 - prod * muNext);
-    return [cg, cm, 1 / (1 - b2 ** t), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
+    const [b1, b2] = h.betas;
+    return [-h.lr, ...nadamCoefficients(t, b1, b2, h.momentum_decay, sc), lerpCoef(1 - b1), b2, 1 - b2, h.eps, ...decayCoefs(h)];
   },
   step64(p, g, s, c, h) {
-    const [cg, cm, invBc2, cl, b2, c2, eps, wd, decay] = c;
+    const [negLr, cg, cm, invBc2, cl, b2, c2, eps, wd, decay] = c;
     const f = nadamFlags(h), large = (f & LARGE) !== 0;
     const m = s.exp_avg, v = s.exp_avg_sq;
     for (let i = 0; i < p.length; i++) {
-      let pi = p[i] * decay;
+      const pi = p[i] * decay;
       const gi = f & WD ? g[i] + wd * pi : g[i];
       const mi = lerp64(m[i], gi, cl, large);
       m[i] = mi;
       const vi = v[i] * b2 + (c2 * gi) * gi;
       v[i] = vi;
       const denom = Math.sqrt(vi * invBc2) + eps;
-      pi = pi + (cg * gi) / denom;
-      p[i] = pi + (cm * mi) / denom;
+      p[i] = pi + negLr * ((cg * gi + cm * mi) / denom);
     }
   },
   kernel(K, n, p, g, s, c, h) {
-    K.optNadam(n, p, g, s.exp_avg, s.exp_avg_sq, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], nadamFlags(h));
+    K.optNadam(n, p, g, s.exp_avg, s.exp_avg_sq, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], nadamFlags(h));
   },
   check(h) {
     nonNegative('nadam', h, 'lr', 'eps', 'weight_decay', 'momentum_decay');
@@ -455,9 +502,9 @@ const radamFlags = (h: RadamHyper, c: readonly number[]): number =>
 
 /**
  * RAdam (Liu et al. 2020): ρ∞ = 2/(1 − β2) − 1, ρ_t = ρ∞ − 2tβ2^t/bc2; while ρ_t ≤ 5 the step is
- * SGD with momentum, p ← p − lr·m/bc1; after, p ← p − lr·(m/bc1)·(√bc2/(√v + ε))·r with
- * r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)).
- * Coefficients [1/bc1, lr, √bc2, r or 0, ε, lerp coefficient of 1 − β1, β2, 1 − β2, wd (coupled), decay].
+ * SGD with momentum, u = m·(1/bc1); after, u = ((m·(1/bc1))·(√bc2/(√v + ε)))·r with
+ * r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)); p ← p − lr·u.
+ * Coefficients [−lr, 1/bc1, √bc2, r or 0, ε, lerp coefficient of 1 − β1, β2, 1 − β2, wd (coupled), decay].
  */
 export const radam: Rule<RadamHyper> = {
   name: 'radam',
@@ -468,14 +515,10 @@ export const radam: Rule<RadamHyper> = {
   initScalars: () => ({}),
   coefficients(t, h) {
     const [b1, b2] = h.betas;
-    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-    const rhoInf = 2 / (1 - b2) - 1;
-    const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
-    const rect = rhoT > 5 ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
-    return [1 / bc1, h.lr, bc2 ** 0.5, rect, h.eps, lerpCoef(1 - b1), b2, 1 - b2, ...decayCoefs(h)];
+    return [-h.lr, ...radamCoefficients(t, b1, b2), h.eps, lerpCoef(1 - b1), b2, 1 - b2, ...decayCoefs(h)];
   },
   step64(p, g, s, c, h) {
-    const [invBc1, lr, bc2Sqrt, rect, eps, cl, b2, c2, wd, decay] = c;
+    const [negLr, invBc1, bc2Sqrt, rect, eps, cl, b2, c2, wd, decay] = c;
     const f = radamFlags(h, c), large = (f & LARGE) !== 0;
     const m = s.exp_avg, v = s.exp_avg_sq;
     for (let i = 0; i < p.length; i++) {
@@ -485,9 +528,9 @@ export const radam: Rule<RadamHyper> = {
       m[i] = mi;
       const vi = v[i] * b2 + (c2 * gi) * gi;
       v[i] = vi;
-      let u = (mi * invBc1) * lr;
+      let u = mi * invBc1;
       if (f & RADAM_RECTIFY) u = (u * (bc2Sqrt / (Math.sqrt(vi) + eps))) * rect;
-      p[i] = pi - u;
+      p[i] = pi + negLr * u;
     }
   },
   kernel(K, n, p, g, s, c, h) {
@@ -506,7 +549,7 @@ export interface RpropHyper { lr: number; etas: Betas; step_sizes: Betas; weight
 /**
  * Rprop as torch.optim.Rprop (iRprop−): s = g'·prev; step ← clamp(step·(s > 0 ? η+ : s < 0 ? η− : 1), min, max);
  * after a sign change (s < 0) g' ← 0 (no move; prev = 0 so the next step does not shrink again);
- * p ← p − sign(g')·step; prev = g'. The step sizes start at lr. weight_decay (coupled) is a
+ * u = sign(g')·step; p ← p − u; prev = g'. The step sizes start at lr. weight_decay (coupled) is a
  * descent extension, 0 by default. Coefficients [η−, η+, step_min, step_max, wd].
  */
 export const rprop: Rule<RpropHyper> = {
