@@ -74,6 +74,17 @@ export { fit, evaluate, type FitOptions, type History, type EpochLogs, type Batc
 export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
 export { saveModel, loadModel, modelSpec } from './io/model-file.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type Progress } from './io/checkpoint.js';
+export { minimize, METHODS, type MethodName, type MinimizeSettings } from './minimize/minimize.js';
+export type { MinimizeResult, MinimizeOptions, IterationInfo } from './minimize/context.js';
+export type { Objective, Problem } from './minimize/objective.js';
+export { withDerivatives, type EvaluationCounts } from './minimize/derivatives.js';
+export { armijo, wolfe, exact, type LineFunction, type LineSearchResult, type LineSearchSpec } from './minimize/line-search.js';
+export { JsF64, type VectorSpace, type Vec, type Mat } from './minimize/vector-space.js';
+export { networkObjective, type NetworkObjectiveOptions } from './nn/objective.js';
+export {
+  lbfgs, bfgs, conjugateGradient, scaledConjugateGradient, steepestDescent, newtonCg, newtonMethod, levenbergMarquardt,
+  type FullBatchOptimizer, type FullBatchSettings,
+} from './train/full-batch.js';
 export { Random } from './random.js';
 export { checkDataset, subset, batchInto, type Dataset } from './data/dataset.js';
 export { parseIdx, idxDataset, encodeIdx, gunzip, isGzip, type Idx, type IdxType, type IdxData, type IdxDatasetOptions } from './data/idx.js';
@@ -95,6 +106,7 @@ export {
 
 // ---- optimizers: update rules, schedules, clipping, averaging (issue #4, in progress) ----
 export * as rules from './optim/rules.js';
+export * as transforms from './optim/transforms.js';
 export {
   optimizer, RuleOptimizer, OPTIMIZER_NAMES,
   type HyperSpec, type GroupSpec, type OptimizerOptions, type OptimizerStateDict,
