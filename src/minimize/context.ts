@@ -7,6 +7,8 @@
 //   'gradient'        ‖g‖₂ ≤ gradientTolerance                                  converged
 //   'step'            ‖x_{k+1} − x_k‖₂ ≤ stepTolerance·(‖x_k‖₂ + stepTolerance)       converged
 //   'value'           |f_{k+1} − f_k| ≤ valueTolerance·max(|f_k|, |f_{k+1}|, tiny)   converged
+//   'damping'         Levenberg–Marquardt: no step decreases f however large μ grows (a
+//                     minimum to working precision)                               converged
 //   'max-iterations', 'max-evaluations', 'callback'                                not converged
 //   'line-search' (no acceptable step along a descent direction), 'not-finite' (the objective
 //   returned NaN/Inf at the start), or a method's own reason                        not converged
@@ -55,7 +57,7 @@ export interface MinimizeResult {
   history: IterationInfo[];
 }
 
-const CONVERGED = new Set(['gradient', 'step', 'value']);
+const CONVERGED = new Set(['gradient', 'step', 'value', 'damping']);
 
 export class Context {
   readonly n: number;
@@ -73,7 +75,8 @@ export class Context {
   readonly gt: Vec;
   #gtAlpha = NaN;
 
-  constructor(readonly obj: FullObjective, readonly space: VectorSpace, readonly opts: MinimizeOptions, public defaultLineSearch: LineSearchSpec) {
+  constructor(readonly obj: FullObjective, readonly space: VectorSpace, readonly opts: MinimizeOptions, public defaultLineSearch: LineSearchSpec,
+              defaultGradientTolerance = 1e-8) {
     this.n = obj.n;
     const num = (name: keyof MinimizeOptions, v: unknown, dflt: number, integer = false): number => {
       const x = v ?? dflt;
@@ -82,7 +85,7 @@ export class Context {
       }
       return x;
     };
-    this.gtol = num('gradientTolerance', opts.gradientTolerance, 1e-8);
+    this.gtol = num('gradientTolerance', opts.gradientTolerance, defaultGradientTolerance);
     this.xtol = num('stepTolerance', opts.stepTolerance, 1e-14);
     this.ftol = num('valueTolerance', opts.valueTolerance, 0);
     this.maxIter = num('maxIterations', opts.maxIterations, 10_000, true);

@@ -60,7 +60,10 @@ export function minimize(objective: Objective, x0: ArrayLike<number>, settings: 
     if (!Number.isFinite(x0[i])) throw new DescentError(`minimize: x0[${i}] is ${x0[i]}: the start must be finite`);
   }
   const space = settings.space ?? new JsF64();
-  const ctx = new Context(obj, space, settings, 'wolfe');
+  // LM's default has no absolute gradient test: ‖2Jᵀr‖ scales with the data (NIST's Lanczos
+  // problems have RSS ≈ 1e-25 and a tiny gradient long before the parameters settle); it
+  // stops on the step, the value change or when no damping gives a decrease.
+  const ctx = new Context(obj, space, settings, 'wolfe', method === 'lm' ? 0 : 1e-8);
   const x = space.vec(obj.n, x0);
   const g = space.vec(obj.n);
   if (method === 'lm') {

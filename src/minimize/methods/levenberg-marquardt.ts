@@ -12,6 +12,8 @@
 // μ₀ = τ·max diag(JᵀJ) (D = I) or τ (D = diag(JᵀJ)), τ = 1e-3. A Cholesky failure (JᵀJ + μD
 // singular to working precision) counts as a failed step: μ grows. The gradient reported is
 // ∇f = 2Jᵀr. An iteration is one accepted step; rejected trials cost residual evaluations only.
+// It stops on a short accepted step, a small value change, or — reason 'damping' — when μ
+// passes 1e300 without a decrease: no step decreases f, a minimum to working precision.
 
 import { DescentError } from '../../engine/errors.js';
 import type { Context } from '../context.js';
@@ -78,14 +80,8 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
       space.copy(jtr, delta);
       space.scal(-1, delta);
       space.cholSolve(B, delta, delta);
+      // (no step test here: a short δ may only mean a large μ; the test applies to accepted steps)
       stepNorm = space.nrm2(delta);
-      const xnorm = space.nrm2(x);
-      if (stepNorm <= ctx.xtol * (xnorm + ctx.xtol)) {
-        ctx.iteration++;
-        ctx.record(x, f, g, stepNorm, f);
-        if (!ctx.reason) ctx.stop('step', `the step ${stepNorm.toExponential(3)} is below stepTolerance relative to ‖x‖`);
-        return { f, g };
-      }
       space.copy(x, xn);
       space.axpy(1, delta, xn);
       obj.residuals(xn.data, rn.data);
