@@ -77,6 +77,10 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint, type Progress } from '
 export { minimize, METHODS, type MethodName, type MinimizeSettings } from './minimize/minimize.js';
 export type { MinimizeResult, MinimizeOptions, IterationInfo } from './minimize/context.js';
 export type { Objective, Problem } from './minimize/objective.js';
+export {
+  parseNistStrd, nistProblem, lre, NIST_MODELS, NIST_NAMES,
+  type NistData, type NistModel, type NistName, type NistDifficulty,
+} from './problems/nist-strd.js';
 export { withDerivatives, type EvaluationCounts } from './minimize/derivatives.js';
 export { armijo, wolfe, exact, type LineFunction, type LineSearchResult, type LineSearchSpec } from './minimize/line-search.js';
 export { JsF64, type VectorSpace, type Vec, type Mat } from './minimize/vector-space.js';
