@@ -23,3 +23,8 @@ export { optDeltaBarDelta } from "./optim/delta-bar-delta";
 export { addGaussianNoise, philox2x32 } from "./optim/gradient-noise";
 export { optMomentumClassic, optNesterovLookahead } from "./optim/momentum";
 export { tfAddDecayedWeights, tfApply, tfTrace, tfScaleByAdagrad, tfScaleByRms, tfScaleByAdadelta, tfScaleByAdam, tfScaleByAdamax, tfScaleByNadam, tfScaleByRadam, tfScaleByRprop } from "./optim/transforms";
+export { f64Dot, f64Nrm2, f64Axpy, f64Scal, f64Fill, f64Copy, f64Gemv, f64Ger, f64Symv, f64AddDiagonal } from "./linalg/blas64";
+export { f64Gram } from "./linalg/gram";
+export { f64Trsv } from "./linalg/triangle";
+export { f64Cholesky, f64CholSolve } from "./linalg/cholesky";
+export { f64BfgsInverseUpdate } from "./linalg/bfgs";

@@ -105,4 +105,29 @@ export interface Kernels {
                  eps: number, cLerp: number, beta2: number, oneMinusBeta2: number, flags: number): void;
   tfScaleByRprop(n: number, u: number, prev: number, step: number,
                  etaMinus: number, etaPlus: number, stepMin: number, stepMax: number): void;
+  // Float64 dense linear algebra (assembly/linalg/): pointers to f64 arrays, matrices row-major
+  // (m×n, leading dimension n). Used through src/linalg/f64.ts.
+  f64Dot(n: number, x: number, y: number): number;
+  f64Nrm2(n: number, x: number): number;
+  f64Axpy(n: number, a: number, x: number, y: number): void;
+  f64Scal(n: number, a: number, x: number): void;
+  f64Fill(n: number, v: number, x: number): void;
+  f64Copy(n: number, src: number, dst: number): void;
+  /** y ← α·op(A)·x + β·y, A m×n, op(A) = Aᵀ when trans = 1; β = 0 does not read y. */
+  f64Gemv(trans: number, m: number, n: number, alpha: number, a: number, x: number, beta: number, y: number): void;
+  /** A ← A + α·x·yᵀ, A m×n. */
+  f64Ger(m: number, n: number, alpha: number, x: number, y: number, a: number): void;
+  /** y ← α·A·x + β·y, A n×n symmetric, lower triangle read. */
+  f64Symv(n: number, alpha: number, a: number, x: number, beta: number, y: number): void;
+  /** Aᵢᵢ += d[i] (d ≠ 0) or += v, i < min(m, n). */
+  f64AddDiagonal(m: number, n: number, a: number, v: number, d: number): void;
+  /** G ← JᵀJ (J m×n, G n×n, full symmetric). */
+  f64Gram(m: number, n: number, j: number, g: number): void;
+  /** b ← op(T)⁻¹·b, T n×n lower (lower = 1) or upper triangular, op(T) = Tᵀ when trans = 1. */
+  f64Trsv(lower: number, trans: number, n: number, t: number, b: number): void;
+  /** A ← L (lower, strict upper zeroed) with A = L·Lᵀ; −1, or the index of the first non-positive pivot. */
+  f64Cholesky(n: number, a: number): number;
+  f64CholSolve(n: number, l: number, b: number, x: number): void;
+  /** BFGS inverse update of H; returns yᵀs (H unchanged unless it is > 0). */
+  f64BfgsInverseUpdate(n: number, h: number, s: number, y: number, work: number): number;
 }
