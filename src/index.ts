@@ -84,6 +84,7 @@ export {
 export { withDerivatives, type EvaluationCounts } from './minimize/derivatives.js';
 export { armijo, wolfe, exact, type LineFunction, type LineSearchResult, type LineSearchSpec } from './minimize/line-search.js';
 export { JsF64, type VectorSpace, type Vec, type Mat } from './minimize/vector-space.js';
+export { F64, type Vec64, type Mat64 } from './linalg/f64.js';
 export { networkObjective, type NetworkObjectiveOptions } from './nn/objective.js';
 export {
   lbfgs, bfgs, conjugateGradient, scaledConjugateGradient, steepestDescent, newtonCg, newtonMethod, levenbergMarquardt,

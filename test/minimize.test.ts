@@ -5,6 +5,7 @@ import { withDerivatives } from '../src/minimize/derivatives.js';
 import { armijo, exact, wolfe, type LineFunction } from '../src/minimize/line-search.js';
 import type { Objective } from '../src/minimize/objective.js';
 import { rng } from './reference.js';
+import { Engine } from '../src/engine/engine.js';
 
 const rosenbrock: Objective = {
   n: 2, m: 2,
@@ -156,9 +157,14 @@ describe('CG and steepest descent on SPD quadratics (condition number 10³)', ()
 });
 
 describe('every method on Rosenbrock from (−1.2, 1)', () => {
+  const engine = Engine.createSync();
   for (const method of METHODS) {
     it(method, () => {
       const r = minimize(rosenbrock, [-1.2, 1], { method, maxIterations: 50_000 });
+      // the same run with the vector work in float64 wasm kernels (F64): same iterates to rounding
+      const w = minimize(rosenbrock, [-1.2, 1], { method, maxIterations: 50_000, engine });
+      expect(w.iterations).toBe(r.iterations);
+      expect(Math.abs(w.value - r.value)).toBeLessThan(1e-12);
       expect(r.converged, r.message).toBe(true);
       expect(Math.abs(r.x[0] - 1)).toBeLessThan(1e-6);
       expect(Math.abs(r.x[1] - 1)).toBeLessThan(1e-6);

@@ -17,6 +17,8 @@
 // exception in the middle of a run. Limits reached are reasons, not errors.
 
 import { DescentError } from '../engine/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { F64 } from '../linalg/f64.js';
 import type { Objective } from './objective.js';
 import { withDerivatives, type DerivativeOptions } from './derivatives.js';
 import { Context, type MinimizeOptions, type MinimizeResult } from './context.js';
@@ -43,11 +45,13 @@ export interface MinimizeSettings extends MinimizeOptions {
   lm?: LmOptions;
   /** Finite-difference scheme for a missing gradient. */
   derivatives?: DerivativeOptions;
-  /** Where vectors live and who computes on them (default: plain TypeScript). */
+  /** Where vectors live and who computes on them (default: plain TypeScript, or `engine`'s). */
   space?: VectorSpace;
+  /** Run the vector and matrix work in this engine's float64 wasm kernels (an F64 space, freed at the end). */
+  engine?: Engine;
 }
 
-const KNOWN = new Set(['method', 'cg', 'memory', 'lm', 'derivatives', 'space', 'gradientTolerance', 'stepTolerance',
+const KNOWN = new Set(['method', 'cg', 'memory', 'lm', 'derivatives', 'space', 'engine', 'gradientTolerance', 'stepTolerance',
   'valueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
 
 export function minimize(objective: Objective, x0: ArrayLike<number>, settings: MinimizeSettings = {}): MinimizeResult {
@@ -59,7 +63,17 @@ export function minimize(objective: Objective, x0: ArrayLike<number>, settings: 
   for (let i = 0; i < obj.n; i++) {
     if (!Number.isFinite(x0[i])) throw new DescentError(`minimize: x0[${i}] is ${x0[i]}: the start must be finite`);
   }
-  const space = settings.space ?? new JsF64();
+  if (settings.space && settings.engine) throw new DescentError('minimize: give space or engine, not both');
+  const own = settings.engine ? new F64(settings.engine, 'minimize') : undefined;
+  const space = settings.space ?? own ?? new JsF64();
+  try {
+    return run(obj, x0, method, settings, space);
+  } finally {
+    own?.release();
+  }
+}
+
+function run(obj: ReturnType<typeof withDerivatives>, x0: ArrayLike<number>, method: MethodName, settings: MinimizeSettings, space: VectorSpace): MinimizeResult {
   // LM's default has no absolute gradient test: ‖2Jᵀr‖ scales with the data (NIST's Lanczos
   // problems have RSS ≈ 1e-25 and a tiny gradient long before the parameters settle); it
   // stops on the step, the value change or when no damping gives a decrease.

@@ -317,6 +317,7 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
   if (val) { history.valLoss = []; if (classify && val.labels) history.valAccuracy = []; }
   let t0 = performance.now();
   const result = minimize(objective, model.parameters().data, {
+    ...(opt.settings.space ? {} : { engine: model.engine }),
     ...opt.settings,
     method: opt.method,
     maxIterations: epochs,

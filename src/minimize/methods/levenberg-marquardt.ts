@@ -61,7 +61,8 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
   }
   if (damping === 'identity') space.fill(D, 1);
   linearize();
-  let mu = damping === 'identity' ? tau * Math.max(...Array.from({ length: n }, (_, i) => A.data[i * n + i]), 1e-300) : tau;
+  const ad = A.data;
+  let mu = damping === 'identity' ? tau * Math.max(...Array.from({ length: n }, (_, i) => ad[i * n + i]), 1e-300) : tau;
   let nu = rule === 'nielsen' ? 2 : 10;
   if (ctx.record(x, f, g, 0, f)) return { f, g };
   for (;;) {
@@ -69,8 +70,9 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
     let accepted = false;
     let stepNorm = 0, fPrev = f;
     while (!accepted) {
-      B.data.set(A.data);
-      for (let i = 0; i < n; i++) B.data[i * n + i] += mu * D.data[i];
+      const bd = B.data, dd = D.data;
+      bd.set(A.data);
+      for (let i = 0; i < n; i++) bd[i * n + i] += mu * dd[i];
       if (space.cholesky(B) >= 0) {
         mu *= nu;
         if (rule === 'nielsen') nu *= 2;
@@ -88,7 +90,8 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
       const fn = space.dot(rn, rn);
       // predicted decrease δᵀ(μDδ − Jᵀr)
       let pred = 0;
-      for (let i = 0; i < n; i++) pred += delta.data[i] * (mu * D.data[i] * delta.data[i] - jtr.data[i]);
+      const dl = delta.data, dv = D.data, jv = jtr.data;
+      for (let i = 0; i < n; i++) pred += dl[i] * (mu * dv[i] * dl[i] - jv[i]);
       const rho = Number.isFinite(fn) ? (f - fn) / pred : -Infinity;
       if (rule === 'nielsen' ? rho > 0 : Number.isFinite(fn) && fn < f) {
         accepted = true;
