@@ -77,6 +77,7 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint, type Progress } from '
 export { minimize, METHODS, type MethodName, type MinimizeSettings } from './minimize/minimize.js';
 export type { MinimizeResult, MinimizeOptions, IterationInfo } from './minimize/context.js';
 export type { Objective, Problem } from './minimize/objective.js';
+export * from './problems/index.js';
 export {
   parseNistStrd, nistProblem, lre, NIST_MODELS, NIST_NAMES,
   type NistData, type NistModel, type NistName, type NistDifficulty,
