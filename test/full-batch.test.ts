@@ -10,7 +10,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import { Model } from '../src/nn/model.js';
 import { networkObjective } from '../src/nn/objective.js';
 import { fit, evaluate } from '../src/train/fit.js';
-import { conjugateGradient, lbfgs, levenbergMarquardt, scaledConjugateGradient } from '../src/train/full-batch.js';
+import { conjugateGradient, lbfgs, levenbergMarquardt, newtonCg, scaledConjugateGradient } from '../src/train/full-batch.js';
 import { optimizer } from '../src/optim/optimizer.js';
 import type { Optimizer } from '../src/train/optimizer.js';
 
@@ -95,6 +95,23 @@ describe('full-batch methods train networks to the accuracy of Adam', () => {
       for (const name of ['lbfgs', 'cg', 'scg', 'lm']) expect(acc[name], `${file} ${name} vs adam ${acc.adam}`).toBeGreaterThanOrEqual(acc.adam - 0.03);
     }, 60_000);
   }
+
+  it('Newton-CG trains through Hessian-vector products of the network (symmetric to f32 accuracy)', () => {
+    const { train, test } = load('iris.csv');
+    const m = new Model(e, { inputs: 4, layers: [{ units: 8, activation: 'tanh' }, { units: 3 }], loss: 'softmax-cross-entropy', seed: 5 });
+    const obj = m.objective(train);
+    const x = Float64Array.from(m.parameters().data);
+    const u = x.map((_, i) => Math.sin(i)), v = x.map((_, i) => Math.cos(3 * i));
+    const hu = new Float64Array(obj.n), hv = new Float64Array(obj.n);
+    obj.hessianVector!(x, u, hu);
+    obj.hessianVector!(x, v, hv);
+    const vHu = v.reduce((s, vi, i) => s + vi * hu[i], 0), uHv = u.reduce((s, ui, i) => s + ui * hv[i], 0);
+    expect(Math.abs(vHu - uHv)).toBeLessThan(2e-2 * Math.max(Math.abs(vHu), 1e-3));
+    const h = fit(m, train, { epochs: 60, batchSize: 'full', optimizer: newtonCg({ gradientTolerance: GTOL }) });
+    expect(h.minimize!.evaluations.hessianVector).toBeGreaterThan(0);
+    expect(evaluate(m, test).accuracy).toBeGreaterThan(0.9);
+    m.release();
+  });
 
   it('full-batch methods refuse step-by-step use and early stopping', () => {
     const { train } = load('iris.csv');

@@ -220,6 +220,15 @@ describe('bad input and hard cases: reasons, not exceptions, once running', () =
     expect(() => minimize({ n: 2, value: rosenbrock.value }, [0, 0], { method: 'lm' })).toThrow(/needs a least-squares objective/);
   });
 
+  it('a gradient or residual vector of the wrong length is an error naming the sizes', () => {
+    expect(() => minimize({ n: 3, value: (x) => x[0] ** 2, gradient: (x) => [2 * x[0], 0] }, [1, 1, 1])).toThrow(/the gradient has 2 values, expected n = 3/);
+    expect(() => minimize({ n: 3, value: (x) => x[0] ** 2, gradient: (x, g) => { g[0] = 2 * x[0]; g[1] = 0; } }, [1, 1, 1])).toThrow(/did not write g\[2\] \(the gradient has n = 3 entries\)/);
+    expect(() => minimize({ n: 2, m: 3, value: () => 0, residuals: (x, r) => { r[0] = x[0]; r[1] = x[1]; } }, [1, 1], { method: 'lm' })).toThrow(/did not write r\[2\]/);
+    // returning the gradient works too, and a NaN the objective computes is not "unwritten"
+    expect(minimize({ n: 1, value: (x) => (x[0] - 2) ** 2, gradient: (x) => [2 * (x[0] - 2)] }, [0]).x[0]).toBeCloseTo(2, 6);
+    expect(minimize({ n: 1, value: () => NaN, gradient: (_x, g) => { g[0] = NaN; } }, [0]).reason).toBe('not-finite');
+  });
+
   it('an objective that is NaN at the start returns reason not-finite', () => {
     const r = minimize({ n: 1, value: () => NaN, gradient: (_x, g) => { g[0] = NaN; } }, [0]);
     expect(r.converged).toBe(false);

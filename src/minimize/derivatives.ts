@@ -67,13 +67,54 @@ export function withDerivatives(obj: Objective, opts: DerivativeOptions = {}): F
   const xt = new Float64Array(n);
   const r0 = new Float64Array(m), r1 = new Float64Array(m);
 
+  // A gradient or residual function may return its result instead of writing it; the first
+  // call also checks that every entry was written: the array is pre-filled with a NaN of a
+  // particular bit pattern, which no arithmetic produces, and none may survive the call.
+  let gradChecked = false, resChecked = false;
+  const SENT_HI = 0x7ff4dead, SENT_LO = 0xbeef1234;
+  const mark = (a: Float64Array) => {
+    const w = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+    for (let i = 0; i < a.length; i++) { w[2 * i] = SENT_LO; w[2 * i + 1] = SENT_HI; }
+  };
+  const unwritten = (a: Float64Array): number => {
+    const w = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+    for (let i = 0; i < a.length; i++) if (w[2 * i] === SENT_LO && w[2 * i + 1] === SENT_HI) return i;
+    return -1;
+  };
+  const userGradient = obj.gradient ? (x: Float64Array, g: Float64Array): void => {
+    if (!gradChecked) mark(g);
+    const ret = obj.gradient!(x, g);
+    if (ret !== undefined && ret !== null) {
+      if (ret.length !== n) throw new DescentError(`minimize: the gradient has ${ret.length} values, expected n = ${n}`);
+      for (let i = 0; i < n; i++) g[i] = ret[i];
+    }
+    if (!gradChecked) {
+      gradChecked = true;
+      const i = unwritten(g);
+      if (i >= 0) throw new DescentError(`minimize: gradient(x, g) did not write g[${i}] (the gradient has n = ${n} entries)`);
+    }
+  } : undefined;
+  const userResiduals = obj.residuals ? (x: Float64Array, r: Float64Array): void => {
+    if (!resChecked) mark(r);
+    const ret = obj.residuals!(x, r);
+    if (ret !== undefined && ret !== null) {
+      if (ret.length !== m) throw new DescentError(`minimize: residuals returned ${ret.length} values, expected m = ${m}`);
+      for (let i = 0; i < m; i++) r[i] = ret[i];
+    }
+    if (!resChecked) {
+      resChecked = true;
+      const i = unwritten(r);
+      if (i >= 0) throw new DescentError(`minimize: residuals(x, r) did not write r[${i}] (m = ${m} residuals)`);
+    }
+  } : undefined;
+
   const value = (x: Float64Array): number => {
     counts.value++;
     return obj.value(x);
   };
-  const residuals = lsq ? (x: Float64Array, r: Float64Array): void => {
+  const residuals = userResiduals ? (x: Float64Array, r: Float64Array): void => {
     counts.residuals++;
-    obj.residuals!(x, r);
+    userResiduals(x, r);
   } : undefined;
 
   let jacobian: ((x: Float64Array, J: Float64Array) => void) | undefined;
@@ -96,8 +137,8 @@ export function withDerivatives(obj: Objective, opts: DerivativeOptions = {}): F
 
   let gradient: (x: Float64Array, g: Float64Array) => void;
   let gradApprox = false;
-  if (obj.gradient) {
-    gradient = (x, g) => { counts.gradient++; obj.gradient!(x, g); };
+  if (userGradient) {
+    gradient = (x, g) => { counts.gradient++; userGradient(x, g); };
   } else if (obj.valueAndGradient) {
     gradient = (x, g) => { counts.gradient++; obj.valueAndGradient!(x, g); };
   } else if (residuals && jacobian) {

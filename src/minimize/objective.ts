@@ -20,13 +20,15 @@ export interface Objective {
   /** Number of variables. */
   readonly n: number;
   value(x: Float64Array): number;
-  gradient?(x: Float64Array, g: Float64Array): void;
+  /** Write ∇f(x) into g — or return it (an array of length n, copied into g). */
+  gradient?(x: Float64Array, g: Float64Array): void | ArrayLike<number>;
   valueAndGradient?(x: Float64Array, g: Float64Array): number;
   hessian?(x: Float64Array, H: Float64Array): void;
   hessianVector?(x: Float64Array, v: Float64Array, out: Float64Array): void;
   /** Number of residuals (least squares only). */
   readonly m?: number;
-  residuals?(x: Float64Array, r: Float64Array): void;
+  /** Write r(x) into r — or return it (an array of length m). */
+  residuals?(x: Float64Array, r: Float64Array): void | ArrayLike<number>;
   jacobian?(x: Float64Array, J: Float64Array): void;
 }
 

@@ -15,6 +15,9 @@
 // Memory: parameters and gradients live in the model's arena; per-batch activations in a
 // second arena sized for the largest batch seen, reused by every step (flat memory).
 
+import type { Dataset } from '../data/dataset.js';
+import type { Objective } from '../minimize/objective.js';
+import { networkObjective, type NetworkObjectiveOptions } from './objective.js';
 import { Arena } from '../engine/arena.js';
 import type { Engine } from '../engine/engine.js';
 import { DescentError, fmtShape } from '../engine/errors.js';
@@ -171,6 +174,15 @@ export class Model {
 
   describe(): string {
     return `Model(${this.inputs} → ${this.layers.map((l) => `${l.units} ${l.activation}`).join(' → ')}; loss ${this.loss}; ${this.parameterCount} parameters)`;
+  }
+
+  /**
+   * The model and a data set as a function of the flat parameter vector, for minimize():
+   * mean loss, gradient, Hessian-vector products, and residuals + Jacobian for MSE models
+   * (nn/objective.ts).
+   */
+  objective(data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
+    return networkObjective(this, data, opts);
   }
 
   /** Mean loss over the batch, and the full gradient in gradients(). */

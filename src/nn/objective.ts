@@ -3,15 +3,15 @@
 //   f(θ) = the model's mean loss over the data (or over a fixed subset of it),
 //   ∇f(θ) by backpropagation, in batches of up to `batchSize` samples (default 1000), the
 //        per-batch gradients (each a mean) weighted by batch size;
-//   Hessian·v by a forward difference of gradients (derivatives.ts; one extra gradient);
+//   Hessian·v by a forward difference of gradients (two gradient passes), step below;
 //   for MSE models, least squares: f = (1/N)·Σᵢ ½‖yᵢ − tᵢ‖² = Σ r², with the residuals
 //        r_{ik} = (y_{ik} − t_{ik})/√(2N) for every output k of every sample i (m = N·outputs) and
 //        the Jacobian ∂r_{ik}/∂θ: per output k one batched backward pass seeded with the unit
 //        vector of k, then per-sample outer products a_{l−1} ⊗ δ_l fill the rows (m·n values:
 //        meant for the small data sets Levenberg–Marquardt suits).
 // The minimizers work in float64; the network computes in float32: θ is rounded to f32 when it
-// is copied into the model, and losses and gradients are the f32 ones, widened. A finite-
-// difference Hessian-vector product therefore uses a step far above f32 rounding (√ε_f32).
+// is copied into the model, and losses and gradients are the f32 ones, widened. The finite-
+// difference Hessian-vector product therefore uses a step far above f32 rounding (√ε₃₂).
 // Evaluations stage the data into the model's batch buffers (allocated once, before any
 // minimizer vector); the model's own parameters hold the last θ evaluated.
 
@@ -70,11 +70,26 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     return sum / N;
   };
 
+  // Hessian·v by a forward difference of gradients with a step sized for float32 arithmetic:
+  // h = √ε₃₂·max(‖θ‖, 1)/‖v‖ (ε₃₂ = 2⁻²³), so the difference is well above f32 rounding.
+  const gx = new Float64Array(n), gh = new Float64Array(n), xh = new Float64Array(n);
+  const hessianVector = (x: Float64Array, v: Float64Array, out: Float64Array) => {
+    let vn = 0, xn = 0;
+    for (let i = 0; i < n; i++) { vn += v[i] * v[i]; xn += x[i] * x[i]; }
+    vn = Math.sqrt(vn);
+    if (vn === 0) { out.fill(0); return; }
+    const h = (Math.sqrt(2 ** -23) * Math.max(Math.sqrt(xn), 1)) / vn;
+    run(x, gx);
+    for (let i = 0; i < n; i++) xh[i] = x[i] + h * v[i];
+    run(xh, gh);
+    for (let i = 0; i < n; i++) out[i] = (gh[i] - gx[i]) / h;
+  };
   const obj: Objective = {
     n,
     value: (x) => run(x),
     gradient: (x, g) => { run(x, g); },
     valueAndGradient: (x, g) => run(x, g),
+    hessianVector,
   };
   if (model.loss !== 'mse') return obj;
 
