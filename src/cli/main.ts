@@ -4,6 +4,7 @@
 
 import { DescentError } from '../engine/errors.js';
 import { train, TRAIN_HELP } from './train.js';
+import { compare, COMPARE_HELP } from './compare.js';
 
 const HELP = `descent — train neural networks in WebAssembly SIMD
 
@@ -11,6 +12,8 @@ Usage: descent <command> [options]
 
 Commands
   train      train an MLP (default: on the embedded 8×8 digits set) — descent train --help
+  compare    train one MLP with several optimizers, plot loss and accuracy together in one
+             SVG and tabulate them — descent compare --help
 
 Run "descent <command> --help" for the options of a command.
 `;
@@ -18,10 +21,12 @@ Run "descent <command> --help" for the options of a command.
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    process.stdout.write(cmd === 'help' && rest[0] === 'train' ? TRAIN_HELP : HELP);
+    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP };
+    process.stdout.write(cmd === 'help' ? topics[rest[0]] ?? HELP : HELP);
     return 0;
   }
   if (cmd === 'train') return train(rest);
+  if (cmd === 'compare') return compare(rest);
   process.stderr.write(`descent: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
   return 2;
 }

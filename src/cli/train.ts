@@ -2,9 +2,15 @@
 //
 // With no options: the embedded 8×8 digits set (1797 samples), a seeded stratified 80/20
 // split, 64-64-10 tanh with softmax cross-entropy, mini-batches of 32, SGD with learning rate
-// 0.1, 100 epochs, features z-scored with training-set statistics. Prints a progress bar (steps, loss, throughput, ETA), then test accuracy, the
-// confusion matrix and per-class sensitivity / specificity / precision, and writes the model
-// (safetensors) and an SVG of loss and accuracy per epoch.
+// 0.1, 100 epochs, features z-scored with training-set statistics. Prints a progress bar
+// (steps, loss, throughput, ETA), then test accuracy, the confusion matrix and per-class
+// sensitivity / specificity / precision, and writes the model (safetensors) and an SVG of loss
+// and accuracy per epoch.
+//
+// --optimizer picks any optimizer of src/optim/optimizer.ts; its hyper-parameters come from
+// --lr, --momentum, --weight-decay and --opt key=value (PyTorch's names), the learning rate may
+// follow --lr-schedule. `descent compare` (compare.ts) reuses the data, network and optimizer
+// helpers exported here, so both commands read their options the same way.
 
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,16 +29,50 @@ import { Model } from '../nn/model.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { LOSSES } from '../nn/losses.js';
 import { fit, evaluate } from '../train/fit.js';
-import { sgd } from '../train/optimizer.js';
+import { sgd, type Optimizer } from '../train/optimizer.js';
+import { optimizer as namedOptimizer, OPTIMIZER_NAMES } from '../optim/optimizer.js';
+import * as schedules from '../optim/schedules.js';
+import type { Schedule } from '../optim/schedules.js';
 import { saveModel } from '../io/model-file.js';
 import { confusionMatrix, formatConfusionMatrix, formatPerClass, perClassMetrics } from '../metrics/classification.js';
 import { trainingCurveSvg } from '../plot/svg-curve.js';
 
-export const TRAIN_HELP = `descent train — train a multilayer perceptron
+/**
+ * The learning rate each optimizer gets when --lr is not given, chosen by sweeps over 3e-4…3 on
+ * the digits network (64-64-10 tanh, batches of 32, 10 epochs: `descent compare`) and checked
+ * on MNIST (784-100-10, one epoch), both short runs: plain SGD keeps the 0.1 `descent train`
+ * has always used; SGD with momentum 0.9 takes steps of lr/(1 − μ) = 10·lr, so 0.05 (0.01
+ * would retrace SGD at 0.1); Adagrad 0.05; Adadelta PyTorch's 1.0; RMSprop and the Adam family
+ * 3e-3, which beat PyTorch's 1e-3/2e-3 on both tasks at these lengths; Rprop PyTorch's 0.01.
+ * An optimizer missing here gets its rule's own default.
+ */
+export const DEFAULT_LR: Readonly<Record<string, number>> = {
+  sgd: 0.1, momentum: 0.05, nesterov: 0.05, adagrad: 0.05, rmsprop: 3e-3, adadelta: 1.0,
+  adam: 3e-3, adamw: 3e-3, adamax: 3e-3, nadam: 3e-3, radam: 3e-3, rprop: 1e-2,
+  'momentum-classic': 0.05, 'nesterov-lookahead': 0.05,
+};
 
-Usage: descent train [options]
+/** Items joined with ", " and wrapped at `width` columns, continuation lines indented by `indent`. */
+export function wrapList(items: readonly string[], width = 72, indent = 23): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const it of items) {
+    if (line && line.length + it.length + 2 > width) { lines.push(line + ','); line = ''; }
+    line += (line ? ', ' : '') + it;
+  }
+  lines.push(line);
+  return lines.join('\n' + ' '.repeat(indent));
+}
 
-Data
+/** "sgd 0.1, adagrad 0.05, …" wrapped for the help texts (rules without a learning rate left out). */
+export function defaultLrText(): string {
+  return wrapList(OPTIMIZER_NAMES.flatMap((n) => {
+    const lr = learningRate(undefined, n);
+    return lr === undefined ? [] : [`${n} ${lr}`];
+  }));
+}
+
+export const DATA_HELP = `Data
   --data SPEC          digits (default: the embedded 8×8 digits set, 1797 samples),
                        idx:DIR (MNIST-style: train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte,
                        .gz or raw; the t10k files are the test set),
@@ -43,20 +83,41 @@ Data
   --standardize        z-score the features with training-set statistics (default: on for digits
                        and csv, off for idx images, which are scaled to [0, 1])
   --no-standardize     keep the features as they are
-  --validation-split F hold out this fraction of the training set for validation (default 0)
+`;
 
-Network
+export const NETWORK_HELP = `Network
   --layers A-B-…-K     layer sizes including inputs and outputs, e.g. 784-500-300-10
                        (default: inputs-64-classes)
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh)
   --alpha X            slope of leaky-relu / α of elu
   --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
   --init NAME          weight initializer (default: per activation, Glorot uniform or He normal)
+`;
 
+export const SCHEDULE_HELP = `  --lr-schedule SPEC   learning rate over the update steps: constant (default), cosine (to 0 at
+                       the last step), step:N:γ (× γ every N steps; γ default 0.1), warmup:N
+                       (linear from 0 over N steps, then the rest: warmup:200+cosine)
+`;
+
+export const TRAIN_HELP = `descent train — train a multilayer perceptron
+
+Usage: descent train [options]
+
+${DATA_HELP}  --validation-split F hold out this fraction of the training set for validation (default 0)
+
+${NETWORK_HELP}
 Training
   --epochs N           passes over the training set (default 100)
   --batch-size N|full  samples per update: 1 = stochastic, full = batch gradient descent (default 32)
-  --lr X               SGD learning rate (default 0.1)
+  --optimizer NAME     ${wrapList(OPTIMIZER_NAMES)}
+                       (default sgd; momentum and nesterov are SGD with momentum 0.9)
+  --lr X               learning rate of the optimizer (default per optimizer:
+                       ${defaultLrText()})
+${SCHEDULE_HELP}  --momentum X         momentum (sgd, rmsprop; momentum/nesterov default 0.9)
+  --weight-decay X     weight decay: L2 added to the gradient, decoupled for adamw
+                       (biases are not decayed)
+  --opt KEY=VALUE      any other hyper-parameter of the optimizer, PyTorch's names, repeatable:
+                       --opt betas=0.9,0.99 --opt eps=1e-7 --opt amsgrad=true
   --seed N             seed of initialization, shuffling and splits (default 0)
   --isa NAME           auto, simd or relaxed-simd (default auto)
 
@@ -67,6 +128,17 @@ Output
   --quiet              print only the final accuracy line
   -h, --help           this text
 `;
+
+/** parseArgs options shared by train and compare: data and network. */
+export const DATA_OPTIONS = {
+  data: { type: 'string', default: 'digits' }, label: { type: 'string' }, 'skip-lines': { type: 'string' },
+  'test-fraction': { type: 'string' }, standardize: { type: 'boolean' }, 'no-standardize': { type: 'boolean' },
+} as const;
+
+export const NETWORK_OPTIONS = {
+  layers: { type: 'string' }, activation: { type: 'string', default: 'tanh' }, alpha: { type: 'string' },
+  loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
+} as const;
 
 interface Loaded { train: Dataset; test: Dataset; name: string }
 
@@ -109,24 +181,202 @@ async function loadData(spec: string, v: Record<string, unknown>, seed: number):
   throw new DescentError(`--data: unknown data ${JSON.stringify(spec)}; use digits, idx:DIR or csv:FILE`);
 }
 
-function num(v: unknown, name: string, integer = false): number | undefined {
+export function num(v: unknown, name: string, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const x = Number(v);
   if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new DescentError(`--${name}: expected ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
   return x;
 }
 
+export interface PreparedData extends Loaded { classes: number }
+
+/** The data of --data (and its options), split, standardized as --standardize says. */
+export async function prepareData(v: Record<string, unknown>, seed: number): Promise<PreparedData> {
+  const spec = String(v.data ?? 'digits');
+  let { train: trainSet, test: testSet, name } = await loadData(spec, v, seed);
+  const standardize = v['no-standardize'] ? false : (v.standardize as boolean | undefined) ?? !spec.startsWith('idx:');
+  if (standardize) {
+    const s = fitStandardizer(trainSet);
+    trainSet = s.apply(trainSet);
+    testSet = s.apply(testSet);
+  }
+  const classes = Math.max(trainSet.classes ?? 0, testSet.classes ?? 0);
+  return { train: trainSet, test: testSet, name, classes };
+}
+
+/** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
+export function buildModel(engine: Engine, v: Record<string, unknown>, data: PreparedData, seed: number): Model {
+  const layers = v.layers as string | undefined;
+  const sizes = layers ? layers.split('-').map((s, i) => num(s, `layers (entry ${i + 1})`, true)!) : [data.train.features, 64, data.classes];
+  if (sizes.length < 2) throw new DescentError(`--layers: need at least inputs-outputs, got ${layers}`);
+  if (sizes[0] !== data.train.features) throw new DescentError(`--layers: the network takes ${sizes[0]} inputs but the data has ${data.train.features} features`);
+  const alpha = num(v.alpha, 'alpha');
+  return new Model(engine, {
+    inputs: sizes[0],
+    loss: v.loss as never,
+    seed,
+    layers: sizes.slice(1).map((units, i) => ({
+      units,
+      activation: (i === sizes.length - 2 ? (v.loss === 'bce' ? 'sigmoid' : 'linear') : v.activation) as never,
+      alpha: i === sizes.length - 2 ? undefined : alpha,
+      init: v.init as never,
+    })),
+  });
+}
+
+/** Updates per epoch as fit counts them: ⌈n′/B⌉ over the n′ samples left after a validation split. */
+export function stepsPerEpoch(n: number, batchSize: number | 'full', validationSplit?: number): number {
+  const nTrain = validationSplit !== undefined && validationSplit > 0 && validationSplit < 1 ? n - Math.max(1, Math.round(n * validationSplit)) : n;
+  return batchSize === 'full' ? 1 : Math.ceil(nTrain / batchSize);
+}
+
+/**
+ * A hyper-parameter value from the command line: true/false, a number, or numbers separated
+ * by commas (betas=0.9,0.999 → [0.9, 0.999]).
+ */
+function hyperValue(key: string, text: string, flag: string): boolean | number | number[] {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const parts = text.split(',');
+  const xs = parts.map((p) => (p.trim() === '' ? NaN : Number(p)));
+  if (xs.some((x) => !Number.isFinite(x))) {
+    throw new DescentError(`${flag} ${key}=${text}: expected a number, true/false or numbers separated by commas`);
+  }
+  return parts.length === 1 ? xs[0] : xs;
+}
+
+/** The hyper-parameters of --momentum, --weight-decay and every --opt KEY=VALUE (PyTorch's names). */
+export function parseHyper(v: { momentum?: string; 'weight-decay'?: string; opt?: string[] }): Record<string, unknown> {
+  const h: Record<string, unknown> = {};
+  const put = (key: string, value: unknown, flag: string) => {
+    if (key in h) throw new DescentError(`${flag}: ${key} is given twice`);
+    h[key] = value;
+  };
+  if (v.momentum !== undefined) put('momentum', num(v.momentum, 'momentum'), '--momentum');
+  if (v['weight-decay'] !== undefined) put('weight_decay', num(v['weight-decay'], 'weight-decay'), '--weight-decay');
+  for (const o of v.opt ?? []) {
+    const eq = o.indexOf('=');
+    const key = (eq < 0 ? o : o.slice(0, eq)).trim().replace(/-/g, '_');
+    if (!/^[a-z][a-z0-9_]*$/i.test(key)) throw new DescentError(`--opt ${o}: expected KEY=VALUE, e.g. --opt betas=0.9,0.99`);
+    if (key === 'lr') throw new DescentError('--opt lr: give the learning rate with --lr');
+    put(key, eq < 0 ? true : hyperValue(key, o.slice(eq + 1), '--opt'), '--opt');
+  }
+  return h;
+}
+
+/** A learning rate that follows --lr-schedule, with a short description for the logs. */
+export interface LrPlan { lr: number | Schedule; base: number; text: string }
+
+/**
+ * --lr-schedule SPEC over `totalSteps` updates: `constant`, `cosine` (from lr to 0 at the last
+ * step), `step:N:γ` (StepLR: × γ every N updates) and `warmup:N` (a linear ramp from 0 over N
+ * updates, then the rest, which starts counting after the warm-up), joined with +.
+ * A constant plan returns the number itself, so plain SGD stays plain. For an optimizer without
+ * a learning rate (lr undefined) there is no plan, and a schedule is an error.
+ */
+export function parseLrSchedule(spec: string | undefined, lr: number | undefined, totalSteps: number, name = 'this optimizer'): LrPlan | undefined {
+  if (lr === undefined) {
+    if (spec !== undefined && spec !== 'constant') throw new DescentError(`--lr-schedule: ${name} has no learning rate to schedule`);
+    return undefined;
+  }
+  try {
+    return lrSchedule(spec, lr, totalSteps);
+  } catch (e) {
+    // the schedules name their own option ("step: stepSize must be …"): say which flag it was
+    if (e instanceof DescentError && !e.message.startsWith('--')) throw new DescentError(`--lr-schedule ${spec}: ${e.message}`);
+    throw e;
+  }
+}
+
+function lrSchedule(spec: string | undefined, lr: number, totalSteps: number): LrPlan {
+  const usage = 'use constant, cosine, step:N:γ or warmup:N, joined with + (e.g. warmup:100+cosine)';
+  if (spec === undefined || spec === 'constant') return { lr, base: lr, text: '' };
+  let warm = 0, main = 'constant', mainArgs: string[] = [], warmSeen = false, mainSeen = false;
+  for (const part of spec.split('+')) {
+    const [kind, ...args] = part.trim().split(':');
+    if (kind === 'warmup') {
+      if (warmSeen || args.length !== 1) throw new DescentError(`--lr-schedule ${spec}: warmup takes one step count (warmup:N), once`);
+      warm = num(args[0], 'lr-schedule warmup:N', true)!;
+      if (warm < 0) throw new DescentError(`--lr-schedule ${spec}: warm-up steps must be ≥ 0`);
+      warmSeen = true;
+    } else if (kind === 'constant' || kind === 'cosine' || kind === 'step') {
+      if (mainSeen) throw new DescentError(`--lr-schedule ${spec}: one of constant, cosine, step at most`);
+      main = kind; mainArgs = args; mainSeen = true;
+    } else {
+      throw new DescentError(`--lr-schedule: unknown schedule ${JSON.stringify(part)}; ${usage}`);
+    }
+  }
+  const rest = Math.max(1, totalSteps - warm);
+  let s: Schedule;
+  let text: string;
+  if (main === 'cosine') {
+    if (mainArgs.length) throw new DescentError(`--lr-schedule ${spec}: cosine takes no arguments (it anneals to 0 over the run)`);
+    s = schedules.cosine(lr, { tMax: rest });
+    text = `cosine over ${rest} steps`;
+  } else if (main === 'step') {
+    if (mainArgs.length < 1 || mainArgs.length > 2) throw new DescentError(`--lr-schedule ${spec}: expected step:N or step:N:γ`);
+    const stepSize = num(mainArgs[0], 'lr-schedule step:N', true)!;
+    const gamma = mainArgs[1] === undefined ? 0.1 : num(mainArgs[1], 'lr-schedule step:N:γ')!;
+    s = schedules.step(lr, { stepSize, gamma });
+    text = `× ${gamma} every ${stepSize} steps`;
+  } else {
+    if (mainArgs.length) throw new DescentError(`--lr-schedule ${spec}: constant takes no arguments`);
+    s = schedules.constant(lr);
+    text = 'constant';
+  }
+  if (warm > 0) {
+    s = schedules.warmup(s, { steps: warm });
+    text = `warm-up ${warm} steps, then ${text}`;
+  }
+  return { lr: s, base: lr, text };
+}
+
+export interface BuiltOptimizer { optimizer: Optimizer; release?: () => void; text: string }
+
+/**
+ * The optimizer `name` with learning rate `plan` and hyper-parameters `hyper`. Plain `sgd`
+ * with a constant rate and nothing else is the fused axpy of src/train/optimizer.ts (what
+ * `descent train` always ran); everything else comes from the optimizer factory, which names
+ * an unknown optimizer or hyper-parameter in its error.
+ */
+export function makeOptimizer(name: string, plan: LrPlan | undefined, hyper: Record<string, unknown> = {}): BuiltOptimizer {
+  const extras = Object.entries(hyper).map(([k, x]) => `${k} ${Array.isArray(x) ? x.join(',') : String(x)}`);
+  const lrText = plan ? `lr ${plan.base}${plan.text ? ` (${plan.text})` : ''}` : '';
+  if (name === 'sgd' && plan && typeof plan.lr === 'number' && extras.length === 0) {
+    return { optimizer: sgd({ lr: plan.lr }), text: `SGD ${lrText}` };
+  }
+  const opt = namedOptimizer(name, plan ? { ...hyper, lr: plan.lr } : hyper);
+  return { optimizer: opt, release: () => opt.release(), text: [name, [lrText, ...extras].filter((t) => t !== '').join(', ')].join(' ').trimEnd() };
+}
+
+/** parseArgs options of the optimizer (train). */
+const OPTIMIZER_OPTIONS = {
+  optimizer: { type: 'string', default: 'sgd' }, lr: { type: 'string' }, 'lr-schedule': { type: 'string' },
+  momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, opt: { type: 'string', multiple: true },
+} as const;
+
+/**
+ * A positive learning rate from --lr, or the optimizer's default (DEFAULT_LR, else its rule's;
+ * undefined for a rule without one, such as the Rprop variants' own step sizes).
+ */
+export function learningRate(text: string | undefined, name: string, flag = '--lr'): number | undefined {
+  if (text === undefined) {
+    const lr = DEFAULT_LR[name] ?? namedOptimizer(name).learningRate({ step: 0, epoch: 0 });
+    return Number.isFinite(lr) ? lr : undefined;
+  }
+  const lr = num(text, flag.replace(/^--/, ''))!;
+  if (!(lr > 0)) throw new DescentError(`${flag}: the learning rate must be positive, got ${text}`);
+  return lr;
+}
+
 export async function train(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      data: { type: 'string', default: 'digits' }, label: { type: 'string' }, 'skip-lines': { type: 'string' },
-      'test-fraction': { type: 'string' }, standardize: { type: 'boolean' }, 'no-standardize': { type: 'boolean' },
-      'validation-split': { type: 'string' },
-      layers: { type: 'string' }, activation: { type: 'string', default: 'tanh' }, alpha: { type: 'string' },
-      loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
+      ...DATA_OPTIONS, 'validation-split': { type: 'string' },
+      ...NETWORK_OPTIONS,
       epochs: { type: 'string', default: '100' }, 'batch-size': { type: 'string', default: '32' },
-      lr: { type: 'string', default: '0.1' }, seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
+      ...OPTIMIZER_OPTIONS,
+      seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
       out: { type: 'string', default: 'descent-model.safetensors' }, curve: { type: 'string', default: 'descent-training.svg' },
       'no-progress': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -136,40 +386,26 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const seed = num(v.seed, 'seed', true)!;
   const epochs = num(v.epochs, 'epochs', true)!;
   const batchSize = v['batch-size'] === 'full' ? 'full' as const : num(v['batch-size'], 'batch-size', true)!;
-  const lr = num(v.lr, 'lr')!;
+  const optName = v.optimizer!;
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optName)) {
+    throw new DescentError(`--optimizer: unknown optimizer ${JSON.stringify(optName)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
+  }
+  const lr = learningRate(v.lr, optName);
+  const hyper = parseHyper(v);
+  const validationSplit = v['validation-split'] !== undefined ? num(v['validation-split'], 'validation-split') : undefined;
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };
 
   const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
-  let { train: trainSet, test: testSet, name } = await loadData(v.data!, v, seed);
-  const standardize = v['no-standardize'] ? false : v.standardize ?? !v.data!.startsWith('idx:');
-  if (standardize) {
-    const s = fitStandardizer(trainSet);
-    trainSet = s.apply(trainSet);
-    testSet = s.apply(testSet);
-  }
-  const classes = Math.max(trainSet.classes ?? 0, testSet.classes ?? 0);
-  const sizes = v.layers ? v.layers.split('-').map((s, i) => num(s, `layers (entry ${i + 1})`, true)!) : [trainSet.features, 64, classes];
-  if (sizes.length < 2) throw new DescentError(`--layers: need at least inputs-outputs, got ${v.layers}`);
-  if (sizes[0] !== trainSet.features) throw new DescentError(`--layers: the network takes ${sizes[0]} inputs but the data has ${trainSet.features} features`);
-  const alpha = num(v.alpha, 'alpha');
-  const model = new Model(engine, {
-    inputs: sizes[0],
-    loss: v.loss,
-    seed,
-    layers: sizes.slice(1).map((units, i) => ({
-      units,
-      activation: i === sizes.length - 2 ? (v.loss === 'bce' ? 'sigmoid' : v.loss === 'mse' ? 'linear' : 'linear') : v.activation,
-      alpha: i === sizes.length - 2 ? undefined : alpha,
-      init: v.init as never,
-    })),
-  });
+  const data = await prepareData(v, seed);
+  const { train: trainSet, test: testSet, name, classes } = data;
+  const model = buildModel(engine, v, data, seed);
+  const steps = epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
+  const opt = makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
   say(`descent ${engine.backend().isa} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
   say(`${model.describe()}`);
-  say(`SGD lr ${lr}, batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
+  say(`${opt.text}, batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
 
-  const B = batchSize === 'full' ? trainSet.n : batchSize;
-  const steps = epochs * Math.ceil(trainSet.n * (1 - Number(v['validation-split'] ?? 0)) / B);
   const showBar = !quiet && !v['no-progress'] && process.stdout.isTTY;
   const bar = showBar ? new cliProgress.SingleBar({
     format: 'train |{bar}| {value}/{total} steps · epoch {epoch}/{epochs} · loss {loss} · {rate} samples/s · ETA {eta_formatted}',
@@ -179,8 +415,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const t0 = performance.now();
   let samples = 0;
   const history = fit(model, trainSet, {
-    epochs, batchSize, optimizer: sgd({ lr }), seed,
-    validationSplit: v['validation-split'] !== undefined ? num(v['validation-split'], 'validation-split') : undefined,
+    epochs, batchSize, optimizer: opt.optimizer, seed, validationSplit,
     onBatchEnd: (l) => {
       samples += l.size;
       bar?.update(l.step, { epoch: l.epoch + 1, loss: l.loss.toFixed(4), rate: Math.round(samples / ((performance.now() - t0) / 1000)) });
@@ -208,5 +443,6 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const curve = { epoch: history.epoch, loss: history.loss, accuracy: history.accuracy, valLoss: history.valLoss, valAccuracy: history.valAccuracy };
   writeFileSync(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}` }));
   say(`\nwrote ${v.out} (model, safetensors) and ${v.curve} (training curve, SVG)`);
+  opt.release?.();
   return 0;
 }

@@ -1,0 +1,198 @@
+// `descent compare` and the optimizer options of `descent train`, run as a user would: node
+// dist/cli.js (built by npm test's pretest), in a fresh temporary folder per test.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareChartSvg, defaultWindow, movingAverage } from '../src/plot/compare-chart.js';
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const run = (args: string[], cwd = mkdtempSync(join(tmpdir(), 'descent-compare-'))) =>
+  ({ ...spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' }), cwd });
+
+interface Node { name: string; attrs: Record<string, string>; children: Node[]; text: string }
+
+/**
+ * A strict parser for the XML subset the charts write (elements, double-quoted attributes,
+ * text, the five predefined entities, no comments or CDATA): throws on an unclosed or
+ * mismatched tag, a bare '<' or '&', text outside the root. Returns the root element.
+ */
+function parseXml(xml: string): Node {
+  const entity = /&(?!(amp|lt|gt|quot|#39);)/;
+  const root: Node = { name: '#document', attrs: {}, children: [], text: '' };
+  const stack: Node[] = [root];
+  const tagRe = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/y;
+  let i = 0;
+  while (i < xml.length) {
+    const lt = xml.indexOf('<', i);
+    const text = xml.slice(i, lt < 0 ? xml.length : lt);
+    if (entity.test(text)) throw new Error(`bare & in text near ${JSON.stringify(text.slice(0, 30))}`);
+    if (stack.length === 1 && text.trim() !== '') throw new Error(`text outside the root: ${text.slice(0, 30)}`);
+    stack[stack.length - 1].text += text;
+    if (lt < 0) break;
+    tagRe.lastIndex = lt;
+    const m = tagRe.exec(xml);
+    if (!m) throw new Error(`malformed tag at ${lt}: ${xml.slice(lt, lt + 40)}`);
+    const [, close, name, attrText, selfClose] = m;
+    if (close) {
+      const open = stack.pop()!;
+      if (open.name !== name) throw new Error(`</${name}> closes <${open.name}>`);
+    } else {
+      const attrs: Record<string, string> = {};
+      for (const a of attrText.matchAll(/([\w:-]+)="([^"]*)"/g)) {
+        if (a[1] in attrs) throw new Error(`attribute ${a[1]} twice on <${name}>`);
+        if (entity.test(a[2])) throw new Error(`bare & in attribute ${a[1]}`);
+        attrs[a[1]] = a[2];
+      }
+      const node: Node = { name, attrs, children: [], text: '' };
+      if (stack.length === 1 && root.children.length > 0) throw new Error('more than one root element');
+      stack[stack.length - 1].children.push(node);
+      if (!selfClose) stack.push(node);
+    }
+    i = tagRe.lastIndex;
+  }
+  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
+  return root.children[0];
+}
+
+function descendants(n: Node, pred: (n: Node) => boolean, out: Node[] = []): Node[] {
+  for (const c of n.children) {
+    if (pred(c)) out.push(c);
+    descendants(c, pred, out);
+  }
+  return out;
+}
+
+const allText = (n: Node): string => n.text + n.children.map(allText).join('');
+
+describe('descent compare', () => {
+  it('trains each optimizer from the same start and writes one SVG with a loss and an accuracy panel', () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+    const names = ['sgd', 'adam', 'rmsprop'];
+    const r = run(['compare', '--optimizers', names.join(','), '--lr', 'adam=0.01', '--epochs', '2', '--out', 'c.svg']);
+    expect(r.status, r.stderr).toBe(0);
+    // the table: one row per optimizer with its learning rate and a test accuracy
+    const header = r.stdout.split('\n').findIndex((l) => /^optimizer\s+lr\s+final train loss\s+test accuracy\s+time\s+samples\/s$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const rows = r.stdout.split('\n').slice(header + 1, header + 1 + names.length);
+    const lrs = { sgd: '0.1', adam: '0.01', rmsprop: '0.003' } as Record<string, string>;
+    rows.forEach((row, i) => {
+      const m = /^(\S+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+) s\s+(\d+)$/.exec(row);
+      expect(m, row).not.toBeNull();
+      expect(m![1]).toBe(names[i]);
+      expect(m![2]).toBe(lrs[names[i]]);
+      expect(Number(m![4])).toBeGreaterThan(85);
+    });
+
+    const svg = parseXml(readFileSync(join(r.cwd, 'c.svg'), 'utf8'));
+    expect(svg.name).toBe('svg');
+    const panels = descendants(svg, (n) => n.name === 'g' && 'data-panel' in n.attrs);
+    expect(panels.map((p) => p.attrs['data-panel'])).toEqual(['loss', 'accuracy']);
+    const firstPoints: string[] = [];
+    for (const panel of panels) {
+      const series = descendants(panel, (n) => n.name === 'g' && 'data-series' in n.attrs);
+      expect(series.map((s) => s.attrs['data-series'])).toEqual(names.map((n) => `${n} (lr ${lrs[n]})`));
+      for (const s of series) {
+        const paths = descendants(s, (n) => n.name === 'path');
+        expect(paths).toHaveLength(1);
+        if (panel.attrs['data-panel'] === 'loss') firstPoints.push(/^M([\d.]+,[\d.]+)/.exec(paths[0].attrs.d)![1]);
+      }
+      const text = allText(panel);
+      for (const n of names) expect(text).toContain(`${n} (lr ${lrs[n]})`); // legend
+    }
+    // same initial weights and first batch: every loss curve starts at the same point
+    expect(new Set(firstPoints).size).toBe(1);
+    const text = allText(svg);
+    for (const label of ['training loss per step', 'test accuracy (%)', 'step (mini-batch update)', 'epoch']) expect(text).toContain(label);
+  }, 120_000);
+
+  it('--help lists the default optimizers and their learning rates', () => {
+    const r = run(['compare', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('sgd,momentum,nesterov,adagrad,rmsprop,adadelta,adam');
+    for (const s of ['sgd 0.1', 'momentum 0.05', 'adam 0.003', 'adadelta 1', '--lr NAME=X', '--out FILE', '--epochs', '--data']) expect(r.stdout).toContain(s);
+    expect(run(['help', 'compare']).stdout).toBe(r.stdout);
+    expect(run(['--help']).stdout).toMatch(/compare\s+train one MLP with several optimizers/);
+  });
+
+  it('bad optimizer names and learning-rate overrides fail before training with a one-line message', () => {
+    const bad = (args: string[], msg: RegExp) => {
+      const r = run(['compare', ...args]);
+      expect(r.status, r.stdout).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(existsSync(join(r.cwd, 'compare.svg'))).toBe(false);
+    };
+    bad(['--optimizers', 'sgd,adamm'], /^descent: --optimizers: unknown optimizer "adamm"; known: sgd, .*adam/);
+    bad(['--optimizers', 'adam,adam'], /adam is listed twice/);
+    bad(['--optimizers', 'sgd,adam', '--lr', 'rmsprop=0.1'], /"rmsprop" is not among the compared optimizers \(sgd, adam\)/);
+    bad(['--optimizers', 'sgd,adam', '--lr', 'adam=fast'], /--lr adam: expected a number, got "fast"/);
+    bad(['--optimizers', 'sgd,adam', '--lr', 'adam=0'], /--lr adam: the learning rate must be positive/);
+    bad(['--lr', 'quick'], /--lr quick: expected one number for all optimizers or NAME=X pairs/);
+    bad(['--lr-schedule', 'linear'], /--lr-schedule: unknown schedule "linear"/);
+  }, 120_000);
+});
+
+describe('descent train --optimizer', () => {
+  it('adam at lr 0.01 reaches 90% test accuracy on digits in 5 epochs', () => {
+    const r = run(['train', '--optimizer', 'adam', '--lr', '0.01', '--epochs', '5', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('adam lr 0.01, batch 32, 5 epochs, seed 0');
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(90);
+  }, 120_000);
+
+  it('takes --opt KEY=VALUE pairs, --momentum, --weight-decay and --lr-schedule', () => {
+    let r = run(['train', '--optimizer', 'adam', '--opt', 'betas=0.9,0.99', '--opt', 'amsgrad=true', '--epochs', '1', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('adam lr 0.003, betas 0.9,0.99, amsgrad true, batch 32');
+    r = run(['train', '--optimizer', 'momentum', '--momentum', '0.95', '--weight-decay', '1e-4', '--lr-schedule', 'warmup:20+cosine', '--epochs', '3', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('momentum lr 0.05 (warm-up 20 steps, then cosine over 115 steps), momentum 0.95, weight_decay 0.0001');
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(90);
+    r = run(['train', '--lr-schedule', 'step:45:0.5', '--epochs', '2', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(run(['train', '--help']).stdout).toMatch(/--optimizer NAME[\s\S]*--lr-schedule SPEC[\s\S]*--momentum X[\s\S]*--weight-decay X[\s\S]*--opt KEY=VALUE/);
+  }, 120_000);
+
+  it('unknown optimizers, hyper-parameters and bad values are one-line errors with exit code 1', () => {
+    const bad = (args: string[], msg: RegExp) => {
+      const r = run(['train', ...args, '--epochs', '1']);
+      expect(r.status, r.stdout).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    };
+    bad(['--optimizer', 'adamm'], /--optimizer: unknown optimizer "adamm"; known: sgd,/);
+    bad(['--optimizer', 'adam', '--momentum', '0.9'], /adam: unknown hyper-parameter "momentum"; known: lr, betas/);
+    bad(['--opt', 'betas=0.9,0.99'], /sgd: unknown hyper-parameter "betas"/);
+    bad(['--optimizer', 'adam', '--opt', 'betas=0.9'], /adam: betas must be two numbers/);
+    bad(['--optimizer', 'adam', '--opt', 'eps=small'], /--opt eps=small: expected a number, true\/false or numbers separated by commas/);
+    bad(['--opt', 'lr=0.1'], /--opt lr: give the learning rate with --lr/);
+    bad(['--momentum', '0.9', '--opt', 'momentum=0.8'], /momentum is given twice/);
+    bad(['--lr-schedule', 'step:0'], /--lr-schedule step:0: step: stepSize must be a positive integer/);
+    bad(['--lr-schedule', 'cosine+step:10'], /one of constant, cosine, step at most/);
+  }, 120_000);
+});
+
+describe('compareChartSvg', () => {
+  it('smooths with a centred moving average that starts at the first value and is one-sided at the end', () => {
+    expect(Array.from(movingAverage([1, 2, 3, 4, 5, 6], 3))).toEqual([1, 2, 3, 4, 5, 5.5]);
+    expect(Array.from(movingAverage([4, 0, 8], 1))).toEqual([4, 0, 8]);
+    expect(Array.from(movingAverage([2, 4, 6, 8], 4))).toEqual([2, 4, 5, 6]); // even → 5 wide, cut at the end
+    expect(() => movingAverage([1], 0)).toThrow(/window must be a positive integer/);
+    expect([defaultWindow(40), defaultWindow(450), defaultWindow(1875)]).toEqual([1, 9, 39]);
+  });
+
+  it('thins long runs, leaves epoch 0 out of the accuracy panel and checks its input', () => {
+    const stepLoss = Array.from({ length: 5000 }, (_, i) => 2 / (1 + i / 100));
+    const svg = compareChartSvg([{ name: 'a & b', stepLoss, evalEpoch: [0, 0.5, 1], accuracy: [0.1, 0.8, 0.9] }], { maxPoints: 100 });
+    const root = parseXml(svg);
+    const [loss, acc] = descendants(root, (n) => n.name === 'g' && 'data-panel' in n.attrs);
+    const points = (g: Node) => descendants(g, (n) => n.name === 'path')[0].attrs.d.split(/[ML]/).filter((t) => t !== '').length;
+    expect(points(loss)).toBeLessThanOrEqual(101);
+    expect(points(acc)).toBe(2);
+    expect(allText(root)).toContain('a & b'.replace('&', '&amp;'));
+    expect(() => compareChartSvg([])).toThrow(/non-empty array/);
+    expect(() => compareChartSvg([{ name: 'x', stepLoss: [1], evalEpoch: [1, 2], accuracy: [0.5] }])).toThrow(/differ in length/);
+  });
+});
