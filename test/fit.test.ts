@@ -201,3 +201,16 @@ describe('save / load', () => {
     expect(e.memoryStats().liveBytes).toBe(live); // failed loads free what they allocated
   });
 });
+
+describe('evaluate on a fresh engine', () => {
+  it('reports the right accuracy on the first call (memory growth in the first forward pass)', () => {
+    const fresh = Engine.createSync({ isa: 'simd' });
+    const m = new Model(fresh, { inputs: 64, layers: [{ units: 16, activation: 'tanh' }, { units: 10 }], loss: 'softmax-cross-entropy', seed: 1 });
+    m.parameters().data.set(mlp(1, 16).parameters().data);
+    const first = evaluate(m, test).accuracy!;
+    const second = evaluate(m, test).accuracy!;
+    expect(first).toBe(second);
+    expect(first).toBeGreaterThan(0);
+    m.release();
+  });
+});

@@ -142,10 +142,6 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
   const totalSteps = epochs * perEpoch;
   const optimizers = new Map<string, BuiltOptimizer>();
   for (const n of names) optimizers.set(n, makeOptimizer(n, parseLrSchedule(v['lr-schedule'], lrs.get(n), totalSteps, n)));
-  // One evaluation before anything is measured: the first forward pass of an engine allocates
-  // the GEMM packing buffers, and evaluate() reads the labels through a view made before it,
-  // which that growth of memory detaches (the first evaluate() of a fresh engine counts 0 correct).
-  evaluate(model, testSet);
   const start = evaluate(model, testSet);
   const initial = model.parameters().toArray();
 

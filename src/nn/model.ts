@@ -384,6 +384,9 @@ export class Model {
   views(n: number): { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor } {
     let buf = this.#buf;
     if (!buf || buf.capacity < n) {
+      // the GEMM workspace first: allocated on the first product otherwise, its memory growth
+      // would detach views made between here and there (label arrays, Float32Array data)
+      this.engine.gemmWorkspace();
       this.#batchArena.release();
       const A = this.#batchArena;
       const widest = Math.max(...this.layers.map((l) => l.units));

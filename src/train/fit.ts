@@ -180,7 +180,8 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       optimizer.beforeGradient?.(model.parameters(), { step, epoch, model });
       model.forward(v, size);
       if (history.accuracy && lab) {
-        correct += countCorrect(model, v, size, lab, predicted, K);
+        // the label view again: the forward pass may have grown memory (detaching old views)
+        correct += countCorrect(model, v, size, model.labelArray(v.labels, size), predicted, K);
       }
       const loss = model.lossAndBackward(v, size, true) / size;
       if (!Number.isFinite(loss)) {
@@ -294,7 +295,7 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
     batchInto(data, order, start, size, v.x.data, lab, data.targets && !data.labels ? v.targets.data : undefined);
     if (lab) model.stageTargets(v, size, lab);
     model.forward(v, size);
-    if (lab) correct += countCorrect(model, v, size, lab, predicted, K);
+    if (lab) correct += countCorrect(model, v, size, model.labelArray(v.labels, size), predicted, K);
     lossSum += model.lossAndBackward(v, size, false);
   }
   return { loss: lossSum / data.n, accuracy: data.labels ? correct / data.n : undefined, n: data.n };
