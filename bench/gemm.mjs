@@ -11,6 +11,7 @@
 // ≥ 60 ms have passed, after warm-up calls (V8 runs a function's first call in its baseline
 // tier and does not switch tiers inside a long call).
 import * as descent from '../dist/node/index.js';
+import { median, timeIt } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -33,18 +34,7 @@ const cases = [
   ['mlp dX2 100x300·(500x300)ᵀ', 'A·Bᵀ', 100, 500, 300],
 ].filter((c) => !quick || c[2] * c[3] * c[4] < 2e8);
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
-function timeIt(fn, minMs = 60) {
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt >= minMs) return dt / reps;
-    reps = Math.max(reps * 2, Math.ceil(reps * minMs / Math.max(dt, 0.01)));
-  }
-}
 
 function random(n, seed) {
   const out = new Float32Array(n);

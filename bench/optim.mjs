@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { median, timeIt } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -36,7 +37,6 @@ const json = args.includes('--json');
 const rounds = Number(opt('--rounds', 7));
 const onlyIsa = opt('--isa', undefined);
 const sizes = opt('--sizes', '1e6,1e7').split(',').map(Number);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 // ---- load src/ ----
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,17 +58,6 @@ const d = await import(pathToFileURL(file).href);
 rmSync(dir, { recursive: true, force: true });
 
 // ---- timing ----
-/** ms per call: repeats fn until ≥ minMs have passed. */
-function timeIt(fn, minMs = 80) {
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt >= minMs) return dt / reps;
-    reps = Math.max(reps * 2, Math.ceil(reps * minMs / Math.max(dt, 0.01)));
-  }
-}
 
 function random(n, seed, lo, hi) {
   const out = new Float32Array(n);

@@ -50,6 +50,14 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     if (x.length !== n) throw new DescentError(`${op}: θ has ${x.length} values, the model has ${n} parameters`);
     model.parameters().data.set(x);
   };
+  /** Samples [start, start + size) of the data staged into the model and run forward. */
+  const forwardBatch = (start: number, size: number) => {
+    const v = model.views(size);
+    batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
+    model.stageTargets(v, size, labelBuf, targetBuf);
+    model.forward(v, size);
+    return v;
+  };
   /** Mean loss over the data; with g: the mean gradient. */
   const run = (x: Float64Array, g?: Float64Array): number => {
     setParams(x);
@@ -57,10 +65,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     if (g) g.fill(0);
     for (let start = 0; start < N; start += B) {
       const size = Math.min(B, N - start);
-      const v = model.views(size);
-      batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
-      model.stageTargets(v, size, labelBuf, targetBuf);
-      model.forward(v, size);
+      const v = forwardBatch(start, size);
       sum += model.lossAndBackward(v, size, !!g);
       if (g) {
         const gb = model.gradients().data, w = size / N;
@@ -99,10 +104,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     setParams(x);
     for (let start = 0; start < N; start += B) {
       const size = Math.min(B, N - start);
-      const v = model.views(size);
-      batchInto(data, order, start, size, v.x.data, labelBuf, targetBuf);
-      model.stageTargets(v, size, labelBuf, targetBuf);
-      model.forward(v, size);
+      const v = forwardBatch(start, size);
       const y = v.ys[v.ys.length - 1].data, t = v.targets.data;
       for (let i = 0; i < size * k; i++) r[start * k + i] = c * (y[i] - t[i]);
     }
