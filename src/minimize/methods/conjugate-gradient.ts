@@ -52,6 +52,8 @@ export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMet
       space.copy(g, gPrev);
       have = true;
       const slope = space.dot(g, d);
+      // (tried on the MGH set: c₂ = 0.4 as SciPy, or α₀ = 2.02(f_k − f_{k−1})/φ′(0) (N&W eq. 3.60's
+      // alternative), or the smaller of the two: none reached more instances or saved evaluations)
       return Number.isFinite(last.alpha) ? last.alpha * last.slope / slope : firstStep(ctx, g);
     },
     update(_s, y) { yv = y; },

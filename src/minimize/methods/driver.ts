@@ -14,6 +14,8 @@ export interface LastStep {
   /** The previous iteration's step length α and initial slope g_kᵀd_k (NaN on the first). */
   alpha: number;
   slope: number;
+  /** f at the start of the previous iteration (NaN on the first). */
+  fPrev: number;
 }
 
 export interface DirectionMethod {
@@ -35,7 +37,7 @@ export function firstStep(ctx: Context, g: Vec): number {
 export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: number, g: Vec): number {
   const { space, n } = ctx;
   const d = space.vec(n), xOld = space.vec(n), gOld = space.vec(n), s = space.vec(n), y = space.vec(n);
-  const last: LastStep = { alpha: NaN, slope: NaN };
+  const last: LastStep = { alpha: NaN, slope: NaN, fPrev: NaN };
   if (ctx.record(x, f, g, 0, f)) return f;
   for (;;) {
     ctx.iteration++;
@@ -65,6 +67,7 @@ export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: 
     }
     last.alpha = r.alpha;
     last.slope = slope;
+    last.fPrev = f;
     space.copy(x, s);
     space.axpy(-1, xOld, s);
     space.copy(g, y);
