@@ -16,9 +16,14 @@ import type { Optimizer } from '../src/train/optimizer.js';
 
 const SK = new URL('../../shared/data/sklearn/', import.meta.url);
 const e = Engine.createSync();
-// Full-batch methods stop at ‖∇f‖ ≤ 1e-4: driving the training loss to its exact minimum
-// (1e-8) overfits these small sets by a test sample or two, which Adam's 200 epochs do not reach.
-const GTOL = 1e-4;
+// Every method minimizes the same objective: the training loss plus ½λ‖W‖², λ = 1e-3 (Adam
+// through coupled weight decay, the full-batch methods through networkObjective's weightDecay).
+// Without it the full-batch methods drive the unregularized loss to its exact minimum and
+// overfit these small sets by a few test samples, which Adam's 200 epochs never reach.
+// Measured (this seed): L-BFGS, CG and SCG equal Adam's test accuracy on all three sets;
+// LM (MSE loss, 30 iterations) equals it on iris and breast cancer, one sample short on wine.
+const GTOL = Number(process.env.GTOL ?? 1e-6);
+const WD = Number(process.env.WD ?? 1e-3);
 
 function load(file: string): { train: Dataset; test: Dataset } {
   // the sklearn CSVs start with a "n,features,class names…" line, then numeric rows, label last
@@ -74,11 +79,11 @@ describe('full-batch methods train networks to the accuracy of Adam', () => {
       const net = (loss: 'softmax-cross-entropy' | 'mse') =>
         new Model(e, { inputs: train.features, layers: [{ units: hidden, activation: 'tanh' }, { units: classes }], loss, seed: 5 });
       const runs: [string, 'softmax-cross-entropy' | 'mse', Optimizer, number][] = [
-        ['adam', 'softmax-cross-entropy', optimizer('adam', { lr: 0.01 }), 200],
-        ['lbfgs', 'softmax-cross-entropy', lbfgs({ gradientTolerance: GTOL }), 200],
-        ['cg', 'softmax-cross-entropy', conjugateGradient({ gradientTolerance: GTOL }), 300],
-        ['scg', 'softmax-cross-entropy', scaledConjugateGradient({ gradientTolerance: GTOL }), 300],
-        ['lm', 'mse', levenbergMarquardt({ gradientTolerance: GTOL }), 30],
+        ['adam', 'softmax-cross-entropy', optimizer('adam', { lr: 0.01, weight_decay: WD }), 200],
+        ['lbfgs', 'softmax-cross-entropy', lbfgs({ gradientTolerance: GTOL, weightDecay: WD }), 200],
+        ['cg', 'softmax-cross-entropy', conjugateGradient({ gradientTolerance: GTOL, weightDecay: WD }), 300],
+        ['scg', 'softmax-cross-entropy', scaledConjugateGradient({ gradientTolerance: GTOL, weightDecay: WD }), 300],
+        ['lm', 'mse', levenbergMarquardt({ gradientTolerance: GTOL, weightDecay: WD }), 30],
       ];
       const acc: Record<string, number> = {};
       for (const [name, loss, opt, epochs] of runs) {

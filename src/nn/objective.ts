@@ -26,6 +26,11 @@ export interface NetworkObjectiveOptions {
   batchSize?: number;
   /** Use only these sample indices (a fixed large batch). */
   indices?: Int32Array;
+  /**
+   * L2 penalty λ on the weights (not the biases): f + ½λ‖W‖², ∇ + λW — the objective an
+   * optimizer with coupled weight decay λ descends. For least squares: √(λ/2)·wⱼ residuals.
+   */
+  weightDecay?: number;
 }
 
 export function networkObjective(model: Model, data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
@@ -45,6 +50,23 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   const useLabels = !!data.labels;
   const labelBuf = useLabels ? new Int32Array(B) : undefined;
   const targetBuf = !useLabels ? new Float32Array(B * k) : undefined;
+
+  const lambda = opts.weightDecay ?? 0;
+  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new DescentError(`${op}: weightDecay must be a finite number ≥ 0, got ${String(opts.weightDecay)}`);
+  const weightRanges = model.layers.map((l) => [l.weightOffset, l.inputs * l.units] as const);
+  const nWeights = weightRanges.reduce((s, [, len]) => s + len, 0);
+  /** ½λ‖W‖² added to the value, λW to g. */
+  const penalize = (x: Float64Array, g?: Float64Array): number => {
+    if (lambda === 0) return 0;
+    let s = 0;
+    for (const [o, len] of weightRanges) {
+      for (let i = o; i < o + len; i++) {
+        s += x[i] * x[i];
+        if (g) g[i] += lambda * x[i];
+      }
+    }
+    return 0.5 * lambda * s;
+  };
 
   const setParams = (x: Float64Array) => {
     if (x.length !== n) throw new DescentError(`${op}: θ has ${x.length} values, the model has ${n} parameters`);
@@ -72,7 +94,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
         for (let i = 0; i < n; i++) g[i] += w * gb[i];
       }
     }
-    return sum / N;
+    return sum / N + penalize(x, g);
   };
 
   // Hessian·v by a forward difference of gradients with a step sized for float32 arithmetic:
@@ -98,8 +120,9 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   };
   if (model.loss !== 'mse') return obj;
 
-  const m = N * k;
+  const m = N * k + (lambda > 0 ? nWeights : 0);
   const c = 1 / Math.sqrt(2 * N);
+  const cw = Math.sqrt(lambda / 2);
   const residuals = (x: Float64Array, r: Float64Array) => {
     setParams(x);
     for (let start = 0; start < N; start += B) {
@@ -107,6 +130,10 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
       const v = forwardBatch(start, size);
       const y = v.ys[v.ys.length - 1].data, t = v.targets.data;
       for (let i = 0; i < size * k; i++) r[start * k + i] = c * (y[i] - t[i]);
+    }
+    if (lambda > 0) {
+      let row = N * k;
+      for (const [o, len] of weightRanges) for (let i = o; i < o + len; i++) r[row++] = cw * x[i];
     }
   };
   const layers = model.layers, L = layers.length, last = layers[L - 1];
@@ -152,5 +179,11 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
       }
     }
   };
-  return { ...obj, m, residuals, jacobian };
+  const jacobianWithPenalty = lambda === 0 ? jacobian : (x: Float64Array, J: Float64Array) => {
+    jacobian(x, J);
+    let row = N * k;
+    J.fill(0, N * k * n);
+    for (const [o, len] of weightRanges) for (let i = o; i < o + len; i++) J[(row++) * n + i] = cw;
+  };
+  return { ...obj, m, residuals, jacobian: jacobianWithPenalty };
 }

@@ -311,15 +311,16 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${String(batchSize)}`);
     indices = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)).slice(0, batchSize);
   }
-  const objective = networkObjective(model, train, { indices });
+  const { weightDecay, ...settings } = opt.settings;
+  const objective = networkObjective(model, train, { indices, weightDecay });
   const classify = isClassification(model.loss) || !!train.labels;
   const history: History = { epoch: [], loss: [], stopped: 'completed', evaluations: [] };
   if (classify && train.labels) history.accuracy = [];
   if (val) { history.valLoss = []; if (classify && val.labels) history.valAccuracy = []; }
   let t0 = performance.now();
   const result = minimize(objective, model.parameters().data, {
-    ...(opt.settings.space ? {} : { engine: model.engine }),
-    ...opt.settings,
+    ...(settings.space ? {} : { engine: model.engine }),
+    ...settings,
     method: opt.method,
     maxIterations: epochs,
     callback: (info, x) => {

@@ -18,7 +18,10 @@ import { minimize, type MethodName, type MinimizeSettings } from '../minimize/mi
 import type { MinimizeResult } from '../minimize/context.js';
 import type { Optimizer } from './optimizer.js';
 
-export type FullBatchSettings = Omit<MinimizeSettings, 'method' | 'maxIterations' | 'callback' | 'history'>;
+export type FullBatchSettings = Omit<MinimizeSettings, 'method' | 'maxIterations' | 'callback' | 'history'> & {
+  /** L2 penalty on the weights (not biases) added to the training loss: ½λ‖W‖². */
+  weightDecay?: number;
+};
 
 export interface FullBatchOptimizer extends Optimizer {
   readonly fullBatch: true;
