@@ -96,8 +96,8 @@ export function powerIteration(obj: Objective, x: Float64Array, opts: PowerItera
   const tol = opts.tol ?? 1e-10;
   if (!(tol >= 0)) throw new DescentError(`${op}: tol must be ≥ 0, got ${String(opts.tol)}`);
   const n = f.n;
-  let v = randomUnit(n, opts.seed ?? 0);
-  let w = new Float64Array(n);
+  let v: Float64Array = randomUnit(n, opts.seed ?? 0);
+  let w: Float64Array = new Float64Array(n);
   let lambda = NaN;
   for (let k = 1; k <= iterations; k++) {
     f.hessianVector(x, v, w);
