@@ -126,3 +126,4 @@ export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from '
 export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';
 export { clipByValue, clipByGlobalNorm, clipPerLayer } from './optim/clip.js';
 export { polyakAverage, emaOfWeights, type Averager } from './optim/averaging.js';
+export * from './plot/landscape-api.js';
