@@ -127,3 +127,18 @@ export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type Platea
 export { clipByValue, clipByGlobalNorm, clipPerLayer } from './optim/clip.js';
 export { polyakAverage, emaOfWeights, type Averager } from './optim/averaging.js';
 export * from './plot/landscape-api.js';
+
+// ---- diagnostics (issue #6, item 3) ----
+export { gradientCheck, type Checkable, type GradientCheckOptions, type GradientCheck, type LayerGradientCheck } from './diagnostics/gradient-check.js';
+export {
+  layerStats, recordLayerStats, type LayerStats, type LayerStatsReport, type LayerStatsSeries, type LayerStatsHistory,
+} from './diagnostics/layer-stats.js';
+export { histogram, histogramSvg, type Histogram, type HistogramOptions, type HistogramSvgOptions } from './diagnostics/histogram.js';
+export {
+  lineValues, planeValues, randomDirection, lossAlongLine, lossSurface,
+  type LineOptions, type LineSlice, type PlaneOptions, type PlaneSlice, type DirectionOptions, type ModelLineOptions, type ModelPlaneOptions,
+} from './diagnostics/landscape-slices.js';
+export {
+  powerIteration, lanczos, tridiagonalEigenvalues,
+  type PowerIterationOptions, type PowerIterationResult, type LanczosOptions, type LanczosResult,
+} from './diagnostics/hessian-spectrum.js';
