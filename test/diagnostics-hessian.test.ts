@@ -9,6 +9,33 @@ import { randomF32, rng } from './reference.js';
 const LOG = process.env.DESCENT_DIAG_LOG === '1';
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
+/** Eigenvalues of a symmetric n×n matrix (row-major, overwritten) by cyclic Jacobi rotations, ascending. */
+function jacobiEigenvalues(A: Float64Array, n: number): number[] {
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) { // columns p, q
+          const akp = A[k * n + p], akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq; A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) { // rows p, q
+          const apk = A[p * n + k], aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk; A[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Array.from({ length: n }, (_, i) => A[i * n + i]).sort((a, b) => a - b);
+}
+
 describe('Hessian spectrum on quadratics with known eigenvalues', () => {
   for (const rotated of [false, true]) {
     const p = quadratic({ n: 40, condition: 100, rotated, seed: 3 });
@@ -76,7 +103,7 @@ describe('Hessian spectrum on quadratics with known eigenvalues', () => {
 
 for (const isa of isas) {
   describe(`Hessian spectrum of a small network ${isa}`, () => {
-    it('power iteration and Lanczos agree on λmax of a tanh MLP loss', () => {
+    it('power iteration and Lanczos agree with the dense Hessian of a tanh MLP loss (indefinite)', () => {
       const e = engineFor(isa);
       const model = new Model(e, { inputs: 4, layers: [{ units: 6, activation: 'tanh' }, { units: 3 }], loss: 'softmax-cross-entropy', seed: 2 });
       const n = 40, r = rng(5);
@@ -89,6 +116,25 @@ for (const isa of isas) {
       expect(p.eigenvalue).toBeGreaterThan(0);
       expect(rel(l.max, p.eigenvalue)).toBeLessThan(1e-2);
       expect(l.min).toBeLessThan(l.max);
+      // against the dense Hessian: H·eᵢ column by column, symmetrized, eigenvalues by Jacobi
+      const m = obj.n, H = new Float64Array(m * m), col = new Float64Array(m), ei = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        ei.fill(0); ei[i] = 1;
+        obj.hessianVector!(x, ei, col);
+        for (let j = 0; j < m; j++) H[j * m + i] = col[j];
+      }
+      let asym = 0, hmax = 0;
+      for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) {
+        asym = Math.max(asym, Math.abs(H[i * m + j] - H[j * m + i]));
+        hmax = Math.max(hmax, Math.abs(H[i * m + j]));
+        H[i * m + j] = H[j * m + i] = 0.5 * (H[i * m + j] + H[j * m + i]);
+      }
+      const ev = jacobiEigenvalues(H, m);
+      const full = lanczos(obj, x, { steps: m });
+      if (LOG) console.log(`${isa} dense: [${ev[0]}, ${ev[m - 1]}], asymmetry ${asym.toExponential(1)} of ${hmax.toExponential(1)}; Lanczos k=20 max rel ${rel(l.max, ev[m - 1]).toExponential(2)}, k=${m} min rel ${rel(full.min, ev[0]).toExponential(2)}`);
+      expect(rel(l.max, ev[m - 1])).toBeLessThan(1e-3);
+      expect(rel(p.eigenvalue, ev[m - 1])).toBeLessThan(1e-3);
+      expect(rel(full.min, ev[0])).toBeLessThan(5e-3);
       model.release();
     });
   });
