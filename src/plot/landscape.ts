@@ -206,7 +206,7 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   const legendText = runs.map((r) => {
     let s = r.label ?? r.name;
     if (r.lr !== undefined) s += `  lr ${formatLr(r.lr)}`;
-    if (r.stopped) s += r.stopped === 'left' ? ' (escaped)' : ' (diverged)';
+    if (r.stopped) s += r.stopped === 'left' ? ' (left the window)' : ' (diverged)';
     return s;
   });
   const legendWidth = Math.ceil(Math.max(150, ...legendText.map((t) => 34 + textWidth(t, TICK_FONT)))) + 16;
@@ -297,6 +297,9 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
     if (pts.length <= DOT_LIMIT) for (const [a, b] of pts.slice(1, -1)) out.push(`<circle cx="${px(a)}" cy="${px(b)}" r="2.5" fill="${color}"/>`);
     out.push('</g>');
   });
+  out.push('</svg>');
+  out.push(`<rect x="${plotLeft}" y="${plotTop}" width="${plotW}" height="${plotH}" fill="none" stroke="#888888" shape-rendering="crispEdges"/>`);
+  // markers over the frame, so that one on the edge (a run cut there) is drawn whole:
   // start markers (one per distinct start), then end markers
   const starts = new Set<string>();
   for (const r of runs) {
@@ -327,8 +330,7 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
     const a = xs(s[0]), b = ys(s[1]);
     out.push(`<path data-saddle="" d="M${px(a)},${px(b - 7)}L${px(a + 7)},${px(b)}L${px(a)},${px(b + 7)}L${px(a - 7)},${px(b)}Z" fill="#111111" stroke="#ffffff" stroke-width="1.5"/>`);
   }
-  out.push('</svg>');
-  out.push(`<rect x="${plotLeft}" y="${plotTop}" width="${plotW}" height="${plotH}" fill="none" stroke="#888888" shape-rendering="crispEdges"/>`);
+
 
   // axes
   const xTicks = xs.ticks(Math.max(2, Math.round(plotW / 80)));
@@ -367,7 +369,7 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   const key: [string, string][] = [];
   if (runs.length) key.push([`<circle cx="${lx + 12}" cy="${ly}" r="5" fill="#ffffff" stroke="${INK}" stroke-width="2"/>`, 'start']);
   if (runs.length) key.push([`<circle cx="${lx + 12}" cy="${ly}" r="4.5" fill="${INK}"/>`, 'end']);
-  if (runs.some((r) => r.stopped)) key.push([`<path d="${crossPath(lx + 12, ly, 5)}" stroke="${INK}" stroke-width="2.5"/>`, 'stopped: diverged or escaped']);
+  if (runs.some((r) => r.stopped)) key.push([`<path d="${crossPath(lx + 12, ly, 5)}" stroke="${INK}" stroke-width="2.5"/>`, 'stopped: diverged or left']);
   if (minimizers.length) key.push([`<path d="${starPath(lx + 12, ly, 8)}" fill="#111111"/>`, minimizers.length > 1 ? 'minima' : 'minimum']);
   if (problem.saddles?.length) key.push([`<path d="M${lx + 12},${ly - 6}L${lx + 18},${ly}L${lx + 12},${ly + 6}L${lx + 6},${ly}Z" fill="#111111"/>`, 'saddle point']);
   for (const [mark, text] of key) {

@@ -34,9 +34,10 @@
 // minimum instead of converging, which shows on the quadratic at larger rates.
 //
 // Runs that produce a non-finite value or iterate stop there ('diverged'); runs that leave the
-// bounds (by default the view window widened by its own size on every side) are cut where the
-// last step crosses the boundary ('left'): the saddle is unbounded below, so every method that
-// escapes it ends that way. Either way `stopped` says so and the picture marks the end with ×.
+// bounds (by default the view window, so the picture shows where they went out) are cut where
+// the last step crosses the boundary ('left', f taken at the cut point): the saddle is
+// unbounded below, so every method that escapes it ends that way. Either way `stopped` says so
+// and the picture marks the end with ×.
 
 import { DescentError } from '../engine/errors.js';
 import { minimize } from '../minimize/minimize.js';
@@ -104,7 +105,7 @@ export interface TrajectoryOptions {
   lr?: number;
   /** Start; default the problem's x0. */
   x0?: ArrayLike<number>;
-  /** Stop when an iterate leaves [x₁min, x₁max] × [x₂min, x₂max]; default: see the header. */
+  /** Stop when an iterate leaves [x₁min, x₁max] × [x₂min, x₂max]; default: the problem's view window, else |xᵢ| ≤ 10⁶. */
   bounds?: readonly [readonly [number, number], readonly [number, number]];
 }
 
@@ -161,11 +162,9 @@ export function defaultLearningRate(problem: { name: string }, name: string): nu
   return table?.[name] ?? (entry[0].defaults as { lr: number }).lr;
 }
 
-/** The bounds of the header: the view window widened by its size on each side, else |xᵢ| ≤ 10⁶. */
+/** The bounds of the header: the view window, else |xᵢ| ≤ 10⁶. */
 function defaultBounds(p: TrajectoryProblem): [[number, number], [number, number]] {
-  const widen = (d: readonly [number, number] | undefined): [number, number] =>
-    d ? [d[0] - (d[1] - d[0]), d[1] + (d[1] - d[0])] : [-1e6, 1e6];
-  return [widen(p.xDomain), widen(p.yDomain)];
+  return [p.xDomain ? [p.xDomain[0], p.xDomain[1]] : [-1e6, 1e6], p.yDomain ? [p.yDomain[0], p.yDomain[1]] : [-1e6, 1e6]];
 }
 
 /**
@@ -173,7 +172,7 @@ function defaultBounds(p: TrajectoryProblem): [[number, number], [number, number
  * then appends the point where the segment crosses the boundary (for 'left') and returns why
  * the run stops.
  */
-function push(t: Trajectory, x: number, y: number, f: number, b: readonly (readonly [number, number])[]): Trajectory['stopped'] {
+function push(t: Trajectory, x: number, y: number, f: number, b: readonly (readonly [number, number])[], value: (x: Float64Array) => number): Trajectory['stopped'] {
   if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(f)) return 'diverged';
   const inside = x >= b[0][0] && x <= b[0][1] && y >= b[1][0] && y <= b[1][1];
   if (inside) {
@@ -189,7 +188,8 @@ function push(t: Trajectory, x: number, y: number, f: number, b: readonly (reado
   };
   clip(x0, x, b[0][0], b[0][1]);
   clip(y0, y, b[1][0], b[1][1]);
-  t.x.push(x0 + s * (x - x0)); t.y.push(y0 + s * (y - y0)); t.f.push(NaN);
+  const cut = Float64Array.of(x0 + s * (x - x0), y0 + s * (y - y0));
+  t.x.push(cut[0]); t.y.push(cut[1]); t.f.push(value(cut));
   return 'left';
 }
 
@@ -236,7 +236,7 @@ export function optimizerTrajectory(problem: TrajectoryProblem, name: string, op
     for (let k = 1; k <= steps; k++) {
       rule.step64(p, g, state, rule.coefficients(k, hyper, scalars, { loss: f }), hyper);
       f = valueAndGradient(p, g);
-      const why = push(t, p[0], p[1], f, bounds);
+      const why = push(t, p[0], p[1], f, bounds, (z) => obj.value(z));
       if (why) { t.stopped = why; break; }
     }
     return t;
@@ -248,7 +248,7 @@ export function optimizerTrajectory(problem: TrajectoryProblem, name: string, op
     maxIterations: steps,
     callback(info, x) {
       if (info.iteration === 0) return undefined;
-      why = push(t, x[0], x[1], info.value, bounds);
+      why = push(t, x[0], x[1], info.value, bounds, (z) => obj.value(z));
       return why ? 'stop' : undefined;
     },
   });
