@@ -27,7 +27,8 @@
 // the first-order paths they overlap (often the same straight first step) show through. Markers: white circle = start, filled circle
 // in the run's colour = end, × = a run that stopped early (diverged, or left the bounds),
 // black star = known minimizer, black diamond = known saddle point. Legend on the right: one
-// row per run (its name, and its learning rate when given), then the marker key.
+// row per run (its name, its learning rate and final f when given, and whether it stopped
+// early: left the window or diverged), then the marker key.
 
 import { contours } from 'd3-contour';
 import { scaleLinear } from 'd3-scale';
@@ -56,6 +57,8 @@ export interface LandscapeRun {
   y: ArrayLike<number>;
   /** Shown in the legend as "lr X". */
   lr?: number;
+  /** f at the iterates: the legend shows the last finite one. */
+  f?: ArrayLike<number>;
   /** The run stopped early: its end gets a ×, its legend entry says why. */
   stopped?: 'diverged' | 'left';
   color?: string;
@@ -206,7 +209,12 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   const legendText = runs.map((r) => {
     let s = r.label ?? r.name;
     if (r.lr !== undefined) s += `  lr ${formatLr(r.lr)}`;
-    if (r.stopped) s += r.stopped === 'left' ? ' (left the window)' : ' (diverged)';
+    if (r.f) {
+      let k = r.f.length - 1;
+      while (k >= 0 && !Number.isFinite(r.f[k])) k--;
+      if (k >= 0) s += `  → f ${formatValue(r.f[k])}`;
+    }
+    if (r.stopped) s += r.stopped === 'left' ? ' (out of view)' : ' (diverged)';
     return s;
   });
   const legendWidth = Math.ceil(Math.max(150, ...legendText.map((t) => 34 + textWidth(t, TICK_FONT)))) + 16;
@@ -369,7 +377,7 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   const key: [string, string][] = [];
   if (runs.length) key.push([`<circle cx="${lx + 12}" cy="${ly}" r="5" fill="#ffffff" stroke="${INK}" stroke-width="2"/>`, 'start']);
   if (runs.length) key.push([`<circle cx="${lx + 12}" cy="${ly}" r="4.5" fill="${INK}"/>`, 'end']);
-  if (runs.some((r) => r.stopped)) key.push([`<path d="${crossPath(lx + 12, ly, 5)}" stroke="${INK}" stroke-width="2.5"/>`, 'stopped: diverged or left']);
+  if (runs.some((r) => r.stopped)) key.push([`<path d="${crossPath(lx + 12, ly, 5)}" stroke="${INK}" stroke-width="2.5"/>`, 'stopped: out of view or diverged']);
   if (minimizers.length) key.push([`<path d="${starPath(lx + 12, ly, 8)}" fill="#111111"/>`, minimizers.length > 1 ? 'minima' : 'minimum']);
   if (problem.saddles?.length) key.push([`<path d="M${lx + 12},${ly - 6}L${lx + 18},${ly}L${lx + 12},${ly + 6}L${lx + 6},${ly}Z" fill="#111111"/>`, 'saddle point']);
   for (const [mark, text] of key) {
@@ -381,6 +389,16 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   out.push('</g>');
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** A final value for the legend: 3 significant digits, exponent form when tiny or huge. */
+function formatValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e5) return Number(v.toPrecision(3)).toString();
+  const [m, e] = v.toExponential(1).split('e');
+  const sup: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+  return `${m}·10${[...e.replace('+', '')].map((c) => sup[c]).join('')}`;
 }
 
 function formatLevel(v: number): string {

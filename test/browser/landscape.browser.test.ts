@@ -120,7 +120,7 @@ describe('landscape pictures in Chromium', () => {
     const stats = await pixelStats(page, await page.screenshot({ type: 'png' }), PROBE);
     expect(stats.width).toBe(960);
     expect(stats.distinct).toBeGreaterThan(500);
-    expect(stats.nonWhite).toBeGreaterThan(0.5); // the filled contours cover most of the picture
+    expect(stats.nonWhite).toBeGreaterThan(0.3); // the filled contours: about half the picture
     for (const c of PROBE) expect(stats.colors[c], `pixels near ${c}`).toBeGreaterThan(20);
   });
 
@@ -130,7 +130,7 @@ describe('landscape pictures in Chromium', () => {
       expect(res?.status()).toBe(200);
       const stats = await pixelStats(page, await page.screenshot({ type: 'png' }), PROBE);
       expect(stats.distinct, fn).toBeGreaterThan(500);
-      expect(stats.nonWhite, fn).toBeGreaterThan(0.5);
+      expect(stats.nonWhite, fn).toBeGreaterThan(0.3); // the plot area is about half the picture
       // at least four of the probed path colours show (paths can hide each other)
       expect(PROBE.filter((c) => stats.colors[c] > 20).length, fn).toBeGreaterThanOrEqual(4);
     });
