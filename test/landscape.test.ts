@@ -169,6 +169,10 @@ describe('landscapeSvg', () => {
         expect(text, `${fn} legend`).toContain(label);
       }
       expect(text).toContain('start');
+      // the legend gives each run's learning rate (first-order rules) and final value
+      expect(text).toContain(`SGD  lr ${runs[0].lr}  → f `);
+      expect(text).toMatch(/Newton  → f /);
+      if (fn === 'saddle') expect(text).toContain('(out of view)');
       expect(text).toContain(fn === 'saddle' ? 'saddle point' : 'minimum');
     }
   });
@@ -228,6 +232,16 @@ describe('descent landscape', () => {
     expect(existsSync(file)).toBe(true);
     const root = parseXml(readFileSync(file, 'utf8'));
     expect(all(root, (e) => e.attrs.class === 'trajectory')).toHaveLength(3);
+  });
+
+  it('draws level lines only with --lines and writes --out', () => {
+    const r = run(['--fn', 'saddle', '--optimizers', 'newton,rprop', '--lines', '--out', 'x.svg']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Newton\s+-\s+1\s.*left the window$/m);
+    const root = parseXml(readFileSync(join(r.cwd, 'x.svg'), 'utf8'));
+    const contours = all(root, (e) => e.attrs.class === 'contour');
+    expect(contours.length).toBeGreaterThan(5);
+    for (const c of contours) expect(c.attrs.fill).toBe('none');
   });
 
   it('fails with one line and exit code 1 on unknown names and bad numbers', () => {

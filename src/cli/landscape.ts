@@ -18,8 +18,25 @@ import {
 
 export const DEFAULT_LANDSCAPE_OPTIMIZERS = ['sgd', 'momentum', 'adam', 'lbfgs'] as const;
 
-const lrTable = (): string =>
-  LANDSCAPE_FUNCTIONS.map((fn) => `                       ${fn.padEnd(11)} ${Object.entries(LANDSCAPE_LR[fn]).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('\n');
+/** The per-function default learning rates for the help text, wrapped at 96 columns. */
+function lrTable(): string {
+  const indent = ' '.repeat(23);
+  const lines: string[] = [];
+  for (const fn of LANDSCAPE_FUNCTIONS) {
+    let line = `${indent}${fn.padEnd(11)} `;
+    const entries = Object.entries(LANDSCAPE_LR[fn]).map(([k, v]) => `${k} ${v}`);
+    entries.forEach((e, i) => {
+      const piece = e + (i < entries.length - 1 ? ',' : '');
+      if (line.trim().length > fn.length && line.length + piece.length + 1 > 96) {
+        lines.push(line.trimEnd());
+        line = `${indent}${' '.repeat(12)}`;
+      }
+      line += piece + ' ';
+    });
+    lines.push(line.trimEnd());
+  }
+  return lines.join('\n');
+}
 
 export const LANDSCAPE_HELP = `descent landscape — optimizer paths over the contours of a 2-D function
 
@@ -28,7 +45,8 @@ Usage: descent landscape [options]
 Options
   --fn NAME            ${LANDSCAPE_FUNCTIONS.join(', ')} (default rosenbrock)
   --optimizers A,B,…   in legend order (default ${DEFAULT_LANDSCAPE_OPTIMIZERS.join(',')}); any of
-                       ${TRAJECTORY_OPTIMIZERS.join(', ')}
+                       ${TRAJECTORY_OPTIMIZERS.slice(0, 8).join(', ')},
+                       ${TRAJECTORY_OPTIMIZERS.slice(8).join(', ')}
   --steps N            steps of the first-order rules, iterations of cg/lbfgs/newton (default 500)
   --lr NAME=X,…        learning rates of first-order rules, e.g. --lr adam=0.05,sgd=0.002; a
                        bare number sets all of them. Defaults per function:
