@@ -6,6 +6,7 @@ import { DescentError } from '../engine/errors.js';
 import { train, TRAIN_HELP } from './train.js';
 import { compare, COMPARE_HELP } from './compare.js';
 import { landscape, LANDSCAPE_HELP } from './landscape.js';
+import { experiment, EXPERIMENT_HELP } from './experiment.js';
 
 const HELP = `descent — train neural networks in WebAssembly SIMD
 
@@ -17,6 +18,8 @@ Commands
              SVG and tabulate them — descent compare --help
   landscape  optimizer paths over the contours of a 2-D test function (Beale, Rosenbrock,
              saddle, quadratic), one SVG and a table — descent landscape --help
+  experiment the lectures' claims as runnable experiments (symmetry, vanishing gradients,
+             momentum, CG, AdaGrad vs RMSProp, batch size) — descent experiment --list
 
 Run "descent <command> --help" for the options of a command.
 `;
@@ -24,13 +27,14 @@ Run "descent <command> --help" for the options of a command.
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP };
+    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP };
     process.stdout.write(cmd === 'help' ? topics[rest[0]] ?? HELP : HELP);
     return 0;
   }
   if (cmd === 'train') return train(rest);
   if (cmd === 'compare') return compare(rest);
   if (cmd === 'landscape') return landscape(rest);
+  if (cmd === 'experiment') return experiment(rest);
   process.stderr.write(`descent: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
   return 2;
 }

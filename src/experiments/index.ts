@@ -1,0 +1,9 @@
+// The experiments of `descent experiment NAME`, in the order of the lectures' claims.
+
+import type { Experiment } from './common.js';
+import { symmetry } from './symmetry.js';
+import { vanishingGradients } from './vanishing-gradients.js';
+
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients];
+
+export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
