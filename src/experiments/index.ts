@@ -3,7 +3,8 @@
 import type { Experiment } from './common.js';
 import { symmetry } from './symmetry.js';
 import { vanishingGradients } from './vanishing-gradients.js';
+import { momentumTerminalVelocity } from './momentum-terminal-velocity.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';

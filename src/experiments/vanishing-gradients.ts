@@ -17,7 +17,7 @@ import { Model } from '../nn/model.js';
 import type { InitSpec } from '../nn/init.js';
 import { layerStats } from '../diagnostics/layer-stats.js';
 import { lineChartSvg } from '../plot/svg-curve.js';
-import { digitsSplit, firstBatch, fmt, panels, table, type Experiment } from './common.js';
+import { digitsSplit, firstBatch, fmt, table, type Experiment } from './common.js';
 
 const NETS: { key: string; label: string; activation: string; init: InitSpec; color: string }[] = [
   { key: 'sigmoid', label: 'sigmoid, N(0, 0.1²)', activation: 'sigmoid', init: { name: 'normal', std: 0.1 }, color: '#d62728' },
