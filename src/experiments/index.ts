@@ -4,7 +4,8 @@ import type { Experiment } from './common.js';
 import { symmetry } from './symmetry.js';
 import { vanishingGradients } from './vanishing-gradients.js';
 import { momentumTerminalVelocity } from './momentum-terminal-velocity.js';
+import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
