@@ -28,3 +28,6 @@ export { f64Gram } from "./linalg/gram";
 export { f64Trsv } from "./linalg/triangle";
 export { f64Cholesky, f64CholSolve } from "./linalg/cholesky";
 export { f64BfgsInverseUpdate } from "./linalg/bfgs";
+export { bnForwardTrain, bnForwardEval, bnBackward } from "./nn/batchnorm";
+export { lnForward, lnBackward } from "./nn/layernorm";
+export { dropoutForward } from "./nn/dropout";

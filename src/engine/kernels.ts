@@ -130,4 +130,18 @@ export interface Kernels {
   f64CholSolve(n: number, l: number, b: number, x: number): void;
   /** BFGS inverse update of H; returns yᵀs (H unchanged unless it is > 0). */
   f64BfgsInverseUpdate(n: number, h: number, s: number, y: number, work: number): number;
+  // Normalization and dropout (assembly/nn/batchnorm.ts, layernorm.ts, dropout.ts). Pointers 0
+  // where the header allows (optional outputs); f32 scalars.
+  bnForwardTrain(n: number, c: number, x: number, y: number, xhat: number, gamma: number, beta: number,
+                 mean: number, invstd: number, runMean: number, runVar: number, momentum: number, eps: number): void;
+  bnForwardEval(n: number, c: number, x: number, y: number, gamma: number, beta: number,
+                runMean: number, runVar: number, eps: number): void;
+  bnBackward(n: number, c: number, xhat: number, dy: number, gamma: number, invstd: number,
+             dx: number, dgamma: number, dbeta: number): void;
+  lnForward(n: number, c: number, x: number, y: number, xhat: number, gamma: number, beta: number,
+            invstd: number, eps: number): void;
+  lnBackward(n: number, c: number, xhat: number, dy: number, gamma: number, invstd: number,
+             dx: number, dgamma: number, dbeta: number): void;
+  /** mask = keep ? 1/(1 − rate) : 0 from Philox-2x32-10 of (seed, counter, offset + i); y = x ⊙ mask unless x = 0. */
+  dropoutForward(n: number, x: number, y: number, mask: number, rate: number, seed: number, counter: number, offset: number): void;
 }
