@@ -5,7 +5,8 @@ import { symmetry } from './symmetry.js';
 import { vanishingGradients } from './vanishing-gradients.js';
 import { momentumTerminalVelocity } from './momentum-terminal-velocity.js';
 import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
+import { cgVsSteepest } from './cg-vs-steepest.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
