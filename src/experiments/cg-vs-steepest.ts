@@ -21,7 +21,7 @@
 import { minimize } from '../minimize/minimize.js';
 import type { CgOptions } from '../minimize/methods/conjugate-gradient.js';
 import { quadratic } from '../problems/classic.js';
-import { lineChartSvg } from '../plot/svg-curve.js';
+import { lineChartSvg, type LineSeries } from '../plot/svg-curve.js';
 import { fmt, panels, table, type Experiment } from './common.js';
 
 function solve(method: 'cg' | 'steepest-descent', cg: CgOptions | undefined, m: number, kappa: number, maxIterations: number, start?: number[]) {
@@ -49,7 +49,7 @@ export const cgVsSteepest: Experiment = {
     const m = quick ? 10 : 20, cap = 20000;
     const numbers: Record<string, number> = { m };
     const rows = [['κ', 'CG (FR) iterations', 'f(x_m)/f₀', 'CG (PR+, restarts)', 'steepest descent']];
-    const left = [];
+    const left: LineSeries[] = [];
     const colors = ['#2ca02c', '#1f77b4', '#9467bd'];
     for (const [i, kappa] of [10, 100, 1000].entries()) {
       const lin = solve('cg', LINEAR_CG, m, kappa, 10 * m);
