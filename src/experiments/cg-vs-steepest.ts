@@ -49,7 +49,7 @@ export const cgVsSteepest: Experiment = {
     const m = quick ? 10 : 20, cap = 20000;
     const numbers: Record<string, number> = { m };
     const rows = [['κ', 'CG (FR) iterations', 'f(x_m)/f₀', 'CG (PR+, restarts)', 'steepest descent']];
-    const left: LineSeries[] = [];
+    const left: (LineSeries & { x: number[]; y: number[] })[] = [];
     const colors = ['#2ca02c', '#1f77b4', '#9467bd'];
     for (const [i, kappa] of [10, 100, 1000].entries()) {
       const lin = solve('cg', LINEAR_CG, m, kappa, 10 * m);
@@ -85,8 +85,9 @@ export const cgVsSteepest: Experiment = {
       const k = s.x.findIndex((x) => x > xMax);
       return k < 0 ? s : { ...s, x: s.x.slice(0, k), y: s.y.slice(0, k) };
     });
-    clip.push({ name: `m = ${m}`, x: [m, m], y: [1e-9, 2], color: '#7f7f7f', dashed: true });
-    const leftSvg = lineChartSvg(clip, {
+    const all: LineSeries[] = clip;
+    all.push({ name: `m = ${m}`, x: [m, m], y: [1e-9, 2], color: '#7f7f7f', dashed: true });
+    const leftSvg = lineChartSvg(all, {
       title: `‖g‖ per iteration, m = ${m} (first ${xMax} iterations)`, xLabel: 'iteration', yLabel: '‖g‖ / ‖g₀‖ (log scale)', logY: true,
       yDomain: [1e-9, 2], width: 640, height: 460,
     });
