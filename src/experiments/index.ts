@@ -6,7 +6,8 @@ import { vanishingGradients } from './vanishing-gradients.js';
 import { momentumTerminalVelocity } from './momentum-terminal-velocity.js';
 import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
 import { cgVsSteepest } from './cg-vs-steepest.js';
+import { adagradVsRmsprop } from './adagrad-vs-rmsprop.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
