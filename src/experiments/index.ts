@@ -7,7 +7,8 @@ import { momentumTerminalVelocity } from './momentum-terminal-velocity.js';
 import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
 import { cgVsSteepest } from './cg-vs-steepest.js';
 import { adagradVsRmsprop } from './adagrad-vs-rmsprop.js';
+import { batchSize } from './batch-size.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop, batchSize];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
