@@ -35,6 +35,7 @@ describe('experiments (quick settings)', () => {
   it('vanishing-gradients: sigmoid gradients shrink by orders towards the input, tanh/Xavier and ReLU/Kaiming do not', () => {
     const { numbers: n } = run('vanishing-gradients');
     expect(n['sigmoid.init.ratio']).toBeGreaterThan(1e3);
+    expect(n['sigmoidXavier.init.ratio']).toBeGreaterThan(10);
     for (const k of ['tanh', 'relu']) {
       expect(n[`${k}.init.ratio`]).toBeGreaterThan(0.1);
       expect(n[`${k}.init.ratio`]).toBeLessThan(10);
