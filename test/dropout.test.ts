@@ -107,3 +107,67 @@ describe('both builds give the same masks and outputs', () => {
     expect(dropout(a, 99, x, 0.35, 5, 6, 3)).toEqual(dropout(b, 99, x, 0.35, 5, 6, 3));
   });
 });
+
+// ---- in a Model ----
+
+import { Model } from '../src/nn/model.js';
+import { DescentError } from '../src/engine/errors.js';
+import { gradientCheck } from '../src/diagnostics/gradient-check.js';
+import { loadModel, saveModel } from '../src/io/model-file.js';
+import { checkModelGradient } from './norm-model-reference.js';
+
+for (const isa of isas) {
+  describe(`dropout in a Model, ${isa}`, () => {
+    const e = engineFor(isa);
+    const spec = { inputs: 5, loss: 'softmax-cross-entropy', seed: 4,
+      layers: [{ units: 12, activation: 'tanh' }, { type: 'dropout' as const, rate: 0.4 }, { units: 3 }] };
+    const n = 8, x = randomF32(n * 5, 3), labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+
+    it('backward with the mask fixed (model.frozen): every gradient entry vs f64 finite differences, and gradientCheck', () => {
+      const model = new Model(e, spec);
+      model.passes = 7;
+      const d = model.layers[1];
+      const masks = new Map([[1, dropoutMaskRef(n * d.units, d.rate!, d.seed!, 7, 0)]]);
+      const err = checkModelGradient(model, n, 5, masks);
+      expect(err).toBeLessThan(1e-3);
+      const gc = gradientCheck(model, { x, n, labels });
+      expect(gc.passed).toBe(true);
+      expect(model.passes).toBe(7); // frozen: no new masks
+      model.release();
+    });
+
+    it('a new reproducible mask per training pass, none in inference; the keep fraction; same seed, same masks', () => {
+      const a = new Model(e, spec), b = new Model(e, spec);
+      const la = [1, 2, 3].map(() => a.lossAndGradient({ x, n, labels }));
+      const lb = [1, 2, 3].map(() => b.lossAndGradient({ x, n, labels }));
+      expect(lb).toEqual(la);
+      expect(new Set(la).size).toBe(3);
+      // the layer output is the Dense output times the mask of pass 3
+      const v = a.views(n);
+      const d = a.layers[1];
+      const mask = dropoutMaskRef(n * d.units, d.rate!, d.seed!, a.passes, 0);
+      expect(v.ys[1].toArray().slice(0, n * 12)).toEqual(v.ys[0].toArray().slice(0, n * 12).map((y, i) => Math.fround(y * mask[i])));
+      const kept = mask.filter((m) => m !== 0).length / mask.length;
+      expect(Math.abs(kept - 0.6)).toBeLessThan(4 * Math.sqrt(0.24 / mask.length));
+      // inference: dropout is the identity, so the model equals one without the dropout layer
+      const plain = new Model(e, { ...spec, layers: [spec.layers[0], spec.layers[2]] });
+      plain.parameters().data.set(a.parameters().data);
+      expect(a.predict(x)).toEqual(plain.predict(x));
+      a.eval();
+      expect(a.lossOnly({ x, n, labels })).toBe(plain.lossOnly({ x, n, labels }));
+      // the spec (rate, seed) survives a save/load round trip
+      const back = loadModel(e, saveModel(a));
+      expect(back.layers[1].rate).toBe(0.4);
+      expect(back.layers[1].seed).toBe(d.seed);
+      for (const m of [a, b, plain, back]) m.release();
+    });
+
+    it('bad input: a rate outside [0, 1) names the layer', () => {
+      for (const rate of [1, -0.1, 1.5, NaN]) {
+        expect(() => new Model(e, { ...spec, layers: [spec.layers[0], { type: 'dropout', rate }, spec.layers[2]] }))
+          .toThrow(new DescentError(`model: layer 1 (dropout): rate must be a number in [0, 1), got ${rate}`));
+      }
+      expect(() => new Model(e, { ...spec, layers: [spec.layers[0], { type: 'dropout' } as never, spec.layers[2]] })).toThrow(/layer 1 \(dropout\): rate must be/);
+    });
+  });
+}

@@ -289,6 +289,115 @@ describe('both builds agree bit for bit (no fused multiply-add in these kernels)
   });
 });
 
+
+// ---- in a Model ----
+
+import { Model, type AnyLayerSpec } from '../src/nn/model.js';
+import { gradientCheck } from '../src/diagnostics/gradient-check.js';
+import { loadModel, saveModel } from '../src/io/model-file.js';
+import { evaluate, fit } from '../src/train/fit.js';
+import { DescentError } from '../src/engine/errors.js';
+import { checkModelGradient } from './norm-model-reference.js';
+import { randomF32 } from './reference.js';
+
+for (const isa of isas) {
+  describe(`batch norm and layer norm in a Model, ${isa}`, () => {
+    const e = engineFor(isa);
+    const specs: [string, AnyLayerSpec[]][] = [
+      ['Dense → BatchNorm → tanh', [{ units: 6, activation: 'linear', bias: false }, { type: 'batchnorm', activation: 'tanh' }, { units: 3 }]],
+      ['tanh → BatchNorm (no activation) → Dense → LayerNorm', [{ units: 5, activation: 'tanh' }, { type: 'batchnorm', momentum: 0.2, eps: 1e-3 }, { units: 7, activation: 'sigmoid' }, { type: 'layernorm', activation: 'tanh' }, { units: 4 }]],
+      ['LayerNorm, width 17', [{ units: 17, activation: 'linear' }, { type: 'layernorm', activation: 'tanh' }, { units: 3 }]],
+    ];
+    for (const [name, layers] of specs) {
+      it(`${name}: loss and every gradient entry vs f64 finite differences; gradientCheck passes`, () => {
+        const model = new Model(e, { inputs: 4, layers, loss: 'softmax-cross-entropy', seed: 3 });
+        note(`model ${name}`, checkModelGradient(model, 9, 5));
+        const x = randomF32(9 * 4, 8), labels = Int32Array.from({ length: 9 }, (_, i) => i % 3);
+        const gc = gradientCheck(model, { x, n: 9, labels }, { samples: 20 });
+        note(`gradientCheck ${name}`, gc.maxRelativeError);
+        expect(gc.passed, JSON.stringify(gc.layers.map((l) => [l.kind, l.maxRelativeError]))).toBe(true);
+        model.release();
+      });
+    }
+
+    it('running statistics and inference through the model follow PyTorch (three batches)', () => {
+      const { gamma, beta, batches, runningMean, runningVar, evalInput, evalOutput } = torchBn;
+      const model = new Model(e, { inputs: 3, loss: 'mse', layers: [{ units: 3, activation: 'linear', bias: false }, { type: 'batchnorm' }, { units: 1 }] });
+      model.layers[0].W.data.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+      model.layers[1].W.data.set(gamma);
+      model.layers[1].b!.data.set(beta);
+      for (const b of batches) model.lossOnly({ x: Float32Array.from(b.flat()), n: b.length, targets: new Float32Array(b.length) });
+      const rel = (a: ArrayLike<number>, w: number[]) => Math.max(...w.map((v, i) => Math.abs(a[i] - v) / Math.max(1, Math.abs(v))));
+      expect(rel(model.layers[1].runningMean!.data, runningMean)).toBeLessThan(1e-6);
+      expect(rel(model.layers[1].runningVar!.data, runningVar)).toBeLessThan(1e-6);
+      model.eval();
+      const v = model.views(2);
+      v.x.data.set(evalInput.flat());
+      model.forward(v, 2);
+      expect(rel(v.ys[1].data, evalOutput.flat())).toBeLessThan(1e-5);
+      // predict infers whatever the mode; a batch of 1 is fine there
+      model.train();
+      const p1 = model.predict(Float32Array.from(evalInput[0]));
+      expect(p1.length).toBe(1);
+      model.release();
+    });
+
+    it('fit trains in training mode (running statistics move), evaluate and predict infer; save/load keeps γ, β and the running statistics', () => {
+      const n = 60, r = rng(4);
+      const x = Float32Array.from({ length: n * 4 }, () => r() * 4 - 2 + 5);
+      const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 4] + x[i * 4 + 1] > 10 ? 1 : 0));
+      const data = { x, n, features: 4, labels, classes: 2 };
+      const model = new Model(e, { inputs: 4, loss: 'softmax-cross-entropy', seed: 2,
+        layers: [{ units: 8, activation: 'linear', bias: false }, { type: 'batchnorm', activation: 'relu' }, { units: 8, activation: 'tanh' }, { type: 'layernorm' }, { units: 2 }] });
+      const before = evaluate(model, data).loss;
+      fit(model, data, { epochs: 20, batchSize: 10, lr: 0.1 });
+      expect(model.training).toBe(true);
+      const bn = model.layers[1];
+      expect(bn.runningMean!.toArray().some((m) => m !== 0)).toBe(true);
+      const after = evaluate(model, data);
+      expect(model.training).toBe(true); // evaluate restores the mode
+      expect(after.loss).toBeLessThan(before);
+      expect(after.accuracy!).toBeGreaterThan(0.8);
+      const bytes = saveModel(model);
+      const back = loadModel(e, bytes);
+      expect(back.describe()).toBe(model.describe());
+      expect(back.parameters().toArray()).toEqual(model.parameters().toArray());
+      expect(back.layers[1].runningVar!.toArray()).toEqual(bn.runningVar!.toArray());
+      expect(back.predict(x)).toEqual(model.predict(x));
+      expect(evaluate(back, data).loss).toBe(after.loss);
+      back.release();
+      model.release();
+    });
+
+    it('files of Dense-only models are unchanged: no new tensors, and they load', () => {
+      const model = new Model(e, { inputs: 3, layers: [{ units: 4 }, { units: 2 }], seed: 1 });
+      const bytes = saveModel(model);
+      const hlen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen)));
+      expect(Object.keys(header).sort()).toEqual(['__metadata__', 'layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight']);
+      expect(header['__metadata__'].model).toBe(JSON.stringify({ inputs: 3, loss: 'softmax-cross-entropy', seed: 1, layers: [
+        { units: 4, activation: 'tanh', bias: true, init: model.layers[0].init }, { units: 2, activation: 'linear', bias: true, init: model.layers[1].init }] }));
+      expect(loadModel(e, bytes).parameters().toArray()).toEqual(model.parameters().toArray());
+    });
+
+    it('bad input: a batch of 1 in training mode, misplaced layers, bad eps and momentum name the layer', () => {
+      const model = new Model(e, { inputs: 2, loss: 'mse', layers: [{ units: 3 }, { type: 'batchnorm' }, { units: 1 }] });
+      const one = { x: new Float32Array([1, 2]), n: 1, targets: new Float32Array([0]) };
+      expect(() => model.lossAndGradient(one)).toThrow(DescentError);
+      expect(() => model.lossAndGradient(one)).toThrow(/layer 1 BatchNorm\(3\).*at least 2/);
+      model.eval();
+      expect(Number.isFinite(model.lossOnly(one))).toBe(true);
+      expect(() => model.lossAndGradient(one)).toThrow(/layer 1 BatchNorm\(3\): gradients need a training-mode/);
+      const bad = (layers: AnyLayerSpec[], re: RegExp) => expect(() => new Model(e, { inputs: 2, layers })).toThrow(re);
+      bad([{ type: 'batchnorm' }, { units: 2 }], /layer 0 \(batchnorm\): must follow a Dense layer/);
+      bad([{ units: 2 }, { type: 'layernorm' }], /layer 1 \(layernorm\): the last layer must be Dense/);
+      bad([{ units: 2 }, { type: 'batchnorm', eps: 0 }, { units: 2 }], /layer 1 \(batchnorm\): eps must be/);
+      bad([{ units: 2 }, { type: 'batchnorm', momentum: 1.5 }, { units: 2 }], /layer 1 \(batchnorm\): momentum must be/);
+      bad([{ units: 2 }, { type: 'groupnorm' } as unknown as AnyLayerSpec, { units: 2 }], /layer 1: unknown layer type "groupnorm"/);
+    });
+  });
+}
+
 describe('report', () => {
   it('worst error / bound ratios', () => {
     console.log(Object.entries(worst).map(([k, v]) => `${k}: ${v.toExponential(2)}`).join('\n'));

@@ -7,7 +7,7 @@
 //   running_mean ← (1 − m)·running_mean + m·μ
 //   running_var  ← (1 − m)·running_var  + m·σ²·n/(n − 1)              (unbiased, as PyTorch)
 // with momentum m (PyTorch's default 0.1). n = 1 has no unbiased variance: the caller refuses
-// it (src/nn/norm-layers.ts); here the running variance is then left as it is.
+// it (src/nn/model.ts); here the running variance is then left as it is.
 // Inference (bnForwardEval):  yᵢⱼ = (xᵢⱼ − running_meanⱼ)·(γⱼ/√(running_varⱼ + ε)) + βⱼ.
 // Backward (bnBackward), given dy = ∂L/∂y and the saved x̂ and s:
 //   ∂L/∂βⱼ = Σᵢ dyᵢⱼ      ∂L/∂γⱼ = Σᵢ dyᵢⱼ·x̂ᵢⱼ

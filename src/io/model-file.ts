@@ -8,10 +8,14 @@
 // ([inputs, units], row-major, as used by the forward pass) and layers.<i>.bias, and are stored
 // in the order of the model's flat parameter vector, so the data section IS that vector and a
 // round trip is exact. Other safetensors readers (Python's safetensors, for one) can read the file.
+// Batch and layer norm layers store γ and β as layers.<i>.weight and layers.<i>.bias ([c] each,
+// PyTorch's names), and batch norm's running statistics follow the parameters as
+// layers.<i>.running_mean and layers.<i>.running_var; files of models without these layers are
+// unchanged, so files written before them still load.
 
 import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
-import { Model, type ModelSpec } from '../nn/model.js';
+import { Model, type AnyLayerSpec, type DenseLayer, type ModelSpec } from '../nn/model.js';
 
 interface TensorEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
 
@@ -20,10 +24,15 @@ export function modelSpec(model: Model): ModelSpec {
     inputs: model.inputs,
     loss: model.loss,
     seed: model.seed,
-    layers: model.layers.map((l) => ({
-      units: l.units, activation: l.activation, bias: l.hasBias, init: l.init,
-      ...(l.activation === 'leaky-relu' || l.activation === 'elu' ? { alpha: l.alpha } : {}),
-    })),
+    layers: model.layers.map((l): AnyLayerSpec => {
+      const alpha = l.activation === 'leaky-relu' || l.activation === 'elu' ? { alpha: l.alpha } : {};
+      switch (l.type) {
+        case 'batchnorm': return { type: 'batchnorm', momentum: l.momentum, eps: l.eps, activation: l.activation, ...alpha };
+        case 'layernorm': return { type: 'layernorm', eps: l.eps, activation: l.activation, ...alpha };
+        case 'dropout': return { type: 'dropout', rate: l.rate!, seed: l.seed };
+        default: return { units: l.units, activation: l.activation, bias: l.hasBias, init: l.init, ...alpha };
+      }
+    }),
   };
 }
 
@@ -39,11 +48,13 @@ export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
     __metadata__: { format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)), ...extra?.metadata },
   };
   for (const l of model.layers) {
-    header[`layers.${l.index}.weight`] = { dtype: 'F32', shape: [l.inputs, l.units], data_offsets: [l.weightOffset * 4, (l.weightOffset + l.inputs * l.units) * 4] };
+    if (l.type === 'dropout') continue;
+    header[`layers.${l.index}.weight`] = { dtype: 'F32', shape: weightShape(l), data_offsets: [l.weightOffset * 4, (l.weightOffset + l.inputs * l.units) * 4] };
     if (l.hasBias) header[`layers.${l.index}.bias`] = { dtype: 'F32', shape: [l.units], data_offsets: [l.biasOffset * 4, (l.biasOffset + l.units) * 4] };
   }
   let end = model.parameterCount * 4;
-  for (const t of extra?.tensors ?? []) {
+  const tensors = [...model.buffers().map((b) => ({ name: b.name, data: b.tensor.data })), ...extra?.tensors ?? []];
+  for (const t of tensors) {
     header[t.name] = { dtype: 'F32', shape: [t.data.length], data_offsets: [end, end + t.data.length * 4] };
     end += t.data.length * 4;
   }
@@ -60,7 +71,7 @@ export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
   // f32 little-endian: copy the bytes (wasm memory is little-endian on every host)
   out.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), 8 + hb.length);
   let at = 8 + hb.length + params.byteLength;
-  for (const t of extra?.tensors ?? []) {
+  for (const t of tensors) {
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
     at += t.data.byteLength;
   }
@@ -109,9 +120,13 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   }
   const expected = new Set<string>();
   const copies: [number, Uint8Array][] = [];
+  const states = new Map(model.buffers().map((b) => [b.name, b.tensor]));
+  const stateCopies: [string, Uint8Array][] = [];
   for (const l of model.layers) {
-    const parts: [string, number[], number][] = [[`layers.${l.index}.weight`, [l.inputs, l.units], l.weightOffset]];
+    const parts: [string, number[], number][] = [];
+    if (l.type !== 'dropout') parts.push([`layers.${l.index}.weight`, weightShape(l), l.weightOffset]);
     if (l.hasBias) parts.push([`layers.${l.index}.bias`, [l.units], l.biasOffset]);
+    if (l.runningMean) parts.push([`layers.${l.index}.running_mean`, [l.units], -1], [`layers.${l.index}.running_var`, [l.units], -1]);
     for (const [name, shape, offset] of parts) {
       expected.add(name);
       const t = header[name] as TensorEntry | undefined;
@@ -128,7 +143,8 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
       const f = new Float32Array(chunk.slice().buffer);
       const bad = f.findIndex((x) => !Number.isFinite(x));
       if (bad >= 0) { model.release(); throw new DescentError(`${what}: tensor ${name} holds ${f[bad]} at index ${bad}`); }
-      copies.push([offset, chunk]);
+      if (offset >= 0) copies.push([offset, chunk]);
+      else stateCopies.push([name, chunk]);
     }
   }
   const extra = new Map<string, Float32Array>();
@@ -150,5 +166,14 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   const params = model.parameters().data;
   const view = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
   for (const [offset, chunk] of copies) view.set(chunk, offset * 4);
+  for (const [name, chunk] of stateCopies) {
+    const t = states.get(name)!.data;
+    new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(chunk);
+  }
   return { model, metadata: meta, extra };
+}
+
+/** Shape of a layer's weight tensor in the file: [inputs, units] for Dense, [c] for γ of a norm. */
+function weightShape(l: DenseLayer): number[] {
+  return l.type === 'dense' ? [l.inputs, l.units] : [l.units];
 }

@@ -14,6 +14,24 @@
 //   dY_{l−1} = dZ_l·W_lᵀ       (GEMM A·Bᵀ), then dZ_{l−1} = dY_{l−1} ⊙ f'_{l−1}(Y_{l−1}) in place.
 // Memory: parameters and gradients live in the model's arena; per-batch activations in a
 // second arena sized for the largest batch seen, reused by every step (flat memory).
+//
+// Normalization and dropout layers sit between Dense layers (never first or last), each with
+// the width c of the layer before it, and an optional activation applied after them:
+//   { type: 'batchnorm', momentum?: 0.1, eps?: 1e-5, activation? }   per feature over the batch
+//   { type: 'layernorm', eps?: 1e-5, activation? }                     per sample over its features
+//   { type: 'dropout', rate }                                          inverted dropout, 0 ≤ rate < 1
+// (kernels and formulas: assembly/nn/batchnorm.ts, layernorm.ts, dropout.ts). Their γ and β are
+// a [1, c] "weight" and a [c] "bias" in the flat parameter vector, in layer order, so every
+// optimizer, clip and gradient check sees them like any layer's parameters; a Dense layer
+// followed by batch norm can drop its bias (`bias: false`, β takes its role). Batch norm's
+// running mean and variance (start 0 and 1, updated with the unbiased batch variance as
+// PyTorch) live in a separate state buffer, saved with the model (io/model-file.ts).
+// Modes (model.training, model.train(), model.eval()): training normalizes batch norm with the
+// batch statistics and updates the running ones, and draws a dropout mask per forward pass
+// (Philox of (layer seed, pass counter, index): reproducible); inference uses the running
+// statistics and no dropout. fit trains in training mode, evaluate and predict infer.
+// `model.frozen = true` keeps masks and running statistics fixed across passes (finite
+// differences, gradient checks: every evaluation then sees the same function).
 
 import type { Dataset } from '../data/dataset.js';
 import type { Objective } from '../minimize/objective.js';
@@ -29,6 +47,7 @@ import { checkInit, initialize, type InitName, type InitSpec } from './init.js';
 import { checkLoss, lossOutputActivation, type LossName } from './losses.js';
 
 export interface LayerSpec {
+  type?: 'dense';
   units: number;
   activation?: ActivationName | string;
   /** Slope of leaky-relu for z < 0, or the α of elu. */
@@ -38,16 +57,51 @@ export interface LayerSpec {
   init?: InitName | InitSpec;
 }
 
+export interface BatchNormSpec {
+  type: 'batchnorm';
+  /** Weight of the batch statistics in the running ones (default 0.1, as PyTorch). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Applied after the normalization (default linear). */
+  activation?: ActivationName | string;
+  alpha?: number;
+}
+
+export interface LayerNormSpec {
+  type: 'layernorm';
+  eps?: number;
+  activation?: ActivationName | string;
+  alpha?: number;
+}
+
+export interface DropoutSpec {
+  type: 'dropout';
+  /** Probability of dropping an element, in [0, 1). */
+  rate: number;
+  /** Seed of the masks (default derived from the model seed and the layer index). */
+  seed?: number;
+}
+
+export type AnyLayerSpec = LayerSpec | BatchNormSpec | LayerNormSpec | DropoutSpec;
+export type LayerType = 'dense' | 'batchnorm' | 'layernorm' | 'dropout';
+
 export interface ModelSpec {
   inputs: number;
-  layers: LayerSpec[];
+  layers: AnyLayerSpec[];
   loss?: LossName | string;
   /** Seed of the weight initialization (default 0). */
   seed?: number;
 }
 
+/**
+ * A layer of the model, in spec order (index = position in spec.layers). Dense layers have
+ * W [inputs, units] and b; batch/layer norm have W = γ as [1, c] and b = β (inputs 1, units c);
+ * dropout has no parameters (inputs 0, W empty).
+ */
 export interface DenseLayer {
   readonly index: number;
+  readonly type: LayerType;
   readonly inputs: number;
   readonly units: number;
   readonly activation: ActivationName;
@@ -62,8 +116,19 @@ export interface DenseLayer {
   readonly b: Tensor | undefined;
   readonly gW: Tensor;
   readonly gb: Tensor | undefined;
+  /** batchnorm, layernorm: ε; batchnorm: momentum; dropout: rate and mask seed. */
+  readonly eps?: number;
+  readonly momentum?: number;
+  readonly rate?: number;
+  readonly seed?: number;
+  /** batchnorm: running statistics (views into the model's state buffer). */
+  readonly runningMean?: Tensor;
+  readonly runningVar?: Tensor;
   describe(): string;
 }
+
+/** Per-batch scratch of a normalization or dropout layer. */
+interface Aux { xhat?: Tensor; mean?: Tensor; invstd?: Tensor; mask?: Tensor }
 
 /** A batch in plain memory: x is n×inputs row-major; labels (class ids) or targets (n×outputs). */
 export interface Batch {
@@ -80,8 +145,11 @@ interface Buffers {
   d: [Tensor, Tensor];
   labels: Tensor;
   targets: Tensor;
-  views: Map<number, { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor }>;
+  aux: Aux[];
+  views: Map<number, Views>;
 }
+
+type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
 
 const MAX_EVAL_BATCH = 1000;
 
@@ -96,7 +164,16 @@ export class Model {
   #batchArena: Arena;
   #params: Tensor;
   #grads: Tensor;
+  #state: Tensor | undefined;
   #buf: Buffers | undefined;
+  /** Training mode (batch statistics, dropout) or inference mode; see the header. */
+  training = true;
+  /** Keep dropout masks and batch-norm running statistics fixed across passes (see the header). */
+  frozen = false;
+  /** Training forward passes so far: the counter of the dropout masks. */
+  passes = 0;
+  /** Whether any layer is not Dense. */
+  readonly hasNormalization: boolean;
 
   constructor(readonly engine: Engine, spec: ModelSpec) {
     const what = 'model';
@@ -108,22 +185,25 @@ export class Model {
     const seed = spec.seed ?? 0;
     if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
     // validate every layer before allocating anything
-    let fanIn = inputs, offset = 0;
+    let fanIn = inputs, offset = 0, stateSize = 0;
     const plan = spec.layers.map((l, i) => {
       const name = `${what}: layer ${i}`;
-      if (!l || !Number.isSafeInteger(l.units) || l.units < 1) throw new DescentError(`${name}: units must be a positive integer, got ${String(l?.units)}`);
+      const type = (l as { type?: unknown })?.type ?? 'dense';
       const last = i === spec.layers.length - 1;
+      if (type !== 'dense') return this.#planNorm(l as AnyLayerSpec, type, i, name, last, fanIn, (size) => { const o = offset; offset += size; return o; }, (size) => { const o = stateSize; stateSize += size; return o; });
+      const d = l as LayerSpec;
+      if (!d || !Number.isSafeInteger(d.units) || d.units < 1) throw new DescentError(`${name}: units must be a positive integer, got ${String(d?.units)}`);
       const forced = last ? lossOutputActivation(loss) : undefined;
-      const act = checkActivation(l.activation ?? (last ? (forced ?? 'linear') : 'tanh'), l.alpha, name);
+      const act = checkActivation(d.activation ?? (last ? (forced ?? 'linear') : 'tanh'), d.alpha, name);
       if (forced && act.name !== forced) {
         throw new DescentError(`${name}: loss ${loss} applies its own output function; the last layer must be linear, got ${act.name}`);
       }
-      const init = checkInit(l.init ?? defaultInit(act.name), name);
-      const hasBias = l.bias ?? true;
-      const p = { inputs: fanIn, units: l.units, act, init, hasBias, weightOffset: offset, biasOffset: -1 };
-      offset += fanIn * l.units;
-      if (hasBias) { p.biasOffset = offset; offset += l.units; }
-      fanIn = l.units;
+      const init = checkInit(d.init ?? defaultInit(act.name), name);
+      const hasBias = d.bias ?? true;
+      const p: Plan = { type: 'dense', inputs: fanIn, units: d.units, act, init, hasBias, weightOffset: offset, biasOffset: -1 };
+      offset += fanIn * d.units;
+      if (hasBias) { p.biasOffset = offset; offset += d.units; }
+      fanIn = d.units;
       return p;
     });
     this.inputs = inputs;
@@ -135,18 +215,56 @@ export class Model {
     this.#batchArena = engine.arena('model batch');
     this.#params = this.#arena.tensor([offset], undefined, 'model parameters');
     this.#grads = this.#arena.tensor([offset], undefined, 'model gradients');
-    const params = this.#params, grads = this.#grads;
+    this.#state = stateSize > 0 ? this.#arena.tensor([stateSize], undefined, 'model running statistics') : undefined;
+    const params = this.#params, grads = this.#grads, state = this.#state;
+    this.hasNormalization = plan.some((p) => p.type !== 'dense');
     this.layers = plan.map((p, index) => ({
-      index, inputs: p.inputs, units: p.units, activation: p.act.name, alpha: p.act.alpha,
+      index, type: p.type, inputs: p.inputs, units: p.units, activation: p.act.name, alpha: p.act.alpha,
       kind: activationKind(p.act.name), hasBias: p.hasBias, init: p.init,
       weightOffset: p.weightOffset, biasOffset: p.biasOffset,
       W: params.view(p.weightOffset, [p.inputs, p.units]),
       b: p.hasBias ? params.view(p.biasOffset, [p.units]) : undefined,
       gW: grads.view(p.weightOffset, [p.inputs, p.units]),
       gb: p.hasBias ? grads.view(p.biasOffset, [p.units]) : undefined,
-      describe: () => `Dense(${p.inputs}→${p.units}, ${p.act.name})`,
+      eps: p.eps, momentum: p.momentum, rate: p.rate,
+      seed: p.type === 'dropout' ? (p.seed ?? ((Math.imul(seed | 0, 0x9e3779b1) + index) >>> 0)) : undefined,
+      runningMean: state && p.stateOffset !== undefined ? state.view(p.stateOffset, [p.units]) : undefined,
+      runningVar: state && p.stateOffset !== undefined ? state.view(p.stateOffset + p.units, [p.units]) : undefined,
+      describe: () => describeLayer(p),
     }));
     this.initialize(seed);
+  }
+
+  /** Validate a batchnorm / layernorm / dropout spec and reserve its parameters and state. */
+  #planNorm(l: AnyLayerSpec, type: unknown, i: number, name: string, last: boolean, fanIn: number,
+    reserve: (size: number) => number, reserveState: (size: number) => number): Plan {
+    if (type !== 'batchnorm' && type !== 'layernorm' && type !== 'dropout') {
+      throw new DescentError(`${name}: unknown layer type ${JSON.stringify(type)} (dense, batchnorm, layernorm, dropout)`);
+    }
+    const label = `${name} (${type})`;
+    if (i === 0) throw new DescentError(`${label}: must follow a Dense layer, not be the first layer`);
+    if (last) throw new DescentError(`${label}: the last layer must be Dense (the loss reads its outputs)`);
+    const c = fanIn;
+    const linear = checkActivation('linear', undefined, label);
+    const init: InitSpec = { name: 'constant', value: 1 };
+    if (type === 'dropout') {
+      const d = l as DropoutSpec;
+      if (typeof d.rate !== 'number' || !(d.rate >= 0 && d.rate < 1)) throw new DescentError(`${label}: rate must be a number in [0, 1), got ${String(d.rate)}`);
+      if (d.seed !== undefined && !(Number.isSafeInteger(d.seed) && d.seed >= 0)) throw new DescentError(`${label}: seed must be a non-negative integer, got ${String(d.seed)}`);
+      return { type, inputs: 0, units: c, act: linear, init, hasBias: false, weightOffset: reserve(0), biasOffset: -1, rate: d.rate, seed: d.seed !== undefined ? d.seed >>> 0 : undefined };
+    }
+    const n = l as BatchNormSpec | LayerNormSpec;
+    const eps = n.eps ?? 1e-5;
+    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new DescentError(`${label}: eps must be a finite number > 0, got ${String(n.eps)}`);
+    let momentum: number | undefined;
+    if (type === 'batchnorm') {
+      momentum = (n as BatchNormSpec).momentum ?? 0.1;
+      if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${String(momentum)}`);
+    }
+    const act = checkActivation(n.activation ?? 'linear', n.alpha, label);
+    const weightOffset = reserve(c), biasOffset = reserve(c);
+    return { type, inputs: 1, units: c, act, init, hasBias: true, weightOffset, biasOffset, eps, momentum,
+      stateOffset: type === 'batchnorm' ? reserveState(2 * c) : undefined };
   }
 
   /** Draw every weight again from the layers' initializers (biases to 0). */
@@ -154,6 +272,15 @@ export class Model {
     const rng = new Random(seed);
     const tmp = new Float32Array(Math.max(...this.layers.map((l) => l.inputs * l.units)));
     for (const l of this.layers) {
+      if (l.type !== 'dense') {
+        // γ = 1, β = 0; running mean 0, variance 1 (as PyTorch); no draws from rng, so the
+        // Dense layers get the same weights as without these layers
+        l.W.data.fill(1);
+        l.b?.data.fill(0);
+        l.runningMean?.data.fill(0);
+        l.runningVar?.data.fill(1);
+        continue;
+      }
       const w = tmp.subarray(0, l.inputs * l.units);
       initialize(w, l.init, l.inputs, l.units, activationGain(l.activation, l.alpha), rng);
       l.W.data.set(w);
@@ -173,7 +300,30 @@ export class Model {
   }
 
   describe(): string {
-    return `Model(${this.inputs} → ${this.layers.map((l) => `${l.units} ${l.activation}`).join(' → ')}; loss ${this.loss}; ${this.parameterCount} parameters)`;
+    return `Model(${this.inputs} → ${this.layers.map((l) => (l.type === 'dense' ? `${l.units} ${l.activation}` : l.describe())).join(' → ')}; loss ${this.loss}; ${this.parameterCount} parameters)`;
+  }
+
+  /** Training mode: batch statistics and dropout (see the header). */
+  train(): this {
+    this.training = true;
+    return this;
+  }
+
+  /** Inference mode: running statistics, no dropout. */
+  eval(): this {
+    this.training = false;
+    return this;
+  }
+
+  /** Batch norm's running statistics, named as in the model file: layers.<i>.running_mean / running_var. */
+  buffers(): { name: string; tensor: Tensor }[] {
+    const out: { name: string; tensor: Tensor }[] = [];
+    for (const l of this.layers) {
+      if (l.runningMean && l.runningVar) {
+        out.push({ name: `layers.${l.index}.running_mean`, tensor: l.runningMean }, { name: `layers.${l.index}.running_var`, tensor: l.runningVar });
+      }
+    }
+    return out;
   }
 
   /**
@@ -182,6 +332,7 @@ export class Model {
    * (nn/objective.ts).
    */
   objective(data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
+    if (this.hasNormalization) throw new DescentError(`objective: ${this.describe()} has normalization or dropout layers; network objectives (and their Jacobians) cover Dense layers only`);
     return networkObjective(this, data, opts);
   }
 
@@ -211,7 +362,7 @@ export class Model {
       const c = Math.min(MAX_EVAL_BATCH, n - start);
       const v = this.views(c);
       v.x.data.set(x.subarray(start * this.inputs, (start + c) * this.inputs));
-      this.forward(v, c);
+      this.forward(v, c, false);
       const y = v.ys[v.ys.length - 1];
       if (this.loss === 'softmax-cross-entropy') K.softmax(c, this.outputs, y.pointer(), y.pointer());
       else if (this.loss === 'bce-logits') K.actForward(activationKind('sigmoid'), c * this.outputs, 0, y.pointer(), y.pointer());
@@ -311,15 +462,45 @@ export class Model {
     return sum / n;
   }
 
-  forward(v: ReturnType<Model['views']>, n: number): void {
+  /** The forward pass on staged buffers, in training mode unless training = false (see the header). */
+  forward(v: ReturnType<Model['views']>, n: number, training = this.training): void {
     const K = this.engine.kernels;
+    if (training && this.hasNormalization && !this.frozen) this.passes = (this.passes + 1) >>> 0;
     let input = v.x;
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l];
       const y = v.ys[l];
-      gemm(y, input, layer.W, { bias: layer.b });
+      if (layer.type === 'dense') gemm(y, input, layer.W, { bias: layer.b });
+      else this.#forwardNorm(layer, v.aux[l], n, input, y, training);
       if (layer.kind !== 0) K.actForward(layer.kind, n * layer.units, layer.alpha, y.pointer(), y.pointer());
       input = y;
+    }
+    this.#trainedPass = training;
+  }
+
+  #trainedPass = true;
+
+  #forwardNorm(layer: DenseLayer, aux: Aux, n: number, input: Tensor, y: Tensor, training: boolean): void {
+    const K = this.engine.kernels;
+    const c = layer.units, gamma = layer.W.pointer(), beta = layer.b ? layer.b.pointer() : 0;
+    switch (layer.type) {
+      case 'batchnorm':
+        if (!training) {
+          K.bnForwardEval(n, c, input.pointer(), y.pointer(), gamma, beta, layer.runningMean!.pointer(), layer.runningVar!.pointer(), layer.eps!);
+        } else {
+          if (n < 2) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
+          const upd = !this.frozen;
+          K.bnForwardTrain(n, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.mean!.pointer(), aux.invstd!.pointer(),
+            upd ? layer.runningMean!.pointer() : 0, upd ? layer.runningVar!.pointer() : 0, layer.momentum!, layer.eps!);
+        }
+        break;
+      case 'layernorm':
+        K.lnForward(n, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.invstd!.pointer(), layer.eps!);
+        break;
+      case 'dropout':
+        if (training && layer.rate! > 0) K.dropoutForward(n * c, input.pointer(), y.pointer(), aux.mask!.pointer(), layer.rate!, layer.seed!, this.passes, 0);
+        else K.copy(n * c, input.pointer(), y.pointer());
+        break;
     }
   }
 
@@ -367,21 +548,44 @@ export class Model {
     for (let l = L - 1; l >= 0; l--) {
       const layer = this.layers[l];
       const dZ = v.d[cur][l];
-      const input = l === 0 ? v.x : v.ys[l - 1];
-      gemm(layer.gW, input, dZ, { transA: true });
-      if (layer.gb) K.colSum(n, layer.units, dZ.pointer(), layer.gb.pointer(), 0);
-      if (l > 0) {
-        const prev = this.layers[l - 1];
-        const dY = v.d[1 - cur][l - 1];
+      let dY: Tensor;
+      if (layer.type === 'dense') {
+        const input = l === 0 ? v.x : v.ys[l - 1];
+        gemm(layer.gW, input, dZ, { transA: true });
+        if (layer.gb) K.colSum(n, layer.units, dZ.pointer(), layer.gb.pointer(), 0);
+        if (l === 0) break;
+        dY = v.d[1 - cur][l - 1];
         gemm(dY, dZ, layer.W, { transB: true });
-        if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
         cur = 1 - cur;
+      } else {
+        // in place: the layer before has the same width, so dY is the same memory as dZ
+        dY = v.d[cur][l - 1];
+        this.#backwardNorm(layer, v.aux[l], n, dZ, dY);
       }
+      const prev = this.layers[l - 1];
+      if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
+    }
+  }
+
+  #backwardNorm(layer: DenseLayer, aux: Aux, n: number, dZ: Tensor, dX: Tensor): void {
+    const K = this.engine.kernels;
+    const c = layer.units;
+    switch (layer.type) {
+      case 'batchnorm':
+        if (!this.#trainedPass) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: gradients need a training-mode forward pass (model.train())`);
+        K.bnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
+        break;
+      case 'layernorm':
+        K.lnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
+        break;
+      case 'dropout':
+        if (this.#trainedPass && layer.rate! > 0) K.mul(n * c, dZ.pointer(), aux.mask!.pointer(), dX.pointer());
+        break;
     }
   }
 
   /** Buffers for a batch of n rows (allocated for the largest n seen; views cached per n). */
-  views(n: number): { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor } {
+  views(n: number): Views {
     let buf = this.#buf;
     if (!buf || buf.capacity < n) {
       // the GEMM workspace first: allocated on the first product otherwise, its memory growth
@@ -397,6 +601,7 @@ export class Model {
         d: [A.empty([n * widest], 'model batch'), A.empty([n * widest], 'model batch')],
         labels: A.empty([n], 'model batch'),
         targets: A.empty([n * this.outputs], 'model batch'),
+        aux: this.layers.map((l) => auxBuffers(l, n, (size) => A.empty([size], 'model batch'))),
         views: new Map(),
       };
     }
@@ -409,6 +614,7 @@ export class Model {
         d: [this.layers.map((l) => b.d[0].view(0, [n, l.units])), this.layers.map((l) => b.d[1].view(0, [n, l.units]))],
         labels: b.labels.view(0, [n]),
         targets: b.targets.view(0, [n * this.outputs]),
+        aux: b.aux,
       };
       if (buf.views.size > 8) buf.views.clear();
       buf.views.set(n, v);
@@ -421,5 +627,42 @@ export class Model {
     this.#batchArena.release();
     this.#arena.release();
     this.#buf = undefined;
+  }
+}
+
+interface Plan {
+  type: LayerType;
+  inputs: number;
+  units: number;
+  act: { name: ActivationName; alpha: number };
+  init: InitSpec;
+  hasBias: boolean;
+  weightOffset: number;
+  biasOffset: number;
+  eps?: number;
+  momentum?: number;
+  rate?: number;
+  seed?: number;
+  stateOffset?: number;
+}
+
+function describeLayer(p: Plan): string {
+  const act = p.act.name === 'linear' ? '' : `, ${p.act.name}`;
+  switch (p.type) {
+    case 'dense': return `Dense(${p.inputs}→${p.units}, ${p.act.name})`;
+    case 'batchnorm': return `BatchNorm(${p.units}${act})`;
+    case 'layernorm': return `LayerNorm(${p.units}${act})`;
+    case 'dropout': return `Dropout(${p.units}, rate ${p.rate})`;
+  }
+}
+
+/** Scratch of one layer for batches of up to n rows (the x̂ and statistics of a norm, a dropout mask). */
+function auxBuffers(l: DenseLayer, n: number, empty: (size: number) => Tensor): Aux {
+  const c = l.units;
+  switch (l.type) {
+    case 'batchnorm': return { xhat: empty(n * c), mean: empty(c), invstd: empty(c) };
+    case 'layernorm': return { xhat: empty(n * c), invstd: empty(n) };
+    case 'dropout': return { mask: empty(n * c) };
+    default: return {};
   }
 }

@@ -178,6 +178,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       batchInto(train, order, start, size, v.x.data, lab, train.targets && !train.labels ? v.targets.data : undefined);
       if (lab) model.stageTargets(v, size, lab);
       optimizer.beforeGradient?.(model.parameters(), { step, epoch, model });
+      model.training = true; // batch statistics and dropout (evaluate, e.g. for validation, infers)
       model.forward(v, size);
       if (history.accuracy && lab) {
         // the label view again: the forward pass may have grown memory (detaching old views)
@@ -288,6 +289,8 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
   let lossSum = 0, correct = 0;
   const predicted = new Int32Array(B);
   const K = model.engine.kernels;
+  const training = model.training;
+  model.training = false; // inference mode: running statistics, no dropout
   for (let start = 0; start < data.n; start += B) {
     const size = Math.min(B, data.n - start);
     const v = model.views(size);
@@ -298,6 +301,7 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
     if (lab) correct += countCorrect(model, v, size, model.labelArray(v.labels, size), predicted, K);
     lossSum += model.lossAndBackward(v, size, false);
   }
+  model.training = training;
   return { loss: lossSum / data.n, accuracy: data.labels ? correct / data.n : undefined, n: data.n };
 }
 
