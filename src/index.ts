@@ -142,3 +142,4 @@ export {
   powerIteration, lanczos, tridiagonalEigenvalues,
   type PowerIterationOptions, type PowerIterationResult, type LanczosOptions, type LanczosResult,
 } from './diagnostics/hessian-spectrum.js';
+export type { AnyLayerSpec, BatchNormSpec, LayerNormSpec, DropoutSpec, LayerType } from './nn/model.js';

@@ -296,6 +296,7 @@ import { Model, type AnyLayerSpec } from '../src/nn/model.js';
 import { gradientCheck } from '../src/diagnostics/gradient-check.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
 import { evaluate, fit } from '../src/train/fit.js';
+import { lbfgs } from '../src/train/full-batch.js';
 import { DescentError } from '../src/engine/errors.js';
 import { checkModelGradient } from './norm-model-reference.js';
 import { randomF32 } from './reference.js';
@@ -401,5 +402,15 @@ for (const isa of isas) {
 describe('report', () => {
   it('worst error / bound ratios', () => {
     console.log(Object.entries(worst).map(([k, v]) => `${k}: ${v.toExponential(2)}`).join('\n'));
+  });
+});
+
+describe('full-batch minimizers refuse models with normalization layers', () => {
+  it('fit with lbfgs names the problem', () => {
+    const e = engineFor(isas[0]);
+    const model = new Model(e, { inputs: 2, layers: [{ units: 3 }, { type: 'layernorm' }, { units: 2 }] });
+    const data = { x: randomF32(8, 1), n: 4, features: 2, labels: Int32Array.from([0, 1, 0, 1]), classes: 2 };
+    expect(() => fit(model, data, { optimizer: lbfgs(), batchSize: 'full' })).toThrow(/network objective, which covers Dense layers only/);
+    expect(() => model.objective(data)).toThrow(/Dense layers only/);
   });
 });

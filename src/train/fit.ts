@@ -310,6 +310,7 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
                       batchSize: number | 'full' | undefined, rng: Random, options: FitOptions): History {
   const op = 'fit';
   const n = train.n;
+  if (model.hasNormalization) throw new DescentError(`${op}: ${opt.name} minimizes a network objective, which covers Dense layers only; ${model.describe()} has normalization or dropout layers (train it with a gradient optimizer)`);
   let indices: Int32Array | undefined;
   if (batchSize !== undefined && batchSize !== 'full') {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${String(batchSize)}`);
