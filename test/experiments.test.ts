@@ -80,6 +80,15 @@ describe('experiments (quick settings)', () => {
   });
 });
 
+describe('batchnorm-speedup (quick settings)', () => {
+  it('BatchNorm lowers the loss faster at lr 0.1 and 1 and still trains at lr 5', () => {
+    const { numbers: n } = run('batchnorm-speedup');
+    expect(n['bn.lr0.1.loss3']).toBeLessThan(n['plain.lr0.1.loss3']);
+    expect(n['bn.lr1.loss3']).toBeLessThan(n['plain.lr1.loss3']);
+    expect(n['bn.lr5.loss']).toBeLessThan(0.5 * n['plain.lr5.loss']);
+  });
+});
+
 describe('descent experiment (CLI)', () => {
   const cli = new URL('../dist/cli.js', import.meta.url).pathname;
   const cmd = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, 'experiment', ...args], { cwd, encoding: 'utf8' });

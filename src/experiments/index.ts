@@ -8,7 +8,8 @@ import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
 import { cgVsSteepest } from './cg-vs-steepest.js';
 import { adagradVsRmsprop } from './adagrad-vs-rmsprop.js';
 import { batchSize } from './batch-size.js';
+import { batchnormSpeedup } from './batchnorm-speedup.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop, batchSize];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop, batchSize, batchnormSpeedup];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
