@@ -19,7 +19,7 @@ Commands
   landscape  optimizer paths over the contours of a 2-D test function (Beale, Rosenbrock,
              saddle, quadratic), one SVG and a table — descent landscape --help
   experiment the lectures' claims as runnable experiments (symmetry, vanishing gradients,
-             momentum, CG, AdaGrad vs RMSProp, batch size) — descent experiment --list
+             momentum, CG, AdaGrad vs RMSProp, batch size, BatchNorm) — descent experiment --list
 
 Run "descent <command> --help" for the options of a command.
 `;
