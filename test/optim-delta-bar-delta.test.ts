@@ -7,55 +7,16 @@
 //      tolerance of test/optim-rules.test.ts (1e-5 of the largest magnitude along the run);
 //  (c) hyper-parameter checks.
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine/engine.js';
 import { DescentError } from '../src/engine/errors.js';
-import type { Tensor } from '../src/engine/tensor.js';
 import { withDefaults } from '../src/optim/rules.js';
 import { deltaBarDelta, type DeltaBarDeltaHyper } from '../src/optim/delta-bar-delta.js';
-import { bits, rng } from './reference.js';
+import { rng } from './reference.js';
+import { exactly, runBoth } from './rule-runner.js';
 import { engineFor, isas } from './engines.js';
 
 const SIZES = [1, 3, 7, 17, 129, 1000];
 const STEPS = 20;
 const TOL = 1e-5;
-
-interface Run { p: Float64Array[]; s: Record<string, Float64Array>[] }
-
-/** Runs the kernel (f32) and the reference (f64) side by side; returns both histories. */
-function runBoth(e: Engine, h: DeltaBarDeltaHyper, p0: ArrayLike<number>, grads: ArrayLike<number>[]): { f32: Run; f64: Run } {
-  const rule = deltaBarDelta, n = p0.length;
-  const f32: Run = { p: [], s: [] }, f64: Run = { p: [], s: [] };
-  e.scope(() => {
-    const P = e.tensor([n], Float32Array.from(p0)), G = e.zeros([n]);
-    const S: Record<string, Tensor> = {}, s64: Record<string, Float64Array> = {};
-    for (const name of rule.stateNames.filter((s) => rule.uses(s, h))) {
-      const v = Math.fround(rule.initState(name, h));
-      S[name] = e.tensor([n], new Float32Array(n).fill(v));
-      s64[name] = new Float64Array(n).fill(v);
-    }
-    const p64 = Float64Array.from(P.toArray());
-    const sc = rule.initScalars(h);
-    grads.forEach((g, t) => {
-      const g32 = Float32Array.from(g);
-      G.data.set(g32);
-      const c = rule.coefficients(t + 1, h, sc);
-      const ptrs = Object.fromEntries(Object.entries(S).map(([k, v]) => [k, v.pointer()]));
-      rule.kernel(e.kernels, n, P.pointer(), G.pointer(), ptrs, c, h);
-      rule.step64(p64, Float64Array.from(g32), s64, c, h);
-      expect(bits(G.toArray()), 'the kernel wrote to g').toEqual(bits(g32));
-      f32.p.push(Float64Array.from(P.toArray()));
-      f32.s.push(Object.fromEntries(Object.entries(S).map(([k, v]) => [k, Float64Array.from(v.toArray())])));
-      f64.p.push(p64.slice());
-      f64.s.push(Object.fromEntries(Object.entries(s64).map(([k, v]) => [k, v.slice()])));
-    });
-  });
-  return { f32, f64 };
-}
-
-function exactly(got: ArrayLike<number>, want: readonly number[], what: string): void {
-  const g = Array.from(got);
-  expect(g.every((x, i) => x === want[i]), `${what}: got [${g.join(', ')}], want [${want.join(', ')}]`).toBe(true);
-}
 
 // ---- (a) the worked example ----
 // ε0 = lr = 0.5, κ = 0.25, φ = 0.5, θ = 0.5 (δ̄ ← ½δ + ½δ̄), p0 = 0.
@@ -90,7 +51,7 @@ for (const isa of isas) {
     const e = engineFor(isa);
 
     it('five steps worked out by hand from Jacobs\' rule', () => {
-      const { f32, f64 } = runBoth(e, withDefaults(deltaBarDelta, HAND), [0, 0, 0], GRADS);
+      const { f32, f64 } = runBoth(e, deltaBarDelta, withDefaults(deltaBarDelta, HAND), [0, 0, 0], GRADS);
       for (let t = 0; t < GRADS.length; t++) {
         for (const [form, run] of [['f32', f32], ['f64', f64]] as const) {
           const at = `${form} t=${t + 1}`;
@@ -103,7 +64,7 @@ for (const isa of isas) {
     });
 
     it('with momentum μ = 0.5: the same rates, heavy-ball steps', () => {
-      const { f32, f64 } = runBoth(e, withDefaults(deltaBarDelta, { ...HAND, momentum: 0.5 }), [0, 0, 0], GRADS);
+      const { f32, f64 } = runBoth(e, deltaBarDelta, withDefaults(deltaBarDelta, { ...HAND, momentum: 0.5 }), [0, 0, 0], GRADS);
       for (let t = 0; t < GRADS.length; t++) {
         for (const [form, run] of [['f32', f32], ['f64', f64]] as const) {
           const at = `${form} t=${t + 1}`;
@@ -119,7 +80,7 @@ for (const isa of isas) {
       // p = [2], g = [−0.125], wd = 0.125: δ = 0.125; t1: p = 2 − 0.5·0.125 = 1.9375;
       // t2: δ = −0.125 + 0.125·1.9375 = 0.1171875 agrees with δ̄ = 0.0625: ε = 0.75,
       //     p = 1.9375 − 0.75·0.1171875 = 1.849609375
-      const { f32, f64 } = runBoth(e, withDefaults(deltaBarDelta, { ...HAND, weight_decay: 0.125 }), [2], [[-0.125], [-0.125]]);
+      const { f32, f64 } = runBoth(e, deltaBarDelta, withDefaults(deltaBarDelta, { ...HAND, weight_decay: 0.125 }), [2], [[-0.125], [-0.125]]);
       for (const run of [f32, f64]) {
         exactly([run.p[0][0], run.p[1][0]], [1.9375, 1.849609375], 'p');
         exactly([run.s[1].learning_rate[0]], [0.75], 'learning_rate');
@@ -140,7 +101,7 @@ for (const isa of isas) {
           const p0 = Array.from({ length: n }, () => 2 * r() - 1);
           const bias = Array.from({ length: n }, () => 2 * r() - 1);
           const grads = Array.from({ length: STEPS }, () => bias.map((b) => b + 0.8 * (2 * r() - 1)));
-          const { f32, f64 } = runBoth(e, h, p0, grads);
+          const { f32, f64 } = runBoth(e, deltaBarDelta, h, p0, grads);
           const scale = (series: Float64Array[], i: number, floor: number) => Math.max(floor, ...series.map((x) => Math.abs(x[i])));
           const pStart = Float64Array.from(p0, Math.fround);
           const last = STEPS - 1;
