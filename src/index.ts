@@ -143,4 +143,5 @@ export {
   type PowerIterationOptions, type PowerIterationResult, type LanczosOptions, type LanczosResult,
 } from './diagnostics/hessian-spectrum.js';
 export type { AnyLayerSpec, BatchNormSpec, LayerNormSpec, DropoutSpec, LayerType } from './nn/model.js';
+export { rocCurveSvg, confusionMatrixSvg, rocArea, type NamedRoc } from './plot/classification-charts.js';
 export { withNewHead, growModel, greedyPretrain, type NewHeadOptions, type GrowOptions, type Transferred, type GreedyOptions, type GreedyStage, type StageInfo } from './nn/transfer.js';

@@ -6,63 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareChartSvg, defaultWindow, movingAverage } from '../src/plot/compare-chart.js';
+import { descendants, parseXml, type XmlElement as Node } from './xml.js';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const run = (args: string[], cwd = mkdtempSync(join(tmpdir(), 'descent-compare-'))) =>
   ({ ...spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' }), cwd });
 
-interface Node { name: string; attrs: Record<string, string>; children: Node[]; text: string }
-
-/**
- * A strict parser for the XML subset the charts write (elements, double-quoted attributes,
- * text, the five predefined entities, no comments or CDATA): throws on an unclosed or
- * mismatched tag, a bare '<' or '&', text outside the root. Returns the root element.
- */
-function parseXml(xml: string): Node {
-  const entity = /&(?!(amp|lt|gt|quot|#39);)/;
-  const root: Node = { name: '#document', attrs: {}, children: [], text: '' };
-  const stack: Node[] = [root];
-  const tagRe = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/y;
-  let i = 0;
-  while (i < xml.length) {
-    const lt = xml.indexOf('<', i);
-    const text = xml.slice(i, lt < 0 ? xml.length : lt);
-    if (entity.test(text)) throw new Error(`bare & in text near ${JSON.stringify(text.slice(0, 30))}`);
-    if (stack.length === 1 && text.trim() !== '') throw new Error(`text outside the root: ${text.slice(0, 30)}`);
-    stack[stack.length - 1].text += text;
-    if (lt < 0) break;
-    tagRe.lastIndex = lt;
-    const m = tagRe.exec(xml);
-    if (!m) throw new Error(`malformed tag at ${lt}: ${xml.slice(lt, lt + 40)}`);
-    const [, close, name, attrText, selfClose] = m;
-    if (close) {
-      const open = stack.pop()!;
-      if (open.name !== name) throw new Error(`</${name}> closes <${open.name}>`);
-    } else {
-      const attrs: Record<string, string> = {};
-      for (const a of attrText.matchAll(/([\w:-]+)="([^"]*)"/g)) {
-        if (a[1] in attrs) throw new Error(`attribute ${a[1]} twice on <${name}>`);
-        if (entity.test(a[2])) throw new Error(`bare & in attribute ${a[1]}`);
-        attrs[a[1]] = a[2];
-      }
-      const node: Node = { name, attrs, children: [], text: '' };
-      if (stack.length === 1 && root.children.length > 0) throw new Error('more than one root element');
-      stack[stack.length - 1].children.push(node);
-      if (!selfClose) stack.push(node);
-    }
-    i = tagRe.lastIndex;
-  }
-  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
-  return root.children[0];
-}
-
-function descendants(n: Node, pred: (n: Node) => boolean, out: Node[] = []): Node[] {
-  for (const c of n.children) {
-    if (pred(c)) out.push(c);
-    descendants(c, pred, out);
-  }
-  return out;
-}
 
 const allText = (n: Node): string => n.text + n.children.map(allText).join('');
 

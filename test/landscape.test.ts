@@ -12,59 +12,7 @@ import {
 } from '../src/plot/trajectories.js';
 import { rosenbrockChained } from '../src/problems/classic.js';
 
-interface El { name: string; attrs: Record<string, string>; children: El[]; text: string }
-
-/**
- * Strict parser for the XML the pictures use (elements, double-quoted attributes, text, the
- * five predefined entities): throws on mismatched or unclosed tags, bare '<' or '&', a second
- * root or text outside it. Returns the root element.
- */
-function parseXml(xml: string): El {
-  const bareAmp = /&(?!(amp|lt|gt|quot|#39);)/;
-  const doc: El = { name: '#doc', attrs: {}, children: [], text: '' };
-  const open: El[] = [doc];
-  const tag = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/y;
-  let i = 0;
-  while (i < xml.length) {
-    const lt = xml.indexOf('<', i);
-    const text = xml.slice(i, lt < 0 ? xml.length : lt);
-    if (bareAmp.test(text)) throw new Error(`bare & near ${text.slice(0, 30)}`);
-    if (open.length === 1 && text.trim()) throw new Error(`text outside the root: ${text.slice(0, 30)}`);
-    open[open.length - 1].text += text;
-    if (lt < 0) break;
-    tag.lastIndex = lt;
-    const m = tag.exec(xml);
-    if (!m) throw new Error(`malformed tag at ${lt}: ${xml.slice(lt, lt + 40)}`);
-    const [, close, name, attrText, self] = m;
-    if (close) {
-      const top = open.pop()!;
-      if (top.name !== name) throw new Error(`</${name}> closes <${top.name}>`);
-    } else {
-      const attrs: Record<string, string> = {};
-      for (const a of attrText.matchAll(/([\w:-]+)="([^"]*)"/g)) {
-        if (a[1] in attrs) throw new Error(`attribute ${a[1]} twice on <${name}>`);
-        if (bareAmp.test(a[2])) throw new Error(`bare & in attribute ${a[1]}`);
-        attrs[a[1]] = a[2];
-      }
-      const el: El = { name, attrs, children: [], text: '' };
-      if (open.length === 1 && doc.children.length) throw new Error('two root elements');
-      open[open.length - 1].children.push(el);
-      if (!self) open.push(el);
-    }
-    i = tag.lastIndex;
-  }
-  if (open.length !== 1) throw new Error(`unclosed <${open[open.length - 1].name}>`);
-  return doc.children[0];
-}
-
-const all = (e: El, pred: (e: El) => boolean, out: El[] = []): El[] => {
-  for (const c of e.children) {
-    if (pred(c)) out.push(c);
-    all(c, pred, out);
-  }
-  return out;
-};
-const textOf = (e: El): string => e.text + e.children.map(textOf).join('');
+import { descendants as all, parseXml, textOf } from './xml.js';
 
 const runsOf = (fn: string): Trajectory[] => {
   const p = landscapeProblem(fn);
