@@ -7,6 +7,7 @@ import { train, TRAIN_HELP } from './train.js';
 import { compare, COMPARE_HELP } from './compare.js';
 import { landscape, LANDSCAPE_HELP } from './landscape.js';
 import { experiment, EXPERIMENT_HELP } from './experiment.js';
+import { diagnose, DIAGNOSE_HELP } from './diagnose.js';
 
 const HELP = `descent — train neural networks in WebAssembly SIMD
 
@@ -18,6 +19,8 @@ Commands
              SVG and tabulate them — descent compare --help
   landscape  optimizer paths over the contours of a 2-D test function (Beale, Rosenbrock,
              saddle, quadratic), one SVG and a table — descent landscape --help
+  diagnose   gradient check, per-layer statistics and Hessian eigenvalues of a network
+             — descent diagnose --help
   experiment the lectures' claims as runnable experiments (symmetry, vanishing gradients,
              momentum, CG, AdaGrad vs RMSProp, batch size, BatchNorm) — descent experiment --list
 
@@ -27,7 +30,7 @@ Run "descent <command> --help" for the options of a command.
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP };
+    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP, diagnose: DIAGNOSE_HELP };
     process.stdout.write(cmd === 'help' ? topics[rest[0]] ?? HELP : HELP);
     return 0;
   }
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'compare') return compare(rest);
   if (cmd === 'landscape') return landscape(rest);
   if (cmd === 'experiment') return experiment(rest);
+  if (cmd === 'diagnose') return diagnose(rest);
   process.stderr.write(`descent: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
   return 2;
 }
