@@ -74,6 +74,7 @@ export class Context {
   readonly xt: Vec;
   readonly gt: Vec;
   #gtAlpha = NaN;
+  #hv: Vec | undefined;
 
   constructor(readonly obj: FullObjective, readonly space: VectorSpace, readonly opts: MinimizeOptions, public defaultLineSearch: LineSearchSpec,
               defaultGradientTolerance = 1e-8) {
@@ -127,7 +128,8 @@ export class Context {
         return { f, dphi: space.dot(gt, d) };
       },
       curvature: () => {
-        const hv = this.space.vec(this.n);
+        // one scratch vector for the run: an F64 space would otherwise grow its arena every search
+        const hv = (this.#hv ??= space.vec(this.n));
         this.obj.hessianVector(x.data, d.data, hv.data);
         return space.dot(d, hv);
       },

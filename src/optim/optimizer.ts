@@ -126,6 +126,7 @@ export class RuleOptimizer<H extends object> implements Optimizer {
   lastGradientNorm: number | undefined;
   #schedules: [keyof H, Schedule][];
   #fixed: H;
+  #checked: H | undefined;
   #engine: Engine | undefined;
   #arena: Arena | undefined;
   #state: Record<string, Tensor> | undefined;
@@ -188,9 +189,12 @@ export class RuleOptimizer<H extends object> implements Optimizer {
 
   /** The hyper-parameters in effect at step (or epoch) s, validated. */
   hyper(s: number): H {
+    if (this.#schedules.length === 0 && this.#checked) return this.#checked;
     const h = { ...this.#fixed } as H;
     for (const [k, f] of this.#schedules) (h as Record<string, unknown>)[k as string] = f(s);
     this.rule.check(h);
+    // constant hyper-parameters are checked once (here, from the constructor) and reused
+    if (this.#schedules.length === 0) this.#checked = Object.freeze(h);
     return h;
   }
 

@@ -181,8 +181,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       model.training = true; // batch statistics and dropout (evaluate, e.g. for validation, infers)
       model.forward(v, size);
       if (history.accuracy && lab) {
-        // the label view again: the forward pass may have grown memory (detaching old views)
-        correct += countCorrect(model, v, size, model.labelArray(v.labels, size), predicted, K);
+        correct += countCorrect(model, v, size, lab, predicted, K);
       }
       const loss = model.lossAndBackward(v, size, true) / size;
       if (!Number.isFinite(loss)) {
@@ -298,7 +297,7 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
     batchInto(data, order, start, size, v.x.data, lab, data.targets && !data.labels ? v.targets.data : undefined);
     if (lab) model.stageTargets(v, size, lab);
     model.forward(v, size);
-    if (lab) correct += countCorrect(model, v, size, model.labelArray(v.labels, size), predicted, K);
+    if (lab) correct += countCorrect(model, v, size, lab, predicted, K);
     lossSum += model.lossAndBackward(v, size, false);
   }
   model.training = training;
