@@ -3,15 +3,37 @@
 //   dist/node/index.js, dist/browser/index.js            esbuild ESM bundles with the wasm inline
 //   dist/cli.js                                           the `descent` command (node)
 //   dist/types/*.d.ts                                     tsc declarations
-// Usage: node scripts/build.mjs [--wasm-only]
+// Usage: node scripts/build.mjs [--wasm-only] [--if-stale]
+//   --if-stale: do nothing when every output is newer than every input (assembly/, src/, the
+//   configs, this script). `prepare` uses it: `npx descent` installs the project itself as a
+//   file: dependency, which runs `prepare` again — without it the first `npx descent train`
+//   after `npm ci` spent ~45 s rebuilding what npm ci had just built.
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, chmodSync } from 'node:fs';
+import { rmSync, mkdirSync, chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 
 const require = createRequire(import.meta.url);
 const run = (cmd, args) => execFileSync(process.execPath, [require.resolve(cmd), ...args], { stdio: 'inherit' });
 const t0 = performance.now();
+
+if (process.argv.includes('--if-stale')) {
+  const newest = (path) => {
+    const s = statSync(path);
+    if (!s.isDirectory()) return s.mtimeMs;
+    return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
+  };
+  const inputs = ['assembly', 'src', 'package.json', 'asconfig.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
+  const outputs = ['build/descent-simd.wasm', 'build/descent-relaxed.wasm', 'dist/node/index.js', 'dist/browser/index.js', 'dist/cli.js', 'dist/types/index.d.ts'];
+  if (outputs.every((f) => existsSync(f))) {
+    const oldestOutput = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+    if (inputs.filter((f) => existsSync(f)).every((f) => newest(f) < oldestOutput)) {
+      console.log('build: up to date');
+      process.exit(0);
+    }
+  }
+}
 
 mkdirSync('build', { recursive: true });
 for (const target of ['simd', 'relaxed']) {
