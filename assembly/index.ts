@@ -6,6 +6,7 @@ export { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
 export { packA, packB } from "./gemm/pack";
 export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy, clamp, lerp, addSign } from "./blas1";
 export { peak, peakFlopsPerIteration } from "./peak";
+export { firstNonFinite } from "./finite";
 export { actForward, actBackward } from "./nn/activations";
 export { softmax, softmaxXent, mseLoss, bceLogits, bceProbs } from "./nn/losses";
 export { colSum, argmaxRows } from "./nn/reduce";

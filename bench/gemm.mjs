@@ -3,7 +3,7 @@
 //   npm run bench                 table (runs node with --experimental-wasm-relaxed-simd)
 //   npm run bench -- --json       one JSON object per line:
 //       {name, op, m, n, k, isa, tile, gflops, peak_gflops, ratio, runs}
-//   options: --rounds N (default 7)   --isa simd|relaxed-simd   --tile 4|5|6   --quick   --blocking MC,KC,NC
+//   options: --rounds N (default 7)   --isa simd|relaxed-simd   --tile 4|5|6   --quick   --blocking MC,KC,NC,ABUDGET,BBUDGET
 //
 // The machine is shared: its speed drifts within seconds. So every measurement of a case is
 // paired with a measurement of the peak kernel taken right before it, and the ratio is the
@@ -54,7 +54,7 @@ for (const isa of isas) {
     const e = await descent.createEngine({ isa, gemmTile: tile });
     const K = e.kernels;
     tile = e.gemmTile;
-    if (opt('--blocking', undefined)) K.gemmSetBlocking(...opt('--blocking').split(',').map(Number)); // before the workspace exists
+    if (opt('--blocking', undefined)) { const b = opt('--blocking').split(',').map(Number); K.gemmSetBlocking(b[0], b[1], b[2], b[3] ?? 65536, b[4] ?? 524288); } // before the workspace exists
     const peakIters = 2_000_000;
     const peakFlops = K.peakFlopsPerIteration() * peakIters;
     K.peak(1000, 1); K.peak(1000, 1);

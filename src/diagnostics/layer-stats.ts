@@ -75,7 +75,7 @@ export function layerStats(model: Model, batch: Batch): LayerStatsReport {
   const n = batch.n;
   const savedGrads = model.gradients().toArray();
   try {
-    const v = model.stage(batch);
+    const v = model.stage(batch, 'layerStats');
     model.forward(v, n);
     const acts = model.layers.map((l, i) => {
       const y = v.ys[i].data.subarray(0, n * l.units);

@@ -8,7 +8,7 @@ export interface Kernels {
        alpha: number, a: number, lda: number, b: number, ldb: number,
        beta: number, c: number, ldc: number, bias: number, work: number): void;
   gemmWorkspaceBytes(): number;
-  gemmSetBlocking(mc: number, kc: number, nc: number): void;
+  gemmSetBlocking(mc: number, kc: number, nc: number, aBudget: number, bBudget: number): void;
   packA(mr: number, transA: number, a: number, lda: number, ic: number, mc: number, pc: number, kc: number, dst: number): void;
   packB(transB: number, b: number, ldb: number, pc: number, kc: number, jc: number, nc: number, dst: number): void;
   dot(n: number, x: number, y: number): number;
@@ -21,6 +21,7 @@ export interface Kernels {
   mul(n: number, x: number, y: number, out: number): void;
   fill(n: number, v: number, x: number): void;
   copy(n: number, src: number, dst: number): void;
+  firstNonFinite(n: number, x: number): number;
   clamp(n: number, lo: number, hi: number, x: number): void;
   lerp(n: number, t: number, x: number, y: number): void;
   /** y ← y + a·sign(x), sign(±0) = 0 (the L1 subgradient). */

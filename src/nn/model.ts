@@ -338,15 +338,15 @@ export class Model {
 
   /** Mean loss over the batch, and the full gradient in gradients(). */
   lossAndGradient(batch: Batch): number {
-    this.checkBatch(batch, 'lossAndGradient');
-    const v = this.stage(batch);
+    this.checkBatch(batch, 'lossAndGradient', false);
+    const v = this.stage(batch, 'lossAndGradient');
     return this.runStaged(v, batch.n, true);
   }
 
   /** Mean loss over the batch, without the gradient. */
   lossOnly(batch: Batch): number {
-    this.checkBatch(batch, 'loss');
-    const v = this.stage(batch);
+    this.checkBatch(batch, 'loss', false);
+    const v = this.stage(batch, 'loss');
     return this.runStaged(v, batch.n, false);
   }
 
@@ -355,13 +355,14 @@ export class Model {
    * probabilities for bce-logits, the output layer's values otherwise.
    */
   predict(x: Float32Array, n = x.length / this.inputs): Float32Array {
-    this.checkBatch({ x, n }, 'predict');
+    this.checkBatch({ x, n }, 'predict', false);
     const out = new Float32Array(n * this.outputs);
     const K = this.engine.kernels;
     for (let start = 0; start < n; start += MAX_EVAL_BATCH) {
       const c = Math.min(MAX_EVAL_BATCH, n - start);
       const v = this.views(c);
       v.x.data.set(x.subarray(start * this.inputs, (start + c) * this.inputs));
+      this.checkStagedInputs(v.x, c, 'predict', start);
       this.forward(v, c, false);
       const y = v.ys[v.ys.length - 1];
       if (this.loss === 'softmax-cross-entropy') K.softmax(c, this.outputs, y.pointer(), y.pointer());
@@ -390,16 +391,23 @@ export class Model {
 
   // ---- internals (used by the fit loop) ----
 
-  /** Validate a batch against the model: sizes, finiteness, label range. */
-  checkBatch(batch: Batch, op: string): void {
+  /**
+   * Validate a batch against the model: sizes, label range, finite targets and, unless
+   * checkInputs = false, finite inputs. The hot paths pass false and check the inputs after
+   * staging them (checkStagedInputs: one SIMD pass in wasm instead of a JS loop).
+   */
+  checkBatch(batch: Batch, op: string, checkInputs = true): void {
     const { x, n } = batch;
     if (!(x instanceof Float32Array)) throw new DescentError(`${op}: x must be a Float32Array`);
     if (!Number.isSafeInteger(n) || n < 1) throw new DescentError(`${op}: the batch is empty (n = ${n})`);
     if (x.length !== n * this.inputs) {
       throw new DescentError(`${op}: expected x of ${n}×${this.inputs} = ${n * this.inputs} values for ${this.describe()}, got ${x.length} (${x.length / n} features per sample?)`);
     }
-    for (let i = 0; i < x.length; i++) {
-      if (!Number.isFinite(x[i])) throw new DescentError(`${op}: x has ${x[i]} at sample ${Math.floor(i / this.inputs)}, feature ${i % this.inputs}`);
+    if (checkInputs) {
+      for (let i = 0; i < x.length; i++) {
+        // v − v is 0 for finite v, NaN for NaN and ±Infinity
+        if (x[i] - x[i] !== 0) throw this.#nonFiniteInput(op, x[i], i, 0);
+      }
     }
     if (op === 'predict') return;
     this.checkTargets(batch.labels, batch.targets, n, op);
@@ -425,12 +433,27 @@ export class Model {
     }
   }
 
-  /** Copy a validated batch into wasm memory; returns the views for n rows. */
-  stage(batch: Batch): ReturnType<Model['views']> {
+  /**
+   * Copy a batch (validated by checkBatch) into wasm memory and check its inputs are finite;
+   * returns the views for n rows. Only scratch buffers are written before a throw.
+   */
+  stage(batch: Batch, op = 'stage'): ReturnType<Model['views']> {
     const v = this.views(batch.n);
     v.x.data.set(batch.x.subarray(0, batch.n * this.inputs));
+    this.checkStagedInputs(v.x, batch.n, op, 0);
     this.stageTargets(v, batch.n, batch.labels, batch.targets);
     return v;
+  }
+
+  /** Throws naming the first NaN/±Infinity among n staged input rows (firstSample: row 0's index in the caller's data). */
+  checkStagedInputs(x: Tensor, n: number, op: string, firstSample: number): void {
+    const i = this.engine.kernels.firstNonFinite(n * this.inputs, x.pointer());
+    if (i >= 0) throw this.#nonFiniteInput(op, x.data[i], i, firstSample);
+  }
+
+  #nonFiniteInput(op: string, value: number, i: number, firstSample: number): DescentError {
+    const sample = Math.floor(i / this.inputs);
+    return new DescentError(`${op}: x has ${value} at sample ${firstSample + sample}, feature ${i - sample * this.inputs}`);
   }
 
   stageTargets(v: ReturnType<Model['views']>, n: number, labels?: Int32Array, targets?: Float32Array): void {

@@ -12,7 +12,9 @@ import { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "../../assembly/index"
 const GUARD: i32 = 16; // floats after each buffer
 const SENTINEL: f32 = 7777.25;
 const DEFAULT_MC: i32 = 144;
-const DEFAULT_KC: i32 = 256;
+const DEFAULT_KC: i32 = 800;
+const DEFAULT_A_BUDGET: i32 = 65536;
+const DEFAULT_B_BUDGET: i32 = 524288;
 const DEFAULT_NC: i32 = 2048;
 
 // ---- deterministic pseudo-random numbers (xorshift32), values in [-1, 1) ----
@@ -342,9 +344,9 @@ describe("gemm: special cases", () => {
   it("small blocking (MC 12, KC 64, NC 16) runs the m, k and n block loops", () => {
     reset();
     seed(45);
-    gemmSetBlocking(12, 64, 16);
+    gemmSetBlocking(12, 64, 16, DEFAULT_A_BUDGET, DEFAULT_B_BUDGET);
     const work = allocWork();
-    for (let tile = 4; tile <= 6; tile += 2) {
+    for (let tile = 4; tile <= 6; tile++) {
       for (let tr = 0; tr < 4; tr++) {
         runCase(tile, tr >> 1, tr & 1, 13, 11, 300, 1, 0, true, 0, false, work);
         runCase(tile, tr >> 1, tr & 1, 37, 35, 129, -1.5, 0.75, true, 3, false, work);
@@ -352,7 +354,38 @@ describe("gemm: special cases", () => {
       }
     }
     heap.free(work);
-    gemmSetBlocking(DEFAULT_MC, DEFAULT_KC, DEFAULT_NC);
+    gemmSetBlocking(DEFAULT_MC, DEFAULT_KC, DEFAULT_NC, DEFAULT_A_BUDGET, DEFAULT_B_BUDGET);
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
+  });
+
+  it("float budgets bind the block sizes (A budget 600, B budget 1000 floats) without overrunning the workspace", () => {
+    reset();
+    seed(46);
+    // KC 100: k = 300 runs 3 blocks of 100, so mc = 600/100 = 6 rows (rounded down to the tile
+    // height: 4, 5 or 6) and nc = 1000/100 = 10 → 8 columns; k = 64 gives mc = 9 → 8/5/6 and
+    // nc = 15 → 8; the budget 600 with k = 129 → kc 65 gives 9 rows; an A budget below one tile
+    // (k = 100, budget 600 → 6, with tile 6 exactly one tile) still makes progress.
+    gemmSetBlocking(144, 100, 2048, 600, 1000);
+    const work = allocWork();
+    for (let tile = 4; tile <= 6; tile++) {
+      for (let tr = 0; tr < 4; tr++) {
+        runCase(tile, tr >> 1, tr & 1, 13, 11, 300, 1, 0, true, 0, false, work);
+        runCase(tile, tr >> 1, tr & 1, 37, 35, 129, -1.5, 0.75, true, 3, false, work);
+        runCase(tile, tr >> 1, tr & 1, 25, 50, 64, 0.5, 2, false, 1, false, work);
+      }
+    }
+    checkWorkGuard(work, "budgets");
+    heap.free(work);
+    gemmSetBlocking(144, 100, 2048, 50, 50); // budgets below one tile: one tile / one strip per block
+    const work2 = allocWork();
+    for (let tile = 4; tile <= 6; tile++) {
+      runCase(tile, 0, 0, 17, 19, 250, 1, 0.5, true, 0, false, work2);
+      runCase(tile, 1, 1, 17, 19, 250, 1, 0, false, 3, false, work2);
+    }
+    checkWorkGuard(work2, "tiny budgets");
+    heap.free(work2);
+    gemmSetBlocking(DEFAULT_MC, DEFAULT_KC, DEFAULT_NC, DEFAULT_A_BUDGET, DEFAULT_B_BUDGET);
     expect<string>(failure).toBe("");
     expect<i32>(checked).toBeGreaterThan(0);
   });
