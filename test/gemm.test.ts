@@ -7,9 +7,11 @@ const forms: [boolean, boolean][] = [[false, false], [false, true], [true, false
 const formName = ([ta, tb]: [boolean, boolean]) => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
 
 // m×n×k: sizes 1, 3, 7, 17, 129, 1000, shapes that are not multiples of the 4×8 / 5×8 / 6×8 tiles,
-// k > 256 (several k blocks, β applied once), m > 144 (several m blocks), n > 2048 (several n blocks)
+// k > 800 (several k blocks, β applied once), m > 144 (several m blocks), n > 2048 (several n
+// blocks), and k = 800 where the block budgets cut m to ≤ 81 rows and n to ≤ 655 columns
 const shapes: [number, number, number][] = [
   [1, 1, 1], [3, 7, 17], [7, 3, 1], [17, 129, 3], [129, 17, 7], [5, 9, 1000], [13, 24, 513],
+  [170, 6, 800], [3, 700, 800], [4, 5, 1700],
   [300, 20, 10], [3, 2100, 5], [24, 16, 32], [100, 50, 78],
 ];
 const scalars: [number, number][] = [[1, 0], [0.5, 0], [-1.5, 0.75], [1, 1], [0, 2]];

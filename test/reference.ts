@@ -66,8 +66,8 @@ function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
 }
 
-/** The kernel's k block size: at most kcMax (256 in assembly/gemm/driver.ts), balanced. */
-export function kBlock(k: number, kcMax = 256): number {
+/** The kernel's k block size: at most kcMax (KC = 800 in assembly/gemm/driver.ts), balanced. */
+export function kBlock(k: number, kcMax = 800): number {
   return ceilDiv(k, ceilDiv(k, kcMax));
 }
 
