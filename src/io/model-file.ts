@@ -11,7 +11,9 @@
 // Batch and layer norm layers store γ and β as layers.<i>.weight and layers.<i>.bias ([c] each,
 // PyTorch's names), and batch norm's running statistics follow the parameters as
 // layers.<i>.running_mean and layers.<i>.running_var; files of models without these layers are
-// unchanged, so files written before them still load.
+// unchanged, so files written before them still load. Models with dropout or batch norm also
+// store "passes" in the metadata (the count of training forward passes, which numbers the
+// dropout masks), so that training a loaded model draws the masks an uninterrupted run would.
 
 import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
@@ -45,7 +47,11 @@ export interface ExtraContent {
 /** The model as safetensors bytes. */
 export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
   const header: Record<string, unknown> = {
-    __metadata__: { format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)), ...extra?.metadata },
+    __metadata__: {
+      format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)),
+      ...(model.hasNormalization ? { passes: String(model.passes) } : {}),
+      ...extra?.metadata,
+    },
   };
   for (const l of model.layers) {
     if (l.type === 'dropout') continue;
@@ -110,6 +116,11 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   } catch (e) {
     throw new DescentError(`${what}: the model description is not valid JSON (${(e as Error).message})`);
   }
+  let passes = 0;
+  if (meta.passes !== undefined) {
+    passes = typeof meta.passes === 'string' && /^\d{1,10}$/.test(meta.passes) ? Number(meta.passes) : NaN;
+    if (!(passes <= 0xffffffff)) throw new DescentError(`${what}: metadata passes must be an integer in [0, 2^32), got ${JSON.stringify(meta.passes)}`);
+  }
   const data = bytes.subarray(8 + hlen);
   // check every tensor before building anything
   let model: Model;
@@ -170,6 +181,7 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
     const t = states.get(name)!.data;
     new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(chunk);
   }
+  model.passes = passes;
   return { model, metadata: meta, extra };
 }
 
