@@ -41,6 +41,27 @@ describe('descent train', () => {
     expect(existsSync(join(dir, 'm.st')) && existsSync(join(dir, 'c.svg'))).toBe(true);
   }, 120_000);
 
+  it('--layers builds batch norm, layer norm and dropout layers (500bn, 300ln, d0.2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const r = run(['train', '--layers', '64-48bn-d0.1-32ln-10', '--activation', 'relu', '--epochs', '8', '--seed', '2', '--quiet'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(95);
+    const model = loadModel(Engine.createSync({ isa: 'simd' }), new Uint8Array(readFileSync(join(dir, 'descent-model.safetensors'))));
+    expect(model.layers.map((l) => l.type)).toEqual(['dense', 'batchnorm', 'dropout', 'dense', 'layernorm', 'dense']);
+    expect(model.layers.map((l) => l.activation)).toEqual(['linear', 'relu', 'linear', 'linear', 'relu', 'linear']);
+    expect(model.layers[0].hasBias).toBe(false);
+    expect(model.layers[2].rate).toBeCloseTo(0.1);
+    expect(model.passes).toBeGreaterThan(0);
+    const bad = (args: string[], msg: RegExp) => {
+      const b = run(['train', ...args], dir);
+      expect(b.status).toBe(1);
+      expect(b.stderr).toMatch(msg);
+    };
+    bad(['--layers', '64-d0.2-32-10'], /entry 2 "d0.2": dropout must follow a hidden layer/);
+    bad(['--layers', '64-32-d1.5-10'], /entry 3 "d1.5": dropout rate must be a number in \[0, 1\)/);
+    bad(['--layers', '64-32xn-10'], /layers \(entry 2\)/);
+  }, 120_000);
+
   it('--help documents the options; bad input is a one-line error and exit code 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
     const help = execFileSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });

@@ -25,7 +25,7 @@ import { idxDataset, parseIdx } from '../data/idx.js';
 import { parseCsv } from '../data/csv.js';
 import { fitStandardizer } from '../data/standardize.js';
 import { trainTestSplit } from '../data/split.js';
-import { Model } from '../nn/model.js';
+import { Model, type AnyLayerSpec } from '../nn/model.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { LOSSES } from '../nn/losses.js';
 import { fit, evaluate } from '../train/fit.js';
@@ -87,7 +87,10 @@ export const DATA_HELP = `Data
 
 export const NETWORK_HELP = `Network
   --layers A-B-…-K     layer sizes including inputs and outputs, e.g. 784-500-300-10
-                       (default: inputs-64-classes)
+                       (default: inputs-64-classes). A hidden size may end in bn or ln:
+                       a Dense layer without activation, then batch norm / layer norm with the
+                       activation (500bn); dP inserts dropout with rate P (d0.2), e.g.
+                       784-500bn-d0.2-300ln-10
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh)
   --alpha X            slope of leaky-relu / α of elu
   --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
@@ -206,22 +209,35 @@ export async function prepareData(v: Record<string, unknown>, seed: number): Pro
 
 /** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
 export function buildModel(engine: Engine, v: Record<string, unknown>, data: PreparedData, seed: number): Model {
-  const layers = v.layers as string | undefined;
-  const sizes = layers ? layers.split('-').map((s, i) => num(s, `layers (entry ${i + 1})`, true)!) : [data.train.features, 64, data.classes];
-  if (sizes.length < 2) throw new DescentError(`--layers: need at least inputs-outputs, got ${layers}`);
-  if (sizes[0] !== data.train.features) throw new DescentError(`--layers: the network takes ${sizes[0]} inputs but the data has ${data.train.features} features`);
+  const text = v.layers as string | undefined;
+  const entries = text ? text.split('-') : [String(data.train.features), '64', String(data.classes)];
+  const sizeOf = (s: string, i: number) => num(s, `layers (entry ${i + 1})`, true)!;
+  if (entries.length < 2) throw new DescentError(`--layers: need at least inputs-outputs, got ${text}`);
+  const inputs = sizeOf(entries[0], 0);
+  if (inputs !== data.train.features) throw new DescentError(`--layers: the network takes ${inputs} inputs but the data has ${data.train.features} features`);
+  const outputs = sizeOf(entries[entries.length - 1], entries.length - 1);
   const alpha = num(v.alpha, 'alpha');
-  return new Model(engine, {
-    inputs: sizes[0],
-    loss: v.loss as never,
-    seed,
-    layers: sizes.slice(1).map((units, i) => ({
-      units,
-      activation: (i === sizes.length - 2 ? (v.loss === 'bce' ? 'sigmoid' : 'linear') : v.activation) as never,
-      alpha: i === sizes.length - 2 ? undefined : alpha,
-      init: v.init as never,
-    })),
+  const act = v.activation as never;
+  const init = v.init as never;
+  const layers: AnyLayerSpec[] = [];
+  entries.slice(1, -1).forEach((e, j) => {
+    const i = j + 1;
+    const norm = /^(\d+)(bn|ln)$/.exec(e);
+    const drop = /^d(.+)$/.exec(e);
+    if (norm) {
+      layers.push({ units: sizeOf(norm[1], i), activation: 'linear', bias: false, init });
+      layers.push({ type: norm[2] === 'bn' ? 'batchnorm' : 'layernorm', activation: act, alpha });
+    } else if (drop) {
+      const rate = Number(drop[1]);
+      if (drop[1].trim() === '' || !(rate >= 0 && rate < 1)) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout rate must be a number in [0, 1)`);
+      if (i === 1) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout must follow a hidden layer`);
+      layers.push({ type: 'dropout', rate });
+    } else {
+      layers.push({ units: sizeOf(e, i), activation: act, alpha, init });
+    }
   });
+  layers.push({ units: outputs, activation: (v.loss === 'bce' ? 'sigmoid' : 'linear') as never, init });
+  return new Model(engine, { inputs, loss: v.loss as never, seed, layers });
 }
 
 /** Updates per epoch as fit counts them: ⌈n′/B⌉ over the n′ samples left after a validation split. */
