@@ -100,8 +100,9 @@ for (const isa of isas) {
   });
 }
 
-describe('both builds give the same masks and outputs', () => {
-  it.skipIf(isas.length < 2)('simd and relaxed-simd', () => {
+// Registered where both builds run (the node-relaxed and browser projects).
+if (isas.length > 1) describe('both builds give the same masks and outputs', () => {
+  it('simd and relaxed-simd', () => {
     const [a, b] = isas.map((i) => engineFor(i));
     const x = randomF32(99, 1);
     expect(dropout(a, 99, x, 0.35, 5, 6, 3)).toEqual(dropout(b, 99, x, 0.35, 5, 6, 3));

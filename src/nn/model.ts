@@ -332,7 +332,6 @@ export class Model {
    * (nn/objective.ts).
    */
   objective(data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
-    if (this.hasNormalization) throw new DescentError(`objective: ${this.describe()} has normalization or dropout layers; network objectives (and their Jacobians) cover Dense layers only`);
     return networkObjective(this, data, opts);
   }
 

@@ -14,6 +14,11 @@
 // difference Hessian-vector product therefore uses a step far above f32 rounding (√ε₃₂).
 // Evaluations stage the data into the model's batch buffers (allocated once, before any
 // minimizer vector); the model's own parameters hold the last θ evaluated.
+// Layer norm is a deterministic function of each sample, so models with it are objectives too
+// (value, gradient, Hessian·v; for MSE the residuals, with the Jacobian left to minimize's
+// finite differences); the L2 penalty covers the Dense weights only. Batch norm (the value
+// would depend on how the data is split into batches, and evaluations would move the running
+// statistics) and dropout (a random function) are refused.
 
 import { DescentError } from '../engine/errors.js';
 import { batchInto, checkDataset, type Dataset } from '../data/dataset.js';
@@ -37,6 +42,11 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   const op = 'networkObjective';
   checkDataset(data, op);
   if (data.features !== model.inputs) throw new DescentError(`${op}: the data has ${data.features} features, ${model.describe()} expects ${model.inputs}`);
+  const refused = model.layers.find((l) => l.type === 'batchnorm' || l.type === 'dropout');
+  if (refused) {
+    const why = refused.type === 'dropout' ? 'dropout makes the loss a random function of θ' : 'batch norm makes the loss depend on how the data is split into batches';
+    throw new DescentError(`${op}: ${model.describe()}: layer ${refused.index} ${refused.describe()}: ${why}; full-batch minimizers need a deterministic objective (train this model with a gradient optimizer, or use layer norm)`);
+  }
   const order = opts.indices ?? Int32Array.from({ length: data.n }, (_, i) => i);
   const N = order.length;
   if (N < 1) throw new DescentError(`${op}: no samples`);
@@ -53,7 +63,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
 
   const lambda = opts.weightDecay ?? 0;
   if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new DescentError(`${op}: weightDecay must be a finite number ≥ 0, got ${String(opts.weightDecay)}`);
-  const weightRanges = model.layers.map((l) => [l.weightOffset, l.inputs * l.units] as const);
+  const weightRanges = model.layers.filter((l) => l.type === 'dense').map((l) => [l.weightOffset, l.inputs * l.units] as const);
   const nWeights = weightRanges.reduce((s, [, len]) => s + len, 0);
   /** ½λ‖W‖² added to the value, λW to g. */
   const penalize = (x: Float64Array, g?: Float64Array): number => {
@@ -179,6 +189,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
       }
     }
   };
+  if (model.hasNormalization) return { ...obj, m, residuals }; // layer norm: finite-difference Jacobian
   const jacobianWithPenalty = lambda === 0 ? jacobian : (x: Float64Array, J: Float64Array) => {
     jacobian(x, J);
     let row = N * k;

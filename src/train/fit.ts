@@ -309,14 +309,19 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
                       batchSize: number | 'full' | undefined, rng: Random, options: FitOptions): History {
   const op = 'fit';
   const n = train.n;
-  if (model.hasNormalization) throw new DescentError(`${op}: ${opt.name} minimizes a network objective, which covers Dense layers only; ${model.describe()} has normalization or dropout layers (train it with a gradient optimizer)`);
   let indices: Int32Array | undefined;
   if (batchSize !== undefined && batchSize !== 'full') {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${String(batchSize)}`);
     indices = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)).slice(0, batchSize);
   }
   const { weightDecay, ...settings } = opt.settings;
-  const objective = networkObjective(model, train, { indices, weightDecay });
+  let objective;
+  try {
+    objective = networkObjective(model, train, { indices, weightDecay });
+  } catch (e) {
+    if (e instanceof DescentError) throw new DescentError(`${op}: ${opt.name}: ${e.message}`);
+    throw e;
+  }
   const classify = isClassification(model.loss) || !!train.labels;
   const history: History = { epoch: [], loss: [], stopped: 'completed', evaluations: [] };
   if (classify && train.labels) history.accuracy = [];
