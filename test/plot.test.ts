@@ -209,6 +209,19 @@ describe('SVG charts', () => {
     expect(t.some((s) => s.startsWith('1.9') || s.startsWith('1.8'))).toBe(true);
   });
 
+  it('x tick labels near the edges stay inside the image', () => {
+    for (const width of [200, 320, 720]) {
+      const els = parseXml(lineChartSvg([{ name: 'steps', x: [0, 5_000_000, 10_000_000], y: [1, 2, 3] }], { width }));
+      const labels = els.filter((e) => e.name === 'text' && /^\d+$/.test(e.text) && Number(e.attrs.y) > 100);
+      expect(labels.length).toBeGreaterThanOrEqual(2);
+      for (const l of labels) {
+        const half = (0.6 * 12 * l.text.length) / 2; // the chart's own estimate: 0.6 em per character at the 12 px tick font
+        expect(Number(l.attrs.x) - half, `${l.text} at width ${width}`).toBeGreaterThanOrEqual(0);
+        expect(Number(l.attrs.x) + half, `${l.text} at width ${width}`).toBeLessThanOrEqual(width);
+      }
+    }
+  });
+
   it('bad input raises DescentError naming the operation', () => {
     expect(() => trainingCurveSvg({ epoch: [1, 2], loss: [1] })).toThrow(DescentError);
     expect(() => trainingCurveSvg({ epoch: [1, 2], loss: [1] })).toThrow('trainingCurveSvg: history.loss holds 1 values for 2 epochs');

@@ -293,7 +293,10 @@ export function lineChartSvg(series: readonly LineSeries[], opts: LineChartOptio
   for (const t of xTicks) {
     const x = px(xs(t));
     out.push(`<line x1="${x}" x2="${x}" y1="${plotBottom}" y2="${plotBottom + 5}" stroke="${INK}"/>`);
-    out.push(`<text x="${x}" y="${plotBottom + 8 + TICK_FONT}">${escapeXml(xFormat(t))}</text>`);
+    // a label centred on a tick near an edge is moved inwards so that it stays inside the image
+    const label = xFormat(t), half = textWidth(label, TICK_FONT) / 2;
+    const lx = Math.min(Math.max(xs(t), half + 2), width - 2 - half);
+    out.push(`<text x="${px(lx)}" y="${plotBottom + 8 + TICK_FONT}">${escapeXml(label)}</text>`);
   }
   if (xLabel) out.push(`<text x="${px((plotLeft + plotRight) / 2)}" y="${height - 12}" font-size="${LABEL_FONT}">${escapeXml(xLabel)}</text>`);
   out.push('</g>');
