@@ -5,8 +5,12 @@
 //                       with sufficient decrease φ(α) ≤ φ(0) + c₁·α·φ′(0). Values only.
 //                       (Nocedal & Wright, Numerical Optimization 2nd ed., Alg. 3.1 and §3.5.)
 // strong Wolfe          sufficient decrease and |φ′(α)| ≤ c₂·|φ′(0)|: bracketing with growing
-//                       trial steps, then "zoom" by safeguarded cubic interpolation
-//                       (N&W Alg. 3.5 and 3.6, eq. 3.59). c₂ = 0.9 for quasi-Newton, 0.1 for CG.
+//                       trial steps (cubic extrapolation, 1.1–4× the last increment), then
+//                       "zoom" by cubic interpolation (quadratic when the cubic has no
+//                       minimizer), each trial clamped to the bracket's inner 80%
+//                       (N&W Alg. 3.5 and 3.6, eq. 3.59; the bounds as Moré & Thuente 1994).
+//                       c₂ = 0.9 for quasi-Newton, 0.1 for CG. On a quadratic both
+//                       interpolants are exact: the minimizer is the second or third trial.
 // exact                 the minimizer of φ: on a quadratic f = ½xᵀAx − bᵀx in closed form,
 //                       α* = −φ′(0)/(dᵀA d) (one Hessian-vector product); otherwise a bracket
 //                       [a, b, c] with φ(b) < φ(a), φ(c) found by golden-ratio expansion, then
@@ -90,6 +94,13 @@ function cubicMin(a: number, fa: number, da: number, b: number, fb: number, db: 
   return b - (b - a) * ((db + d2 - d1) / (db - da + 2 * d2));
 }
 
+/** Minimizer of the quadratic with value fa and slope da at a and value fb at b, or NaN. */
+function quadraticMin(a: number, fa: number, da: number, b: number, fb: number): number {
+  const w = b - a;
+  const curv = fb - fa - da * w; // ½·φ''·w²
+  return curv > 0 ? a - (da * w * w) / (2 * curv) : NaN;
+}
+
 /** Strong Wolfe line search (bracket, then zoom). */
 export function wolfe(phi: LineFunction, opts: WolfeOptions = {}): LineSearchResult {
   const c1 = positive('c1', opts.c1 ?? 1e-4, 0, 1, true);
@@ -108,10 +119,18 @@ export function wolfe(phi: LineFunction, opts: WolfeOptions = {}): LineSearchRes
       if (evals >= maxEval) return fail('the zoom phase ran out of evaluations');
       const width = Math.abs(hi.a - lo.a);
       if (width <= 1e-14 * Math.max(1, Math.abs(lo.a))) return fail('the bracket shrank to nothing (rounding limits the search)');
-      let a = Number.isFinite(hi.f) && Number.isFinite(hi.d) ? cubicMin(lo.a, lo.f, lo.d, hi.a, hi.f, hi.d) : NaN;
+      // the cubic through both ends (their values and slopes), else the quadratic through lo's
+      // value and slope and hi's value, else (hi not finite) bisection
+      let a = NaN;
+      if (Number.isFinite(hi.f)) {
+        if (Number.isFinite(hi.d)) a = cubicMin(lo.a, lo.f, lo.d, hi.a, hi.f, hi.d);
+        if (!Number.isFinite(a)) a = quadraticMin(lo.a, lo.f, lo.d, hi.a, hi.f);
+      }
       const left = Math.min(lo.a, hi.a), right = Math.max(lo.a, hi.a);
-      // safeguard: stay inside the bracket, away from its ends
-      if (!(a > left + 0.1 * width && a < right - 0.1 * width)) a = 0.5 * (lo.a + hi.a);
+      // safeguard: inside the bracket, at least a tenth of its width from either end (a trial
+      // the interpolant puts nearer an end moves to that distance: the bracket then shrinks by
+      // up to 10× per evaluation, where falling back to the midpoint shrank it by 2×)
+      a = Number.isFinite(a) ? Math.min(Math.max(a, left + 0.1 * width), right - 0.1 * width) : 0.5 * (lo.a + hi.a);
       const { f, dphi } = phi.valueAndSlope(a);
       evals++;
       note(a, f, dphi);
@@ -137,8 +156,14 @@ export function wolfe(phi: LineFunction, opts: WolfeOptions = {}): LineSearchRes
     if (Math.abs(dphi) <= -c2 * dphi0) return { alpha, f, dphi, ok: true, evaluations: evals };
     if (dphi >= 0) return zoom(cur, prev);
     if (alpha >= alphaMax) return fail(`the step reached alphaMax = ${alphaMax} without satisfying the curvature condition`);
+    // still descending steeply: extrapolate to the minimizer of the cubic through the last two
+    // trials, kept within [1.1, 4] times the last increment beyond α (as Moré and Thuente
+    // bound their extrapolations); with no minimizer ahead, the largest of those steps
+    const inc = alpha - prev.a;
+    const ext = cubicMin(prev.a, prev.f, prev.d, alpha, f, dphi);
+    const next = Number.isFinite(ext) && ext > alpha ? Math.min(Math.max(ext, alpha + 1.1 * inc), alpha + 4 * inc) : alpha + 4 * inc;
     prev = cur;
-    alpha = Math.min(2 * alpha, alphaMax);
+    alpha = Math.min(next, alphaMax);
   }
 }
 
