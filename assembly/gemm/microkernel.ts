@@ -10,8 +10,8 @@
 //        accumulator chains are needed to keep both busy; 4×8 (8 chains) tops out near 80%.
 //   6×8: 12 accumulators + 2 B + 1 A = 15 registers: every xmm register V8 allocates on x64
 //        (xmm15 is its scratch), so the loop spills and runs at half speed in Node 20.
-// The tile loops are ordered as in BLIS: jr outside, ir inside, so one kc×8 B panel (8 KB
-// at kc = 256) stays in L1 while the mc×kc A block streams from L2.
+// The tile loops are ordered as in BLIS: jr outside, ir inside, so one kc×8 B panel (25 KB
+// at kc = 784, the driver's usual block) stays in L1 while the mc×kc A block streams from L2.
 //
 // Write-back, per element, in this order for every tile (full tiles in SIMD, edge tiles
 // through a scratch tile in scalar code — the same roundings either way):
