@@ -62,6 +62,31 @@ describe('descent train', () => {
     bad(['--layers', '64-32xn-10'], /layers \(entry 2\)/);
   }, 120_000);
 
+  it('--optimizer lbfgs / lm: full-batch training from the command line, its flags checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const r = run(['train', '--optimizer', 'lbfgs', '--epochs', '60', '--weight-decay', '1e-3', '--opt', 'memory=7'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/lbfgs L2 0.001, memory 7, full batch, at most 60 iterations/);
+    expect(r.stdout).toMatch(/iteration   60  loss/);
+    expect(r.stdout).toMatch(/60 iterations, \d+ evaluations, stopped: max-iterations/);
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(95);
+    expect(readFileSync(join(dir, 'descent-training.svg'), 'utf8')).toContain('iteration (lbfgs, full batch)');
+    const lm = run(['train', '--optimizer', 'lm', '--loss', 'mse', '--layers', '64-6-10', '--batch-size', '300', '--epochs', '8', '--quiet'], dir);
+    expect(lm.status, lm.stderr).toBe(0);
+    expect(Number(/test accuracy ([\d.]+)%/.exec(lm.stdout)![1])).toBeGreaterThan(60);
+    const bad = (args: string[], msg: RegExp) => {
+      const b = run(['train', ...args], dir);
+      expect(b.status, b.stdout).toBe(1);
+      expect(b.stderr).toMatch(msg);
+    };
+    bad(['--optimizer', 'cg', '--lr', '0.1'], /--lr does not apply to cg: a full-batch method sets its steps by a line search/);
+    bad(['--optimizer', 'lm'], /Levenberg–Marquardt minimizes a sum of squares; use it with --loss mse/);
+    bad(['--optimizer', 'scg', '--opt', 'memory=5'], /--opt memory applies to lbfgs only/);
+    bad(['--optimizer', 'bfgs', '--opt', 'betas=0.9'], /--opt betas: not a setting of bfgs/);
+    bad(['--optimizer', 'lbfgs', '--layers', '64-32bn-10'], /batch norm makes the loss depend on how the data is split/);
+    bad(['--optimizer', 'newton'], /unknown optimizer "newton"; known: .*lbfgs, bfgs, cg, scg, newton-cg, lm/);
+  }, 120_000);
+
   it('--help documents the options; bad input is a one-line error and exit code 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
     const help = execFileSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });

@@ -83,6 +83,21 @@ for (const isa of isas) {
       f.release();
     });
 
+    it('values that are a view of the engine memory survive the growth their own allocation causes', () => {
+      e.scope(() => {
+        const f = new F64(e, 'test');
+        const n = Math.ceil(e.memory.buffer.byteLength / 8) + 1024; // n doubles cannot fit: the memory grows
+        const t = e.tensor([n], Float32Array.from({ length: n }, (_, i) => (i % 97) - 48));
+        const before = e.memory.buffer.byteLength;
+        const v = f.vec(n, t.data); // a Float32Array over e.memory.buffer, detached by the growth
+        expect(e.memory.buffer.byteLength).toBeGreaterThan(before);
+        expect([v.data[0], v.data[97], v.data[n - 1]]).toEqual([-48, -48, ((n - 1) % 97) - 48]);
+        const m = f.mat(2, 2, t.data.subarray(0, 4));
+        expect(Array.from(m.data)).toEqual([-48, -47, -46, -45]);
+        f.release();
+      });
+    });
+
     it('level 1: dot, nrm2, axpy, scal, copy, fill bit for bit; dot within the bound of a plain sum', () => {
       const f = new F64(e);
       for (const n of [0, ...SIZES, 1000]) {

@@ -34,6 +34,7 @@ import { optimizer as namedOptimizer, OPTIMIZER_NAMES } from '../optim/optimizer
 import * as schedules from '../optim/schedules.js';
 import type { Schedule } from '../optim/schedules.js';
 import { saveModel } from '../io/model-file.js';
+import { FULL_BATCH_NAMES, isFullBatchName, makeFullBatch } from './full-batch-options.js';
 import { confusionMatrix, formatConfusionMatrix, formatPerClass, perClassMetrics } from '../metrics/classification.js';
 import { trainingCurveSvg } from '../plot/svg-curve.js';
 
@@ -113,7 +114,11 @@ Training
   --epochs N           passes over the training set (default 100)
   --batch-size N|full  samples per update: 1 = stochastic, full = batch gradient descent (default 32)
   --optimizer NAME     ${wrapList(OPTIMIZER_NAMES)}
-                       (default sgd; momentum and nesterov are SGD with momentum 0.9)
+                       (default sgd; momentum and nesterov are SGD with momentum 0.9),
+                       or a full-batch method: ${wrapList(FULL_BATCH_NAMES)}
+                       (one iteration per epoch over the whole training set, steps by line
+                       search, so no --lr; --weight-decay, --opt memory=M for lbfgs,
+                       --opt gradient_tolerance=X; lm needs --loss mse)
   --lr X               learning rate of the optimizer (default per optimizer:
                        ${defaultLrText()})
 ${SCHEDULE_HELP}  --momentum X         momentum (sgd, rmsprop; momentum/nesterov default 0.9)
@@ -390,7 +395,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
     options: {
       ...DATA_OPTIONS, 'validation-split': { type: 'string' },
       ...NETWORK_OPTIONS,
-      epochs: { type: 'string', default: '100' }, 'batch-size': { type: 'string', default: '32' },
+      epochs: { type: 'string', default: '100' }, 'batch-size': { type: 'string' },
       ...OPTIMIZER_OPTIONS,
       seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
       out: { type: 'string', default: 'descent-model.safetensors' }, curve: { type: 'string', default: 'descent-training.svg' },
@@ -401,13 +406,16 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   if (v.help) { out(TRAIN_HELP); return 0; }
   const seed = num(v.seed, 'seed', true)!;
   const epochs = num(v.epochs, 'epochs', true)!;
-  const batchSize = v['batch-size'] === 'full' ? 'full' as const : num(v['batch-size'], 'batch-size', true)!;
   const optName = v.optimizer!;
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optName)) {
-    throw new DescentError(`--optimizer: unknown optimizer ${JSON.stringify(optName)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
+  const fullBatch = isFullBatchName(optName);
+  if (!fullBatch && !(OPTIMIZER_NAMES as readonly string[]).includes(optName)) {
+    throw new DescentError(`--optimizer: unknown optimizer ${JSON.stringify(optName)}; known: ${[...OPTIMIZER_NAMES, ...FULL_BATCH_NAMES].join(', ')}`);
   }
-  const lr = learningRate(v.lr, optName);
+  const batchText = v['batch-size'] ?? (fullBatch ? 'full' : '32');
+  const batchSize = batchText === 'full' ? 'full' as const : num(batchText, 'batch-size', true)!;
+  const lr = fullBatch ? undefined : learningRate(v.lr, optName);
   const hyper = parseHyper(v);
+  if (fullBatch) makeFullBatch(optName, v, hyper, v.loss!); // bad flags fail before the data is read
   const validationSplit = v['validation-split'] !== undefined ? num(v['validation-split'], 'validation-split') : undefined;
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };
@@ -416,15 +424,19 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const data = await prepareData(v, seed);
   const { train: trainSet, test: testSet, name, classes } = data;
   const model = buildModel(engine, v, data, seed);
-  const steps = epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
-  const opt = makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
+  const steps = fullBatch ? epochs : epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
+  const opt: BuiltOptimizer = fullBatch ? makeFullBatch(optName, v, hyper, model.loss)
+    : makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
   say(`descent ${engine.backend().isa} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
   say(`${model.describe()}`);
-  say(`${opt.text}, batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
+  say(fullBatch
+    ? `${opt.text}, ${batchSize === 'full' ? 'full batch' : `a fixed subset of ${batchSize} samples`}, at most ${epochs} iterations, seed ${seed}`
+    : `${opt.text}, batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
 
   const showBar = !quiet && !v['no-progress'] && process.stdout.isTTY;
   const bar = showBar ? new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} steps · epoch {epoch}/{epochs} · loss {loss} · {rate} samples/s · ETA {eta_formatted}',
+    format: fullBatch ? 'train |{bar}| {value}/{total} iterations · loss {loss} · ETA {eta_formatted}'
+      : 'train |{bar}| {value}/{total} steps · epoch {epoch}/{epochs} · loss {loss} · {rate} samples/s · ETA {eta_formatted}',
     barsize: 24, hideCursor: true, etaBuffer: 50, fps: 10,
   }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(steps, 0, { epoch: 1, epochs, loss: '-', rate: '-' });
@@ -437,6 +449,11 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
       bar?.update(l.step, { epoch: l.epoch + 1, loss: l.loss.toFixed(4), rate: Math.round(samples / ((performance.now() - t0) / 1000)) });
     },
     onEpochEnd: (l) => {
+      if (fullBatch) {
+        bar?.update(l.epoch, { loss: l.loss.toFixed(4) });
+        if (!bar && !quiet) say(`iteration ${String(l.epoch).padStart(4)}  loss ${l.loss.toFixed(6)}${l.accuracy !== undefined ? `  acc ${(100 * l.accuracy).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `  val loss ${l.valLoss.toFixed(4)}` : ''}${l.valAccuracy !== undefined ? `  val acc ${(100 * l.valAccuracy).toFixed(2)}%` : ''}`);
+        return;
+      }
       if (!bar && !quiet) say(`epoch ${String(l.epoch).padStart(3)}  loss ${l.loss.toFixed(4)}${l.accuracy !== undefined ? `  acc ${(100 * l.accuracy).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `  val loss ${l.valLoss.toFixed(4)}` : ''}${l.valAccuracy !== undefined ? `  val acc ${(100 * l.valAccuracy).toFixed(2)}%` : ''}  ${Math.round(l.samplesPerSecond)} samples/s`);
     },
   });
@@ -444,7 +461,10 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const seconds = (performance.now() - t0) / 1000;
   const ev = evaluate(model, testSet);
   const acc = ev.accuracy ?? NaN;
-  out(`test accuracy ${(100 * acc).toFixed(2)}% (error ${(100 * (1 - acc)).toFixed(2)}%), test loss ${ev.loss.toFixed(4)} · trained in ${seconds.toFixed(1)} s, ${Math.round(samples / seconds)} samples/s\n`);
+  const how = fullBatch && history.minimize
+    ? `${history.epoch.length} iterations, ${history.minimize.evaluations.value + history.minimize.evaluations.residuals} evaluations, stopped: ${history.minimize.reason}`
+    : `${Math.round(samples / seconds)} samples/s`;
+  out(`test accuracy ${(100 * acc).toFixed(2)}% (error ${(100 * (1 - acc)).toFixed(2)}%), test loss ${ev.loss.toFixed(4)} · trained in ${seconds.toFixed(1)} s, ${how}\n`);
   if (!quiet && testSet.labels) {
     const pred = model.predictLabels(testSet.x, testSet.n);
     const k = model.outputs === 1 ? 2 : model.outputs;
@@ -457,7 +477,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   }
   writeFileSync(v.out!, saveModel(model));
   const curve = { epoch: history.epoch, loss: history.loss, accuracy: history.accuracy, valLoss: history.valLoss, valAccuracy: history.valAccuracy };
-  writeFileSync(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}` }));
+  writeFileSync(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}`, ...(fullBatch ? { xLabel: `iteration (${optName}, full batch)`, logLoss: true } : {}) }));
   say(`\nwrote ${v.out} (model, safetensors) and ${v.curve} (training curve, SVG)`);
   opt.release?.();
   return 0;

@@ -111,8 +111,9 @@ export class F64 {
     if (values !== undefined && values.length !== n) {
       throw new DescentError(`F64.vec: ${n} elements need ${n} values, got ${values.length}`);
     }
+    const src = this.#detachable(values);
     const v = new Vector64(this.engine, this.#alloc(n, `vector(${n})`, values === undefined), n);
-    if (values !== undefined) v.data.set(values);
+    if (src !== undefined) v.data.set(src);
     return v;
   }
 
@@ -124,9 +125,19 @@ export class F64 {
     if (values !== undefined && values.length !== size) {
       throw new DescentError(`F64.mat: a ${rows}×${cols} matrix needs ${size} values, got ${values.length}`);
     }
+    const src = this.#detachable(values);
     const m = new Matrix64(this.engine, this.#alloc(size, `matrix ${rows}×${cols}`, values === undefined), rows, cols);
-    if (values !== undefined) m.data.set(values);
+    if (src !== undefined) m.data.set(src);
     return m;
+  }
+
+  /**
+   * values, copied first when they are a view of this engine's memory (a model's parameters,
+   * say): the allocation that follows may grow the memory, which detaches such views.
+   */
+  #detachable(values: ArrayLike<number> | undefined): ArrayLike<number> | undefined {
+    if (ArrayBuffer.isView(values) && values.buffer === this.engine.memory.buffer) return Float64Array.from(values as unknown as ArrayLike<number>);
+    return values;
   }
 
   /** Free every vector and matrix made by this F64 (they throw if used afterwards). */

@@ -66,6 +66,8 @@ export interface TrainingCurveOptions {
   logLoss?: boolean;
   /** Accuracy axis: 'unit' = [0, 1] (the default; 'auto' is used if values leave [0, 1]) or 'auto' = the data's range. */
   accuracyRange?: 'unit' | 'auto';
+  /** Label of the x axis (default "epoch"; full-batch runs say "iteration"). */
+  xLabel?: string;
   width?: number;
   height?: number;
 }
@@ -402,7 +404,7 @@ export function trainingCurveSvg(history: TrainingHistory, opts: TrainingCurveOp
   const unit = range === 'unit' && accValues.every((v) => v >= 0 && v <= 1);
   const chart: LineChartOptions = {
     title: opts.title ?? 'Training curve',
-    xLabel: 'epoch',
+    xLabel: opts.xLabel ?? 'epoch',
     yLabel: opts.logLoss ? 'loss (log scale)' : 'loss',
     logY: opts.logLoss === true,
     y2Label: 'accuracy',
