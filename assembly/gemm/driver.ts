@@ -15,9 +15,10 @@
 //   mc: at most MC = 144 rows and at most A_BUDGET/kc, so the packed A block stays ≤ 256 KB,
 //       half of this machine's 512 KB L2 (k = 784: 80 rows with the 5×8 tile).
 //   nc: at most NC = 2048 columns and at most B_BUDGET/kc (packed B block ≤ 2 MB, in L3).
-//   Each is balanced (e.g. m = 1000 with a cap of 80 runs 13 blocks of 77 → rounded up to the
-//   tile height, not 12 × 80 + a sliver of 40). The first k block applies the caller's β and the
-//   bias; later k blocks accumulate with β = 1 and no bias.
+//   Each is balanced, then rounded up to the tile size (k = 784 in 4 blocks of 196 rather than
+//   3 × 256 + 16; m = 1000 with a cap of 80 and 5-row tiles: 13 blocks of 77 → rounded up to
+//   80, so 12 × 80 + 40). The first k block applies the caller's β and the bias; later k blocks
+//   accumulate with β = 1 and no bias.
 //
 // Workspace (passed by the caller, so each thread of a later threaded build can own one):
 //   [0, 256)                        scratch tile for edge write-back (6×8 floats)
@@ -28,7 +29,7 @@
 import { packA, packB, NR } from "./pack";
 import { macro4x8, macro5x8, macro6x8 } from "./microkernel";
 
-let MC: i32 = 144; // cap on rows per A block; multiple of 4, 5 and 6 is not needed (balanced rounds up)
+let MC: i32 = 144; // cap on rows per A block (rounded up to the tile height: the workspace has 6 rows to spare)
 let KC: i32 = 800;
 let NC: i32 = 2048;
 let A_BUDGET: i32 = 65536;  // floats of a packed A block (256 KB)
