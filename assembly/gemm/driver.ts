@@ -15,8 +15,8 @@
 //   mc: at most MC = 144 rows and at most A_BUDGET/kc, so the packed A block stays ≤ 256 KB,
 //       half of this machine's 512 KB L2 (k = 784: 80 rows with the 5×8 tile).
 //   nc: at most NC = 2048 columns and at most B_BUDGET/kc (packed B block ≤ 2 MB, in L3).
-//   Each is balanced, then rounded up to the tile size (k = 784 in 4 blocks of 196 rather than
-//   3 × 256 + 16; m = 1000 with a cap of 80 and 5-row tiles: 13 blocks of 77 → rounded up to
+//   Each is balanced, then rounded up to the tile size (k = 1700 in 3 blocks of 567 rather than
+//   2 × 800 + 100; m = 1000 with a cap of 80 and 5-row tiles: 13 blocks of 77 → rounded up to
 //   80, so 12 × 80 + 40). The first k block applies the caller's β and the bias; later k blocks
 //   accumulate with β = 1 and no bias.
 //
