@@ -65,6 +65,30 @@ describe('descent compare', () => {
     expect(run(['--help']).stdout).toMatch(/compare\s+train one MLP with several optimizers/);
   });
 
+  it('full-batch methods get the same passes over the data, drawn as steps at the passes they used', () => {
+    const r = run(['compare', '--optimizers', 'sgd,lbfgs', '--epochs', '6', '--out', 'c.svg', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[2\/2\] lbfgs\s+done in [\d.]+ s \(\d+ iterations, 6 passes\)/);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('lbfgs'))!;
+    expect(row).toMatch(/^lbfgs\s+-\s+[\d.]+\s+[\d.]+%/);
+    const svg = readFileSync(join(r.cwd, 'c.svg'), 'utf8');
+    expect(svg).toContain('lbfgs (full batch)');
+    // L-BFGS needs several passes for its first line search: after one pass it is still at the
+    // initial weights, whose test accuracy (the first point of every curve) is carried forward
+    const pts = (name: string) => {
+      const panel = descendants(parseXml(svg), (n) => n.attrs['data-panel'] === 'accuracy')[0];
+      const g = descendants(panel, (n) => n.attrs['data-series'] === name);
+      return g.flatMap((n) => descendants(n, (c) => c.name === 'circle')).map((c) => Number(c.attrs.cy));
+    };
+    const lb = pts('lbfgs (full batch)');
+    expect(lb.length).toBeGreaterThan(2);
+    expect(lb[1]).toBe(lb[0]);
+    expect(Math.min(...lb)).toBeLessThan(lb[0]); // higher accuracy is drawn higher (smaller y)
+    const bad = run(['compare', '--optimizers', 'sgd,lbfgs', '--lr', 'lbfgs=0.1']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/lbfgs is a full-batch method: it sets its steps by a line search/);
+  }, 120_000);
+
   it('bad optimizer names and learning-rate overrides fail before training with a one-line message', () => {
     const bad = (args: string[], msg: RegExp) => {
       const r = run(['compare', ...args]);

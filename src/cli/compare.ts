@@ -26,6 +26,7 @@ import {
   buildModel, DATA_HELP, DATA_OPTIONS, defaultLrText, learningRate, makeOptimizer, NETWORK_HELP,
   NETWORK_OPTIONS, num, parseLrSchedule, prepareData, SCHEDULE_HELP, stepsPerEpoch, wrapList, type BuiltOptimizer,
 } from './train.js';
+import { FULL_BATCH_NAMES, isFullBatchName, makeFullBatch } from './full-batch-options.js';
 
 export const DEFAULT_OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adadelta', 'adam'] as const;
 
@@ -41,7 +42,9 @@ ${NETWORK_HELP}
 Optimizers
   --optimizers A,B,…   which ones, in legend order (default
                        ${DEFAULT_OPTIMIZERS.join(',')}); any of
-                       ${wrapList(OPTIMIZER_NAMES)}
+                       ${wrapList(OPTIMIZER_NAMES)},
+                       or full-batch ${wrapList(FULL_BATCH_NAMES)}: they get the same
+                       number of passes over the data (one value-and-gradient evaluation each)
   --lr NAME=X,…        learning rate overrides, e.g. --lr adam=0.01,sgd=0.2; a bare number sets
                        all of them. Defaults (tuned on digits, 64-64-10 tanh, batch 32):
                        ${defaultLrText()}
@@ -62,13 +65,13 @@ Output
   -h, --help           this text
 `;
 
-/** --optimizers: names, checked against OPTIMIZER_NAMES, each once. */
+/** --optimizers: names, checked against OPTIMIZER_NAMES and the full-batch methods, each once. */
 function parseNames(text: string): string[] {
   const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names.length === 0) throw new DescentError('--optimizers: give at least one optimizer name');
   for (const n of names) {
-    if (!(OPTIMIZER_NAMES as readonly string[]).includes(n)) {
-      throw new DescentError(`--optimizers: unknown optimizer ${JSON.stringify(n)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
+    if (!(OPTIMIZER_NAMES as readonly string[]).includes(n) && !isFullBatchName(n)) {
+      throw new DescentError(`--optimizers: unknown optimizer ${JSON.stringify(n)}; known: ${[...OPTIMIZER_NAMES, ...FULL_BATCH_NAMES].join(', ')}`);
     }
     if (names.indexOf(n) !== names.lastIndexOf(n)) throw new DescentError(`--optimizers: ${n} is listed twice`);
   }
@@ -77,7 +80,7 @@ function parseNames(text: string): string[] {
 
 /** --lr: "X" for all, or "name=X,name=Y" per optimizer; names must be among the compared ones. */
 function parseLrOverrides(text: string | undefined, names: readonly string[]): Map<string, number | undefined> {
-  const lrs = new Map(names.map((n) => [n, learningRate(undefined, n)]));
+  const lrs = new Map(names.map((n) => [n, isFullBatchName(n) ? undefined : learningRate(undefined, n)]));
   if (text === undefined) return lrs;
   if (!text.includes('=')) {
     if (!Number.isFinite(Number(text))) throw new DescentError(`--lr ${text}: expected one number for all optimizers or NAME=X pairs, e.g. adam=0.01,sgd=0.2`);
@@ -91,6 +94,7 @@ function parseLrOverrides(text: string | undefined, names: readonly string[]): M
     if (!names.includes(name)) {
       throw new DescentError(`--lr ${text}: ${JSON.stringify(name)} is not among the compared optimizers (${names.join(', ')})`);
     }
+    if (isFullBatchName(name)) throw new DescentError(`--lr ${text}: ${name} is a full-batch method: it sets its steps by ${name === 'lm' ? 'its damping' : 'a line search'}`);
     lrs.set(name, learningRate(part.slice(eq + 1).trim(), name, `--lr ${name}`));
   }
   return lrs;
@@ -141,7 +145,9 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
   const perEpoch = stepsPerEpoch(trainSet.n, batchSize);
   const totalSteps = epochs * perEpoch;
   const optimizers = new Map<string, BuiltOptimizer>();
-  for (const n of names) optimizers.set(n, makeOptimizer(n, parseLrSchedule(v['lr-schedule'], lrs.get(n), totalSteps, n)));
+  for (const n of names) {
+    optimizers.set(n, isFullBatchName(n) ? makeFullBatch(n, {}, {}, model.loss) : makeOptimizer(n, parseLrSchedule(v['lr-schedule'], lrs.get(n), totalSteps, n)));
+  }
   const start = evaluate(model, testSet);
   const initial = model.parameters().toArray();
 
@@ -174,8 +180,46 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
     let evalMs = 0, samples = 0, diverged: string | undefined, lastLoss = NaN;
     const t0 = performance.now();
     let history;
+    const fullBatch = isFullBatchName(name);
+    // a full-batch method gets the same number of passes over the training data (a value-and-
+    // gradient evaluation over every sample costs what one epoch of a mini-batch method does:
+    // a forward and a backward pass per sample; LM's Jacobians are not counted): an iteration
+    // that has used p passes in all is reached at step p·(steps per epoch); the steps before it
+    // show the previous iterate (a step function), as do the test evaluations that fall there
+    let passes = 0;
+    const passesMsg = (p: number) => `${p} pass${p === 1 ? '' : 'es'}`;
+    let curLoss = NaN, curAcc = accuracy[0];
+    /** Steps up to `to` at the current iterate's loss/accuracy, the last one at (loss, acc). */
+    const fillTo = (to: number, loss: number, acc: number) => {
+      for (let s = stepLoss.length + 1; s <= to; s++) {
+        const atEnd = s === to;
+        stepLoss.push(atEnd ? loss : curLoss);
+        if (evalAt.has(s)) { evalEpoch.push(s / perEpoch); accuracy.push(atEnd ? acc : curAcc); }
+      }
+      curLoss = loss; curAcc = acc;
+    };
     try {
-      history = fit(model, trainSet, {
+      if (fullBatch) {
+        const te = performance.now();
+        curLoss = evaluate(model, trainSet).loss;
+        evalMs += performance.now() - te;
+        history = fit(model, trainSet, {
+          epochs: totalSteps, batchSize: 'full', optimizer: built.optimizer, seed,
+          onEpochEnd: (l) => {
+            const p = Math.min(Math.ceil((l.evaluations ?? 2 * (passes + 1)) / 2), epochs);
+            const te = performance.now();
+            const acc = evaluate(model, testSet).accuracy!;
+            evalMs += performance.now() - te;
+            fillTo(Math.round(p * perEpoch), l.loss, acc);
+            samples += (p - passes) * trainSet.n;
+            passes = p;
+            bar?.update(stepLoss.length, { loss: l.loss.toFixed(4), acc: `${(100 * acc).toFixed(1)}%`, rate: passesMsg(p) });
+            return p >= epochs ? 'stop' : undefined;
+          },
+        });
+        // a method that converged early stays where it stopped for the rest of the budget
+        fillTo(totalSteps, curLoss, curAcc);
+      } else history = fit(model, trainSet, {
         epochs, batchSize, optimizer: built.optimizer, seed,
         onBatchEnd: (l) => {
           stepLoss.push(l.loss);
@@ -201,10 +245,10 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
     if (history) lastLoss = history.loss[history.loss.length - 1];
     const acc = diverged ? NaN : accuracy[accuracy.length - 1];
     bar?.update(stepLoss.length, { loss: diverged ? 'diverged' : lastLoss.toFixed(4) });
-    if (!bars) say(`[${i + 1}/${names.length}] ${name.padEnd(width)}  ${lr === undefined ? '' : `lr ${lr}  `}${diverged ?? `done in ${seconds.toFixed(2)} s`}`);
+    if (!bars) say(`[${i + 1}/${names.length}] ${name.padEnd(width)}  ${lr === undefined ? '' : `lr ${lr}  `}${diverged ?? `done in ${seconds.toFixed(2)} s`}${fullBatch ? ` (${history?.epoch.length ?? 0} iterations, ${passesMsg(passes)})` : ''}`);
     results.push({
       name, lr, finalLoss: lastLoss, accuracy: acc, seconds, samples, diverged,
-      run: { name: lr === undefined ? name : `${name} (lr ${lr})`, stepLoss, evalEpoch, accuracy },
+      run: { name: fullBatch ? `${name} (full batch)` : lr === undefined ? name : `${name} (lr ${lr})`, stepLoss, evalEpoch, accuracy },
     });
   }
   bars?.stop();

@@ -32,6 +32,8 @@ export interface EpochLogs {
   /** Wall time of the epoch in ms (training steps only). */
   ms: number;
   samplesPerSecond: number;
+  /** Full-batch methods: the minimizer's evaluations so far (value + gradient + residual calls; a combined value-and-gradient call counts two). */
+  evaluations?: number;
 }
 
 export interface BatchLogs {
@@ -336,7 +338,7 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
       if (info.iteration === 0) return undefined;
       model.parameters().data.set(x);
       const ms = performance.now() - t0;
-      const logs: EpochLogs = { epoch: info.iteration, loss: info.value, ms, samplesPerSecond: NaN };
+      const logs: EpochLogs = { epoch: info.iteration, loss: info.value, ms, samplesPerSecond: NaN, evaluations: info.evaluations };
       history.epoch.push(info.iteration);
       history.loss.push(info.value);
       history.evaluations!.push(info.evaluations);
