@@ -78,6 +78,17 @@ describe('experiments (quick settings)', () => {
     for (let i = 1; i < sizes.length; i++) expect(n[`${sizes[i]}.epochs`]).toBeGreaterThan(n[`${sizes[i - 1]}.epochs`]);
     expect(n['b1.updates']).toBeGreaterThan(n['bfull.updates']);
   });
+
+  it('stochastic-vs-full-batch: redundancy costs L-BFGS ×8 gradients and SGD nothing; L-BFGS reaches the high target first', () => {
+    const { numbers: n } = run('stochastic-vs-full-batch');
+    expect(n.sgdRedundancyRatio).toBeGreaterThan(0.7);
+    expect(n.sgdRedundancyRatio).toBeLessThan(1.4);
+    expect(n.lbfgsRedundancyRatio).toBeGreaterThan(6);
+    expect(n.lbfgsRedundancyRatio).toBeLessThan(10);
+    expect(n['sgd8.moderate']).toBeLessThan(n['lbfgs8.moderate']);
+    expect(Number.isFinite(n['lbfgs1.high'])).toBe(true);
+    expect(n['lbfgs1.high']).toBeLessThan(n['sgd1.high']);
+  });
 });
 
 describe('batchnorm-speedup (quick settings)', () => {
