@@ -88,7 +88,8 @@ export const stochasticVsFullBatch: Experiment = {
       numbers[`${key}.moderate`] = costTo(c, moderate);
       numbers[`${key}.high`] = costTo(c, high);
       numbers[`${key}.final`] = c.loss[c.loss.length - 1];
-      rows.push([label[key as keyof typeof label], fmt(numbers[`${key}.moderate`]), fmt(numbers[`${key}.high`]), fmt(numbers[`${key}.final`]), fmt(c.cost[c.cost.length - 1])]);
+      const reached = (v: number) => (Number.isFinite(v) ? fmt(v) : 'not reached');
+      rows.push([label[key as keyof typeof label], reached(numbers[`${key}.moderate`]), reached(numbers[`${key}.high`]), fmt(numbers[`${key}.final`]), fmt(c.cost[c.cost.length - 1])]);
     }
     const n = (k: string) => numbers[k];
     numbers.sgdRedundancyRatio = n('sgd8.moderate') / n('sgd1.moderate');
