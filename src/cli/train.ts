@@ -28,7 +28,7 @@ import { trainTestSplit } from '../data/split.js';
 import { Model, type AnyLayerSpec } from '../nn/model.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { LOSSES } from '../nn/losses.js';
-import { fit, evaluate } from '../train/fit.js';
+import { fit, evaluate, type EpochLogs } from '../train/fit.js';
 import { sgd, type Optimizer } from '../train/optimizer.js';
 import { optimizer as namedOptimizer, OPTIMIZER_NAMES } from '../optim/optimizer.js';
 import * as schedules from '../optim/schedules.js';
@@ -389,6 +389,13 @@ export function learningRate(text: string | undefined, name: string, flag = '--l
   return lr;
 }
 
+/** "  acc …%  val loss …  val acc …%" for the metrics an epoch's logs hold. */
+function metricsText(l: EpochLogs): string {
+  return (l.accuracy !== undefined ? `  acc ${(100 * l.accuracy).toFixed(2)}%` : '') +
+    (l.valLoss !== undefined ? `  val loss ${l.valLoss.toFixed(4)}` : '') +
+    (l.valAccuracy !== undefined ? `  val acc ${(100 * l.valAccuracy).toFixed(2)}%` : '');
+}
+
 export async function train(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
@@ -415,7 +422,8 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const batchSize = batchText === 'full' ? 'full' as const : num(batchText, 'batch-size', true)!;
   const lr = fullBatch ? undefined : learningRate(v.lr, optName);
   const hyper = parseHyper(v);
-  if (fullBatch) makeFullBatch(optName, v, hyper, v.loss!); // bad flags fail before the data is read
+  // built before the data is read, so bad flags fail first (v.loss is the model's loss: buildModel reads it)
+  const fullBatchOpt = fullBatch ? makeFullBatch(optName, v, hyper, v.loss!) : undefined;
   const validationSplit = v['validation-split'] !== undefined ? num(v['validation-split'], 'validation-split') : undefined;
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };
@@ -425,8 +433,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const { train: trainSet, test: testSet, name, classes } = data;
   const model = buildModel(engine, v, data, seed);
   const steps = fullBatch ? epochs : epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
-  const opt: BuiltOptimizer = fullBatch ? makeFullBatch(optName, v, hyper, model.loss)
-    : makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
+  const opt: BuiltOptimizer = fullBatchOpt ?? makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
   say(`descent ${engine.backend().isa} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
   say(`${model.describe()}`);
   say(fullBatch
@@ -451,10 +458,10 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
     onEpochEnd: (l) => {
       if (fullBatch) {
         bar?.update(l.epoch, { loss: l.loss.toFixed(4) });
-        if (!bar && !quiet) say(`iteration ${String(l.epoch).padStart(4)}  loss ${l.loss.toFixed(6)}${l.accuracy !== undefined ? `  acc ${(100 * l.accuracy).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `  val loss ${l.valLoss.toFixed(4)}` : ''}${l.valAccuracy !== undefined ? `  val acc ${(100 * l.valAccuracy).toFixed(2)}%` : ''}`);
+        if (!bar && !quiet) say(`iteration ${String(l.epoch).padStart(4)}  loss ${l.loss.toFixed(6)}${metricsText(l)}`);
         return;
       }
-      if (!bar && !quiet) say(`epoch ${String(l.epoch).padStart(3)}  loss ${l.loss.toFixed(4)}${l.accuracy !== undefined ? `  acc ${(100 * l.accuracy).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `  val loss ${l.valLoss.toFixed(4)}` : ''}${l.valAccuracy !== undefined ? `  val acc ${(100 * l.valAccuracy).toFixed(2)}%` : ''}  ${Math.round(l.samplesPerSecond)} samples/s`);
+      if (!bar && !quiet) say(`epoch ${String(l.epoch).padStart(3)}  loss ${l.loss.toFixed(4)}${metricsText(l)}  ${Math.round(l.samplesPerSecond)} samples/s`);
     },
   });
   bar?.stop();
