@@ -23,7 +23,7 @@
 // switches tiers between calls, not inside one), and the case order rotates every round.
 //
 // Transforms are not in the public index yet, so this bench bundles the working tree's src/
-// with esbuild (build/*.wasm must be current: node scripts/build.mjs --wasm-only).
+// with esbuild (wasm/*.wasm must be current: node scripts/build.mjs --wasm-only).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,7 @@ export { composed } from './src/optim/transforms.ts';`,
   },
   bundle: true, format: 'esm', platform: 'node', target: 'es2022', write: false,
   loader: { '.wasm': 'binary' }, logLevel: 'warning',
+  define: { __DESCENT_WASM_DIR__: JSON.stringify(new URL('../wasm/', import.meta.url).href) },
 });
 const dir = mkdtempSync(join(tmpdir(), 'descent-bench-optim-'));
 const file = join(dir, 'descent.mjs');

@@ -1,15 +1,22 @@
 // Build everything `npm ci` / `npm run build` produce:
-//   build/descent-simd.wasm, build/descent-relaxed.wasm   asc, from assembly/ (asconfig.json)
-//   dist/node/index.js, dist/browser/index.js            esbuild ESM bundles with the wasm inline
-//   dist/cli.js                                           the `descent` command (node)
-//   dist/types/*.d.ts                                     tsc declarations
+//   wasm/simd.wasm, wasm/relaxed-simd.wasm   asc, from assembly/ (asconfig.json; .wat text in build/)
+//   dist/node/index.js      ESM bundle for Node, Deno, Bun (reads ../../wasm/*.wasm from disk)
+//   dist/browser/index.js   ESM bundle for browsers, workers and edge runtimes (fetches
+//                           ../../wasm/*.wasm, or takes init({ module | wasm }))
+//   dist/embedded/index.js  the browser bundle with the plain-SIMD module inside (one build only)
+//   dist/cli.js             the `descent` command (node)
+//   dist/types/*.d.ts       tsc declarations
+// No bundle carries wasm bytes except dist/embedded; none has source maps (the package ships
+// dist/ and wasm/ only, see package.json "files").
 // Usage: node scripts/build.mjs [--wasm-only] [--if-stale]
 //   --if-stale: do nothing when every output is newer than every input (assembly/, src/, the
 //   configs, this script). `prepare` uses it: `npx descent` installs the project itself as a
 //   file: dependency, which runs `prepare` again — without it the first `npx descent train`
 //   after `npm ci` spent ~45 s rebuilding what npm ci had just built.
+// Outputs are replaced by rename, so a test or another build reading them never sees a half
+// file: asc writes to build/, esbuild and tsc to a temporary folder that replaces dist/.
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
@@ -18,6 +25,16 @@ const require = createRequire(import.meta.url);
 const run = (cmd, args) => execFileSync(process.execPath, [require.resolve(cmd), ...args], { stdio: 'inherit' });
 const t0 = performance.now();
 
+/** Bundles: [entry, outfile (under dist/), platform, folder of the .wasm files relative to it]. */
+const BUNDLES = [
+  ['src/index.ts', 'node/index.js', 'node', '../../wasm/'],
+  ['src/index.ts', 'browser/index.js', 'browser', '../../wasm/'],
+  ['src/embedded.ts', 'embedded/index.js', 'browser', '../../wasm/'],
+  ['src/train/worker-entry.ts', 'node/train-worker.js', 'node', '../../wasm/'],
+  ['src/train/worker-entry.ts', 'browser/train-worker.js', 'browser', '../../wasm/'],
+  ['src/cli/main.ts', 'cli.js', 'node', '../wasm/'],
+].filter(([entry]) => existsSync(entry));
+
 if (process.argv.includes('--if-stale')) {
   const newest = (path) => {
     const s = statSync(path);
@@ -25,7 +42,7 @@ if (process.argv.includes('--if-stale')) {
     return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
   };
   const inputs = ['assembly', 'src', 'package.json', 'asconfig.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
-  const outputs = ['build/descent-simd.wasm', 'build/descent-relaxed.wasm', 'dist/node/index.js', 'dist/browser/index.js', 'dist/cli.js', 'dist/types/index.d.ts'];
+  const outputs = ['wasm/simd.wasm', 'wasm/relaxed-simd.wasm', ...BUNDLES.map(([, out]) => join('dist', out)), 'dist/types/index.d.ts'];
   if (outputs.every((f) => existsSync(f))) {
     const oldestOutput = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
     if (inputs.filter((f) => existsSync(f)).every((f) => newest(f) < oldestOutput)) {
@@ -35,27 +52,42 @@ if (process.argv.includes('--if-stale')) {
   }
 }
 
+const tag = `${process.pid}-${Date.now()}`;
 mkdirSync('build', { recursive: true });
+mkdirSync('wasm', { recursive: true });
 for (const target of ['simd', 'relaxed']) {
   run('assemblyscript/bin/asc.js', ['--config', 'asconfig.json', '--target', target]);
 }
+for (const name of ['simd.wasm', 'relaxed-simd.wasm']) {
+  const tmp = join('wasm', `.${name}.${tag}`);
+  copyFileSync(join('build', name), tmp);
+  renameSync(tmp, join('wasm', name));
+}
 if (process.argv.includes('--wasm-only')) process.exit(0);
 
-rmSync('dist', { recursive: true, force: true });
-const common = {
-  entryPoints: ['src/index.ts'],
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  loader: { '.wasm': 'binary' },
-  sourcemap: true,
-  logLevel: 'warning',
-};
-await esbuild.build({ ...common, platform: 'node', outfile: 'dist/node/index.js' });
-await esbuild.build({ ...common, platform: 'browser', outfile: 'dist/browser/index.js', external: ['node:*'] });
-// cli-progress is CommonJS and requires node built-ins: give the ESM bundle a require()
-await esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], platform: 'node', outfile: 'dist/cli.js',
-  banner: { js: "import { createRequire as __descentCreateRequire } from 'node:module'; const require = __descentCreateRequire(import.meta.url);" } });
-chmodSync('dist/cli.js', 0o755);
-run('typescript/bin/tsc', ['-p', 'tsconfig.build.json']);
+const out = join('.tmp', `dist-${tag}`);
+rmSync(out, { recursive: true, force: true });
+for (const [entry, file, platform, wasmDir] of BUNDLES) {
+  const cli = file === 'cli.js';
+  await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform,
+    outfile: join(out, file),
+    loader: { '.wasm': 'binary' },
+    define: { __DESCENT_WASM_DIR__: JSON.stringify(wasmDir) },
+    external: platform === 'browser' ? ['node:*'] : [],
+    logLevel: 'warning',
+    // cli-progress is CommonJS and requires node built-ins: give the CLI's ESM bundle a require()
+    banner: cli ? { js: "import { createRequire as __descentCreateRequire } from 'node:module'; const require = __descentCreateRequire(import.meta.url);" } : undefined,
+  });
+  if (cli) chmodSync(join(out, file), 0o755);
+}
+run('typescript/bin/tsc', ['-p', 'tsconfig.build.json', '--outDir', join(out, 'types')]);
+const old = join('.tmp', `dist-old-${tag}`);
+if (existsSync('dist')) renameSync('dist', old);
+renameSync(out, 'dist');
+rmSync(old, { recursive: true, force: true });
 console.log(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

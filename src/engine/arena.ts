@@ -9,20 +9,22 @@
 //    it found it, however many steps run.
 //  - outside any scope, tensors go to the engine's root arena, which holds them weakly: a
 //    FinalizationRegistry frees a block once no Tensor refers to it. That is a safety net for
-//    casual use, not a schedule: hot loops should use scopes.
+//    casual use, not a schedule: hot loops should use scopes. Where the runtime has no
+//    FinalizationRegistry (finalization.ts), such tensors live as long as the engine.
 
 import { DescentError } from './errors.js';
+import { collector, type Collector } from './finalization.js';
 import { Block, Tensor, checkShape } from './tensor.js';
 import type { Engine } from './engine.js';
 
 export class Arena {
   #blocks = new Set<Block>();
-  #registry: FinalizationRegistry<number> | undefined;
+  #registry: Collector<number> | undefined;
 
   /** Internal: use engine.arena(name) or engine.scope(fn). */
   constructor(readonly engine: Engine, readonly name: string, weak = false) {
     if (weak) {
-      this.#registry = new FinalizationRegistry((ptr: number) => engine.allocator.free(ptr));
+      this.#registry = collector((ptr: number) => engine.allocator.free(ptr));
     }
   }
 

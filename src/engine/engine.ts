@@ -8,7 +8,9 @@
 import { Allocator } from './allocator.js';
 import { Arena, tensorsIn } from './arena.js';
 import { DescentError } from './errors.js';
-import { chooseIsa, wasmBytes, type Isa } from './isa.js';
+import { gcCleanup } from './finalization.js';
+import { chooseIsa, type Isa } from './isa.js';
+import { checkModule, compileDefault, embeddedIsas, compileSource, compileSync, type WasmBytesSource, type WasmOrigin } from './wasm-source.js';
 import type { Kernels } from './kernels.js';
 import type { Tensor } from './tensor.js';
 
@@ -24,23 +26,47 @@ export interface EngineOptions {
    * default: ten FMA chains hide the FMA latency) or 6 (6×8, spills on V8 11; for experiments).
    */
   gemmTile?: 4 | 5 | 6;
+  /**
+   * A compiled descent module (wasm/simd.wasm or wasm/relaxed-simd.wasm of this version), for
+   * runtimes that forbid compiling at run time: on Cloudflare Workers and Vercel Edge,
+   * `import wasm from 'descentjs/wasm/relaxed-simd.wasm'` gives one. The ISA is the module's.
+   */
+  module?: WebAssembly.Module;
+  /**
+   * The module's bytes, a Response (or a promise of one: compiled while it downloads) or a URL.
+   * Default: the package's own wasm/<build>.wasm next to the bundle (see wasm-source.ts).
+   */
+  wasm?: WasmBytesSource;
 }
 
 export interface Backend {
   isa: Isa;
+  /** Why this build: 'auto: …' (what the runtime validates), the isa option, or the module passed. */
+  reason: string;
+  /** Where the module came from: the package's file, a URL, bytes, a Response, a module, embedded bytes. */
+  source: WasmOrigin;
   threads: number;
   /** GEMM register tile, e.g. '4x8'. */
   gemmTile: string;
+  /** Tensors made outside a scope are freed when collected (false where FinalizationRegistry is missing). */
+  gcCleanup: boolean;
 }
 
 const PAGE = 65536;
-const modules = new Map<Isa, WebAssembly.Module>();
+/** The package's own modules, compiled once per ISA (and modules passed in, for later engines). */
+const modules = new Map<Isa, { module: WebAssembly.Module; origin: WasmOrigin }>();
 
-function checkOptions(opts: EngineOptions, isa: Isa): { max: number; initial: number; tile: 4 | 5 | 6 } {
-  const known = new Set(['isa', 'maxMemoryMB', 'initialMemoryMB', 'gemmTile']);
+function checkKeys(opts: EngineOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new DescentError(`init: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  const known = new Set(['isa', 'maxMemoryMB', 'initialMemoryMB', 'gemmTile', 'module', 'wasm']);
   for (const key of Object.keys(opts)) {
     if (!known.has(key)) throw new DescentError(`init: unknown option ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
   }
+  if (opts.module !== undefined && opts.wasm !== undefined) throw new DescentError('init: give module or wasm, not both');
+  checkOptions(opts, 'simd'); // sizes and tile, before anything is compiled or allocated
+}
+
+function checkOptions(opts: EngineOptions, isa: Isa): { max: number; initial: number; tile: 4 | 5 | 6 } {
   const maxMB = opts.maxMemoryMB ?? 4096;
   const initMB = opts.initialMemoryMB ?? 1;
   if (!Number.isFinite(maxMB) || maxMB < 1 || maxMB > 4096) {
@@ -71,8 +97,13 @@ export class Engine {
   #internal: Arena;
   #workspace: Tensor | undefined;
 
+  readonly #reason: string;
+  readonly #origin: WasmOrigin;
+
   private constructor(readonly isa: Isa, readonly memory: WebAssembly.Memory, readonly kernels: Kernels,
-                      maxPages: number, tile: 4 | 5 | 6) {
+                      maxPages: number, tile: 4 | 5 | 6, reason: string, origin: WasmOrigin) {
+    this.#reason = reason;
+    this.#origin = origin;
     this.allocator = new Allocator(memory, kernels.heapBase(), maxPages * PAGE);
     this.root = new Arena(this, 'root', true);
     this.#internal = new Arena(this, 'engine');
@@ -81,30 +112,62 @@ export class Engine {
 
   /** Compile (once per ISA) and instantiate asynchronously: works on every runtime. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
-    const isa = chooseIsa(opts.isa);
-    const mod = modules.get(isa) ?? await WebAssembly.compile(wasmBytes[isa]);
-    return Engine.#instantiate(isa, mod, opts);
+    checkKeys(opts);
+    if (opts.module !== undefined) return Engine.#fromGiven(checkModule(opts.module, 'init'), 'module', opts);
+    if (opts.wasm !== undefined) {
+      const { module, origin } = await compileSource(opts.wasm);
+      return Engine.#fromGiven(checkModule(module, 'init'), origin, opts);
+    }
+    const { isa, reason } = chooseIsa(opts.isa, embeddedIsas());
+    let compiled = modules.get(isa);
+    if (!compiled) {
+      compiled = await compileDefault(isa);
+      checkModule(compiled.module, 'init');
+      if (!modules.has(isa)) modules.set(isa, compiled);
+    }
+    return Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin);
   }
 
-  /** Synchronous variant, for Node, workers and other places that allow sync compilation. */
+  /** Synchronous variant, where the module is at hand: passed, compiled before, embedded, or a file (Node, Deno, Bun). */
   static createSync(opts: EngineOptions = {}): Engine {
-    const isa = chooseIsa(opts.isa);
-    const mod = modules.get(isa) ?? new WebAssembly.Module(wasmBytes[isa]);
-    return Engine.#instantiate(isa, mod, opts);
+    checkKeys(opts);
+    if (opts.module !== undefined) return Engine.#fromGiven(checkModule(opts.module, 'createEngineSync'), 'module', opts);
+    if (opts.wasm !== undefined) {
+      const { module, origin } = compileSync('simd', opts.wasm);
+      return Engine.#fromGiven(checkModule(module, 'createEngineSync'), origin, opts);
+    }
+    const { isa, reason } = chooseIsa(opts.isa, embeddedIsas());
+    let compiled = modules.get(isa);
+    if (!compiled) {
+      compiled = compileSync(isa, undefined);
+      checkModule(compiled.module, 'createEngineSync');
+      modules.set(isa, compiled);
+    }
+    return Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin);
+  }
+
+  /** A module the user passed: its build decides the ISA (an isa option must agree). */
+  static #fromGiven(module: WebAssembly.Module, origin: WasmOrigin, opts: EngineOptions): Engine {
+    const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+    const isa: Isa = (probe.exports as unknown as Kernels).isRelaxed() ? 'relaxed-simd' : 'simd';
+    if (opts.isa !== undefined && opts.isa !== 'auto' && opts.isa !== isa) {
+      throw new DescentError(`init: the module passed is the ${isa} build, but isa '${String(opts.isa)}' was asked for`);
+    }
+    if (!modules.has(isa)) modules.set(isa, { module, origin });
+    return Engine.#instantiate(isa, module, opts, `the ${origin === 'module' ? 'module' : 'wasm'} passed to init() is the ${isa} build`, origin);
   }
 
   // Instantiating a compiled module is synchronous and cheap; compilation is what browsers
-  // forbid on the main thread for large modules, so only that step differs above.
-  static #instantiate(isa: Isa, mod: WebAssembly.Module, opts: EngineOptions): Engine {
-    modules.set(isa, mod);
+  // forbid on the main thread for large modules (and edge runtimes forbid altogether).
+  static #instantiate(isa: Isa, mod: WebAssembly.Module, opts: EngineOptions, reason: string, origin: WasmOrigin): Engine {
     const o = checkOptions(opts, isa);
     const memory = makeMemory(o.initial, o.max);
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
-    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile);
+    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile, reason, origin);
   }
 
   backend(): Backend {
-    return { isa: this.isa, threads: 1, gemmTile: `${this.gemmTile}x8` };
+    return { isa: this.isa, reason: this.#reason, source: this.#origin, threads: 1, gemmTile: `${this.gemmTile}x8`, gcCleanup };
   }
 
   /** The arena new tensors go to: the innermost scope, else the root. */

@@ -29,6 +29,7 @@
 // it out (step counts, scalar state, buffers) and `loadStateDict()` checks a dict against this
 // optimizer's rule and the bound model's layout before touching anything.
 
+import { collector } from '../engine/finalization.js';
 import type { Arena } from '../engine/arena.js';
 import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
@@ -105,7 +106,7 @@ export interface OptimizerStateDict {
 
 let nextId = 0;
 /** Frees an optimizer's state when the optimizer itself is garbage-collected. */
-const collected = new FinalizationRegistry((arena: Arena) => arena.release());
+const collected = collector((arena: Arena) => arena.release());
 
 function fail(name: string, msg: string): never {
   throw new DescentError(`${name}: ${msg}`);
