@@ -1,26 +1,25 @@
 // GEMM in Chromium (main thread and a module Web Worker) against Node, through the built
-// bundles: dist/browser/index.js served over http to Debian chromium (playwright-core),
+// bundles: dist/browser/index.js served over http to Chromium (playwright-core; which one: chromium.ts),
 // dist/node/index.js here. The plain-SIMD build must give the same bits everywhere; the
 // relaxed build (FMA on this machine) must agree within a rounding tolerance.
 //
 // Inputs come from gemm-shared.js (seeded generator, cases, runner), which both sides use.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Descent from '../../src/index.js';
+import { launchChromiumContext } from './chromium.js';
 import { CASES, caseInputs, runAll, runTraining, type CaseBits, type GemmCase } from './gemm-shared.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const browserBundle = join(root, 'dist/browser/index.js');
 const nodeBundle = join(root, 'dist/node/index.js');
-const CHROMIUM = '/usr/bin/chromium';
 const REL_TOL = 1e-5;
 
 interface Run { backend: Descent.Backend; cases: CaseBits[] }
@@ -46,7 +45,7 @@ const routes: Record<string, { file: string; type: string }> = {
 
 let server: Server | undefined;
 let context: BrowserContext | undefined;
-let userDataDir: string | undefined;
+let closeChromium: (() => Promise<void>) | undefined;
 let page: PageResult;
 const node: Record<'simd' | 'simd6' | 'init', CaseBits[]> = { simd: [], simd6: [], init: [] };
 let nodeTraining: ReturnType<typeof runTraining>;
@@ -108,9 +107,6 @@ beforeAll(async () => {
   for (const f of [browserBundle, nodeBundle]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` (node scripts/build.mjs) first`);
   }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium; install it with apt-get install -y chromium`);
-  }
 
   // Node: the same cases through the Node bundle.
   const d = (await import(pathToFileURL(nodeBundle).href)) as typeof Descent;
@@ -132,13 +128,9 @@ beforeAll(async () => {
   await new Promise<void>((ok, fail) => { server!.once('error', fail); server!.listen(0, '127.0.0.1', ok); });
   const { port } = server.address() as AddressInfo;
 
-  userDataDir = mkdtempSync(join(tmpdir(), 'descent-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  const launched = await launchChromiumContext();
+  context = launched.context;
+  closeChromium = launched.close;
   const tab = context.pages()[0] ?? await context.newPage();
   tab.on('console', (m) => browserLog.push(`console.${m.type()}: ${m.text()}`));
   tab.on('pageerror', (e) => browserLog.push(`pageerror: ${e.message}`));
@@ -152,9 +144,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeChromium?.();
   await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 describe('gemm in Chromium vs Node (built bundles)', () => {

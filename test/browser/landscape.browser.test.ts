@@ -10,16 +10,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { landscapeSvg } from '../../src/plot/landscape.js';
 import { landscapeProblem, optimizerTrajectory, TRAJECTORY_OPTIMIZERS } from '../../src/plot/trajectories.js';
+import { launchChromium } from './chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const browserBundle = join(root, 'dist/browser/index.js');
 const pictures = join(root, 'docs/pictures');
-const CHROMIUM = '/usr/bin/chromium';
 
 // The page: builds the picture with the browser bundle and puts it in the document.
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;background:#fff}</style></head><body>
@@ -67,7 +67,6 @@ const browserLog: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(browserBundle)) throw new Error(`${browserBundle} is missing: run \`npm run build\` (node scripts/build.mjs) first`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const send = (type: string, body: string | Buffer) => res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
@@ -79,7 +78,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((ok, fail) => { server!.once('error', fail); server!.listen(0, '127.0.0.1', ok); });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--headless=new'] });
+  ({ browser } = await launchChromium({ args: ['--headless=new'] }));
   page = await browser.newPage({ viewport: { width: 960, height: 660 } });
   page.on('console', (m) => browserLog.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => browserLog.push(`pageerror: ${e.message}`));
