@@ -8,6 +8,8 @@ import { compare, COMPARE_HELP } from './compare.js';
 import { landscape, LANDSCAPE_HELP } from './landscape.js';
 import { experiment, EXPERIMENT_HELP } from './experiment.js';
 import { diagnose, DIAGNOSE_HELP } from './diagnose.js';
+import { playground, PLAYGROUND_HELP } from './playground.js';
+import { relaunch, shouldRelaunch } from './relaxed-relaunch.js';
 
 const HELP = `descent — train neural networks in WebAssembly SIMD
 
@@ -23,14 +25,20 @@ Commands
              — descent diagnose --help
   experiment the lectures' claims as runnable experiments (symmetry, vanishing gradients,
              momentum, CG, AdaGrad vs RMSProp, batch size, BatchNorm) — descent experiment --list
+  playground serve the training playground page on 127.0.0.1 and print its URL
+             — descent playground --help
 
 Run "descent <command> --help" for the options of a command.
 `;
 
 async function main(argv: string[]): Promise<number> {
+  if (shouldRelaunch(argv)) {
+    const code = await relaunch();
+    if (code !== undefined) return code;
+  }
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP, diagnose: DIAGNOSE_HELP };
+    const topics: Record<string, string> = { train: TRAIN_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP, diagnose: DIAGNOSE_HELP, playground: PLAYGROUND_HELP };
     process.stdout.write(cmd === 'help' ? topics[rest[0]] ?? HELP : HELP);
     return 0;
   }
@@ -39,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'landscape') return landscape(rest);
   if (cmd === 'experiment') return experiment(rest);
   if (cmd === 'diagnose') return diagnose(rest);
+  if (cmd === 'playground') return playground(rest);
   process.stderr.write(`descent: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
   return 2;
 }
