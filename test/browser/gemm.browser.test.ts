@@ -38,6 +38,9 @@ const routes: Record<string, { file: string; type: string }> = {
   '/': { file: join(here, 'gemm.html'), type: 'text/html; charset=utf-8' },
   '/gemm.html': { file: join(here, 'gemm.html'), type: 'text/html; charset=utf-8' },
   '/descent.js': { file: browserBundle, type: 'text/javascript; charset=utf-8' },
+  // the bundle fetches its module from new URL('../../wasm/<build>.wasm', import.meta.url)
+  '/wasm/simd.wasm': { file: join(root, 'wasm/simd.wasm'), type: 'application/wasm' },
+  '/wasm/relaxed-simd.wasm': { file: join(root, 'wasm/relaxed-simd.wasm'), type: 'application/wasm' },
   '/gemm-shared.js': { file: join(here, 'gemm-shared.js'), type: 'text/javascript; charset=utf-8' },
   '/gemm-page.js': { file: join(here, 'gemm-page.js'), type: 'text/javascript; charset=utf-8' },
   '/gemm-worker.js': { file: join(here, 'gemm-worker.js'), type: 'text/javascript; charset=utf-8' },
@@ -166,7 +169,7 @@ describe('gemm in Chromium vs Node (built bundles)', () => {
   });
 
   it('plain SIMD on the Chromium main thread is bit-identical to Node', () => {
-    expect(page.simd.backend).toEqual({ isa: 'simd', threads: 1, gemmTile: '4x8' });
+    expect(page.simd.backend).toMatchObject({ isa: 'simd', threads: 1, gemmTile: '4x8', source: 'url' });
     expect(page.init.backend.isa).toBe('simd');
     const diffs = CASES.flatMap((c, i) => [
       bitDiff(c, node.simd[i].bits, page.simd.cases[i].bits),
@@ -176,7 +179,7 @@ describe('gemm in Chromium vs Node (built bundles)', () => {
   });
 
   it('plain SIMD with the 6×8 tile in Chromium is bit-identical to Node', () => {
-    expect(page.simd6.backend).toEqual({ isa: 'simd', threads: 1, gemmTile: '6x8' });
+    expect(page.simd6.backend).toMatchObject({ isa: 'simd', threads: 1, gemmTile: '6x8', source: 'url' });
     const diffs = CASES.map((c, i) => bitDiff(c, node.simd6[i].bits, page.simd6.cases[i].bits)).filter(Boolean);
     expect(diffs).toEqual([]);
   });
