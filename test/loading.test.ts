@@ -154,6 +154,14 @@ describe('loading and ISA selection', () => {
     expect(JSON.parse(r.stdout).reason).toMatch(/embeds the simd build only/);
   });
 
+  it('apps bundled with esbuild carry no wasm build (embedded: exactly one)', () => {
+    const r = spawnSync(process.execPath, [new URL('../scripts/bundle-sizes.mjs', import.meta.url).pathname, '--json'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const rows = JSON.parse(r.stdout) as { app: string; inlineBuilds: number; wasmFile: number }[];
+    expect(rows.map((x) => [x.app, x.inlineBuilds])).toEqual([['training', 0], ['inference', 0], ['inference, embedded', 1]]);
+    for (const x of rows) expect(x.inlineBuilds ? x.wasmFile : x.wasmFile > 10_000).toBeTruthy();
+  });
+
   it('loads and trains without FinalizationRegistry (workerd before 2025-05-05), and says so', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
       delete globalThis.FinalizationRegistry;
