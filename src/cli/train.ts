@@ -22,6 +22,8 @@ import type { Isa } from '../engine/isa.js';
 import type { Dataset } from '../data/dataset.js';
 import { digits } from '../data/digits.js';
 import { idxDataset, parseIdx } from '../data/idx.js';
+import { loadDataset, type DownloadProgress } from '../data/remote/load.js';
+import { DATASET_NAMES } from '../data/remote/registry.js';
 import { parseCsv } from '../data/csv.js';
 import { fitStandardizer } from '../data/standardize.js';
 import { trainTestSplit } from '../data/split.js';
@@ -77,12 +79,18 @@ export const DATA_HELP = `Data
   --data SPEC          digits (default: the embedded 8×8 digits set, 1797 samples),
                        idx:DIR (MNIST-style: train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte,
                        .gz or raw; the t10k files are the test set),
-                       csv:FILE (numeric columns; see --label)
+                       csv:FILE (numeric columns; see --label),
+                       mnist or fashion-mnist (downloaded once from a public mirror, checked
+                       against their SHA-256 and cached: $DESCENT_CACHE, else
+                       $XDG_CACHE_HOME/descentjs, else ~/.cache/descentjs; offline afterwards)
+  --data-mirror URL    base URL for mnist / fashion-mnist instead of the public mirrors
+                       ({dataset} in it becomes the data set's name); or $DESCENT_DATA_MIRROR
   --label COL          csv label column: a header name or a 0-based index (default: last column)
   --skip-lines N       csv lines to skip before the data/header (default 0)
   --test-fraction F    held-out test fraction for digits and csv (stratified, seeded; default 0.2)
   --standardize        z-score the features with training-set statistics (default: on for digits
-                       and csv, off for idx images, which are scaled to [0, 1])
+                       and csv, off for idx, mnist and fashion-mnist images, which are scaled
+                       to [0, 1])
   --no-standardize     keep the features as they are
 `;
 
@@ -139,7 +147,7 @@ Output
 
 /** parseArgs options shared by train and compare: data and network. */
 export const DATA_OPTIONS = {
-  data: { type: 'string', default: 'digits' }, label: { type: 'string' }, 'skip-lines': { type: 'string' },
+  data: { type: 'string', default: 'digits' }, 'data-mirror': { type: 'string' }, label: { type: 'string' }, 'skip-lines': { type: 'string' },
   'test-fraction': { type: 'string' }, standardize: { type: 'boolean' }, 'no-standardize': { type: 'boolean' },
 } as const;
 
@@ -186,7 +194,58 @@ async function loadData(spec: string, v: Record<string, unknown>, seed: number):
     const { train, test } = trainTestSplit(ds, { testFraction, seed });
     return { train, test, name: `CSV ${file}` };
   }
-  throw new DescentError(`--data: unknown data ${JSON.stringify(spec)}; use digits, idx:DIR or csv:FILE`);
+  if ((DATASET_NAMES as readonly string[]).includes(spec)) {
+    const mirror = (v['data-mirror'] as string | undefined) ?? (process.env.DESCENT_DATA_MIRROR || undefined);
+    const quiet = !!v.quiet;
+    const live = !v['no-progress'] && !!process.stderr.isTTY;
+    let d;
+    try {
+      d = await loadDataset(spec, {
+        mirror,
+        onProgress: downloadProgress(quiet, live),
+        onWarning: (m) => process.stderr.write(`${live ? '\r\x1b[K' : ''}descent: ${m}\n`),
+      });
+    } catch (e) {
+      if (live && !quiet) process.stderr.write('\r\x1b[K'); // no half progress line before the error
+      throw e;
+    }
+    if (!quiet && d.downloaded.length === 0) process.stderr.write(`${spec}: from the cache ${d.cache}\n`);
+    return { train: d.train, test: d.test, name: d.dataset.title };
+  }
+  throw new DescentError(`--data: unknown data ${JSON.stringify(spec)}; use digits, idx:DIR, csv:FILE, ${DATASET_NAMES.join(' or ')}`);
+}
+
+/** Image data already scaled to [0, 1], which --standardize leaves alone unless asked. */
+function isImageData(spec: string): boolean {
+  return spec.startsWith('idx:') || (DATASET_NAMES as readonly string[]).includes(spec);
+}
+
+const MB = (n: number) => (n / 1e6).toFixed(1);
+const size = (n: number) => (n >= 1e6 ? `${MB(n)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+/** "1.2/9.9 MB" or "12.0/28.9 kB": both in the unit of the total. */
+const part = (n: number, of: number) => (of >= 1e6 ? `${MB(n)}/${MB(of)} MB` : `${(n / 1e3).toFixed(1)}/${(of / 1e3).toFixed(1)} kB`);
+
+/**
+ * Download progress on stderr (stdout stays the report): on a terminal one line rewritten in
+ * place, elsewhere a line when a file starts and one when it is verified; nothing when quiet.
+ */
+function downloadProgress(quiet: boolean, live: boolean): ((p: DownloadProgress) => void) | undefined {
+  if (quiet) return undefined;
+  let last = 0;
+  return (p) => {
+    if (live) {
+      const now = Date.now();
+      if (!p.done && p.fileLoaded > 0 && now - last < 100) return;
+      last = now;
+      const pct = p.total > 0 ? Math.floor((100 * p.loaded) / p.total) : 100;
+      process.stderr.write(`\r\x1b[Kdownloading ${p.dataset} ${p.file} ${part(p.fileLoaded, p.fileTotal)} · ${part(p.loaded, p.total)} (${pct}%)`);
+      if (p.done && p.loaded === p.total) process.stderr.write(`\r\x1b[K${p.dataset}: ${size(p.total)} downloaded, SHA-256 verified\n`);
+    } else if (p.done) {
+      process.stderr.write(`${p.dataset}: ${p.file} (${p.fileTotal} bytes) verified, SHA-256 ok\n`);
+    } else if (p.fileLoaded === 0) {
+      process.stderr.write(`${p.dataset}: downloading ${p.url} (${size(p.fileTotal)})\n`);
+    }
+  };
 }
 
 export function num(v: unknown, name: string, integer = false): number | undefined {
@@ -202,7 +261,7 @@ export interface PreparedData extends Loaded { classes: number }
 export async function prepareData(v: Record<string, unknown>, seed: number): Promise<PreparedData> {
   const spec = String(v.data ?? 'digits');
   let { train: trainSet, test: testSet, name } = await loadData(spec, v, seed);
-  const standardize = v['no-standardize'] ? false : (v.standardize as boolean | undefined) ?? !spec.startsWith('idx:');
+  const standardize = v['no-standardize'] ? false : (v.standardize as boolean | undefined) ?? !isImageData(spec);
   if (standardize) {
     const s = fitStandardizer(trainSet);
     trainSet = s.apply(trainSet);
