@@ -70,7 +70,7 @@ export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch } fr
 export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
 export { INITIALIZERS, type InitName, type InitSpec } from './nn/init.js';
 export { LOSSES, type LossName } from './nn/losses.js';
-export { fit, evaluate, type FitOptions, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation } from './train/fit.js';
+export { fit, fitAsync, evaluate, DEFAULT_FIT_LR, type FitOptions, type FitAsyncOptions, type FitProgress, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation } from './train/fit.js';
 export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
 export { saveModel, loadModel, modelSpec } from './io/model-file.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type Progress } from './io/checkpoint.js';

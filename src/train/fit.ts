@@ -1,4 +1,5 @@
-// The training loop: model.fit(data, options).
+// The training loop: fit(model, data, options), and fitAsync, the same loop without blocking
+// the event loop (a page repaints, timers and abort signals fire between steps).
 //
 // Modes, by batch size B over n samples:
 //   batch (B = n or 'full')  one update per epoch on the whole training set (gradient descent)
@@ -11,7 +12,12 @@
 // training with an error naming the epoch and step.
 // History: per epoch the mean training loss over the epoch's batches (and training accuracy
 // from the same forward passes), validation loss/accuracy when there is a validation set,
-// and optionally the loss of every step.
+// and optionally the loss of every step. Progress (onProgress): step counts, running epoch
+// loss, samples/s and an ETA, throttled to one call per progressEveryMs plus one per epoch.
+// The default optimizer is plain SGD with lr 0.1 (DEFAULT_FIT_LR), as `descent train`.
+//
+// One loop, two drivers: trainingLoop (a generator) yields to its driver after every step and
+// every epoch; fit resumes it at once, fitAsync gives the event loop a turn every yieldEveryMs.
 
 import { DescentError } from '../engine/errors.js';
 import { batchInto, checkDataset, subset, type Dataset } from '../data/dataset.js';
@@ -56,11 +62,18 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
+/** Learning rate of fit's default optimizer, plain SGD: the same as `descent train`'s (cli/train.ts DEFAULT_LR.sgd). */
+export const DEFAULT_FIT_LR = 0.1;
+
 export interface FitOptions {
   epochs?: number;
   /** Samples per update: a number, or 'full' for batch gradient descent (default 32). */
   batchSize?: number | 'full';
-  /** Learning rate of the default optimizer, SGD (default 0.01). */
+  /**
+   * Learning rate of the default optimizer, plain SGD (default 0.1, as `descent train`; it was
+   * 0.01 before, which takes several times more epochs on digits). With `optimizer`, give the
+   * learning rate to the optimizer instead.
+   */
   lr?: number;
   optimizer?: Optimizer;
   shuffle?: boolean;
@@ -69,12 +82,27 @@ export interface FitOptions {
   /** Fraction of the data held out for validation (taken after a seeded shuffle). */
   validationSplit?: number;
   validationData?: Dataset;
+  /** After every step; return 'stop' to stop (the partial epoch is recorded). Must not return a promise: fitAsync awaits those, fit refuses them. */
   onBatchEnd?: (logs: BatchLogs) => void | 'stop';
+  /** After every epoch (after validation); return 'stop' to stop. Must not return a promise (see onBatchEnd). */
   onEpochEnd?: (logs: EpochLogs) => void | 'stop';
+  /**
+   * Progress for a progress bar or a live chart: at most one call per `progressEveryMs` between
+   * epoch ends, and always one at each epoch end (after validation, before onEpochEnd; also for
+   * a partial epoch stopped by a callback or an abort). Its return value is ignored (not awaited).
+   */
+  onProgress?: (progress: FitProgress) => void;
+  /** Least time between two progress calls within an epoch, ms (default 100; 0 calls after every step). */
+  progressEveryMs?: number;
   earlyStopping?: EarlyStopping | boolean;
   /** Record the loss of every step in history.steps. */
   recordSteps?: boolean;
-  /** Stop at the end of the current step when aborted. */
+  /**
+   * Stop when aborted: checked after every step (the partial epoch is recorded, as for a
+   * callback's 'stop') and before every epoch (an already aborted signal trains nothing);
+   * history.stopped is then 'aborted'. In fit only a callback can abort it meanwhile; fitAsync
+   * lets the event loop run, so a timer or a button can.
+   */
   signal?: AbortSignal;
   /**
    * Resume a run at this epoch (0-based: the number of epochs already done): the shuffles of
@@ -83,6 +111,49 @@ export interface FitOptions {
    * from initialEpoch + 1; `epochs` is the total (the last epoch's number).
    */
   initialEpoch?: number;
+}
+
+/**
+ * fitAsync's options: fit's, callbacks that may return a promise (awaited before the next
+ * step), and how often to give the event loop a turn.
+ */
+export interface FitAsyncOptions extends Omit<FitOptions, 'onBatchEnd' | 'onEpochEnd'> {
+  onBatchEnd?: (logs: BatchLogs) => void | 'stop' | PromiseLike<void | 'stop'>;
+  onEpochEnd?: (logs: EpochLogs) => void | 'stop' | PromiseLike<void | 'stop'>;
+  /**
+   * Train for about this long, then yield to the event loop with a macrotask (setImmediate,
+   * else a MessageChannel message, else setTimeout 0), so that a page repaints, timers and
+   * abort events fire, a notebook stays responsive (default 16 ms, one frame; 0 yields after
+   * every step). Yields happen between steps and at epoch ends only.
+   */
+  yieldEveryMs?: number;
+}
+
+/** What onProgress receives. Counts are of work done; epochs are numbered from 1 as in the history. */
+export interface FitProgress {
+  /** Updates done so far (continuing from initialEpoch × stepsPerEpoch when resuming, as BatchLogs.step) and at the end of the run (epochs × stepsPerEpoch). Full-batch methods: iterations done and the iteration limit. */
+  step: number;
+  totalSteps: number;
+  /** The epoch in progress (1-based, as EpochLogs.epoch) and the last one. */
+  epoch: number;
+  epochs: number;
+  /** Steps done in the current epoch, 1 … stepsPerEpoch (BatchLogs.batch + 1). */
+  batch: number;
+  stepsPerEpoch: number;
+  /** Loss of the latest step. */
+  loss: number;
+  /** Mean training loss of the current epoch so far (over its samples); at an epoch end, the history's value. */
+  epochLoss: number;
+  /** Training accuracy of the current epoch so far (classification with labels). */
+  epochAccuracy?: number;
+  /** Training samples per second of this call so far, over wall time (validation and, in fitAsync, event-loop turns included); NaN for full-batch methods. */
+  samplesPerSecond: number;
+  /** Wall time since training started, ms. */
+  elapsedMs: number;
+  /** Estimated time left: the steps left at this call's mean time per step so far; 0 after the last step. Full-batch methods: up to the iteration limit (an upper bound: they may converge earlier). */
+  etaMs: number;
+  /** True at an epoch's end (also a partial one stopped by a callback or an abort). */
+  epochEnd: boolean;
 }
 
 export interface History {
@@ -100,12 +171,113 @@ export interface History {
   minimize?: MinimizeResult;
 }
 
-const KNOWN = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
-  'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch']);
+const FIT_OPTIONS: ReadonlySet<string> = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
+  'onBatchEnd', 'onEpochEnd', 'onProgress', 'progressEveryMs', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch']);
+const FIT_ASYNC_OPTIONS: ReadonlySet<string> = new Set([...FIT_OPTIONS, 'yieldEveryMs']);
 
+// One training loop, two drivers. trainingLoop is a generator: it validates, then trains, and
+// hands every callback to its driver by yielding an event after each step and at each epoch
+// end; the driver calls onBatchEnd / onEpochEnd and resumes the loop with the result ('stop'
+// or nothing). fit drives it to the end in one go; fitAsync awaits callbacks that return a
+// promise and, every yieldEveryMs, gives the event loop a turn before resuming. Same code,
+// same order of floating-point operations: the same parameters and history, bit for bit.
+type LoopEvent = { kind: 'batch'; logs: BatchLogs } | { kind: 'epoch'; logs: EpochLogs };
+type CallbackResult = void | 'stop' | undefined;
+type TrainingLoop = Generator<LoopEvent, History, CallbackResult>;
+
+/** Time the async driver spent away (event-loop turns), kept out of EpochLogs.ms. */
+interface Clock { paused: number }
+
+/**
+ * Train `model` on `data`; returns the history (see the header for the modes). Validation of
+ * the data and options happens before the first update, so a refused call leaves the model as
+ * it was. Blocks until done: in a page or a notebook use fitAsync.
+ */
 export function fit(model: Model, data: Dataset, options: FitOptions = {}): History {
-  const op = 'fit';
-  for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new DescentError(`${op}: unknown option ${JSON.stringify(k)}; known: ${[...KNOWN].join(', ')}`);
+  const loop = trainingLoop(model, data, options, 'fit', FIT_OPTIONS, { paused: 0 });
+  let r = loop.next();
+  while (!r.done) {
+    const out = callback(r.value, options);
+    if (isThenable(out)) throw new DescentError(`fit: ${r.value.kind === 'batch' ? 'onBatchEnd' : 'onEpochEnd'} returned a promise, which fit cannot wait for; use fitAsync, which awaits it`);
+    r = loop.next(out === 'stop' ? 'stop' : undefined);
+  }
+  return r.value;
+}
+
+/**
+ * fit without blocking: the same training loop (one implementation, so the same parameters and
+ * history bit for bit as fit with the same options and seed), giving the event loop a turn
+ * every `yieldEveryMs` (default 16) so a page can repaint and a timer, a button or an
+ * AbortSignal can act; an abort stops after the current step, leaving a usable model (history
+ * as fit's, stopped 'aborted'). onBatchEnd and onEpochEnd may be async: a returned promise is
+ * awaited before the next step and its value ('stop') honoured; onProgress is not awaited.
+ * Invalid data or options reject the promise before any update.
+ *
+ * Do not train or change the model elsewhere while it runs; reading it between steps
+ * (evaluate, predict) is fine: inference does not advance the dropout pass counter or the
+ * running statistics.
+ *
+ * Full-batch methods (lbfgs, bfgs, cg, scg, newton-cg, lm, …) run inside minimize()'s own
+ * synchronous loop, so fitAsync runs them as fit does, without yielding between iterations:
+ * the page stays blocked until they finish (run them in a worker to keep it responsive), and
+ * their onEpochEnd must be synchronous.
+ */
+export async function fitAsync(model: Model, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+  const every = options.yieldEveryMs ?? 16;
+  if (typeof every !== 'number' || !(every >= 0)) throw new DescentError(`fitAsync: yieldEveryMs must be a non-negative number of milliseconds, got ${String(options.yieldEveryMs)}`);
+  const clock: Clock = { paused: 0 };
+  const loop = trainingLoop(model, data, options, 'fitAsync', FIT_ASYNC_OPTIONS, clock);
+  const turns = eventLoopTurns();
+  try {
+    let last = performance.now();
+    let r = loop.next();
+    while (!r.done) {
+      let out = callback(r.value, options);
+      if (isThenable(out)) out = await out;
+      const t = performance.now();
+      if (t - last >= every) {
+        await turns.next();
+        last = performance.now();
+        clock.paused += last - t;
+      }
+      r = loop.next(out === 'stop' ? 'stop' : undefined);
+    }
+    return r.value;
+  } finally {
+    turns.close();
+  }
+}
+
+function callback(event: LoopEvent, options: FitOptions | FitAsyncOptions): unknown {
+  return event.kind === 'batch' ? options.onBatchEnd?.(event.logs) : options.onEpochEnd?.(event.logs);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** Macrotasks to yield with: setImmediate (Node, Bun), a MessageChannel (browsers, workers, Deno; not clamped like nested setTimeout), else setTimeout 0. */
+function eventLoopTurns(): { next(): Promise<void>; close(): void } {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown; MessageChannel?: typeof MessageChannel };
+  if (typeof g.setImmediate === 'function') {
+    const setImmediate = g.setImmediate;
+    return { next: () => new Promise<void>((resolve) => { setImmediate(resolve); }), close() {} };
+  }
+  if (typeof g.MessageChannel === 'function') {
+    const channel = new g.MessageChannel();
+    const waiting: (() => void)[] = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return {
+      next: () => new Promise<void>((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); }),
+      close() { channel.port1.close(); channel.port2.close(); },
+    };
+  }
+  return { next: () => new Promise<void>((resolve) => { setTimeout(resolve, 0); }), close() {} };
+}
+
+/** The training loop shared by fit and fitAsync (see above): validation, then the epochs. */
+function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op: string, known: ReadonlySet<string>, clock: Clock): TrainingLoop {
+  for (const k of Object.keys(options)) if (!known.has(k)) throw new DescentError(`${op}: unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
   checkDataset(data, op);
   checkCompatible(model, data, op);
   const epochs = options.epochs ?? 10;
@@ -114,6 +286,9 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
     throw new DescentError(`${op}: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${String(options.initialEpoch)}`);
   }
+  const progressEvery = options.progressEveryMs ?? 100;
+  if (typeof progressEvery !== 'number' || !(progressEvery >= 0)) throw new DescentError(`${op}: progressEveryMs must be a non-negative number of milliseconds, got ${String(options.progressEveryMs)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new DescentError(`${op}: onProgress must be a function`);
   const seed = options.seed ?? 0;
   const rng = new Random(seed);
   // validation set
@@ -136,13 +311,13 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   const B = options.batchSize === 'full' ? n : options.batchSize ?? 32;
   if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer or 'full', got ${String(options.batchSize)}`);
   if (B > n) throw new DescentError(`${op}: batchSize ${B} is larger than the training set (${n} samples); use 'full' for batch gradient descent`);
-  const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? 0.01 });
+  const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? DEFAULT_FIT_LR });
   if (options.optimizer && options.lr !== undefined) throw new DescentError(`${op}: give lr to the optimizer, not to fit, when passing an optimizer`);
   optimizer.bind?.(model);
   if (isFullBatch(optimizer)) {
     if (options.earlyStopping) throw new DescentError(`${op}: early stopping is for stochastic training; full-batch methods stop on their own tolerances (see the optimizer's settings)`);
     if (options.initialEpoch) throw new DescentError(`${op}: initialEpoch does not apply to full-batch methods (they restart from the model's parameters)`);
-    return fitFullBatch(model, train, val, optimizer, epochs, options.batchSize, rng, options);
+    return fitFullBatch(model, train, val, optimizer, epochs, options.batchSize, rng, options, op);
   }
   const es = options.earlyStopping === true ? {} : options.earlyStopping || undefined;
   const monitor = es ? es.monitor ?? (val ? 'valLoss' : 'loss') : undefined;
@@ -168,10 +343,15 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
   let bestParams: Float32Array | undefined;
   const predicted = new Int32Array(B);
   model.views(B); // allocate every buffer up front: no memory growth inside the loop
+  const now = () => performance.now() - clock.paused; // training time: without fitAsync's event-loop turns
+  const onProgress = options.onProgress;
+  const totalSteps = epochs * stepsPerEpoch, firstStep = step, started = performance.now();
+  let lastProgress = started, samplesDone = 0, lastLoss = NaN;
 
   outer: for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+    if (options.signal?.aborted) { history.stopped = 'aborted'; break; }
     if (shuffling) rng.shuffle(order);
-    const t0 = performance.now();
+    const t0 = now();
     let lossSum = 0, correct = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
       const start = b * B, size = Math.min(B, n - start);
@@ -193,17 +373,25 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       lossSum += loss * size;
       history.steps?.push(loss);
       step++;
-      const r = options.onBatchEnd?.({ epoch, batch: b, step, stepsPerEpoch, loss, size });
+      samplesDone += size;
+      lastLoss = loss;
+      if (onProgress) {
+        const t = performance.now();
+        if (t - lastProgress >= progressEvery) progress(t, epoch, b, loss, lossSum, correct, false);
+      }
+      const r = yield { kind: 'batch', logs: { epoch, batch: b, step, stepsPerEpoch, loss, size } };
       if (r === 'stop') { history.stopped = 'callback'; recordEpoch(); break outer; }
       if (options.signal?.aborted) { history.stopped = 'aborted'; recordEpoch(); break outer; }
       function recordEpoch(): void {
         // a partial epoch is still recorded, over the batches that ran
         const seen = Math.min(n, (b + 1) * B);
-        pushEpoch(epoch, lossSum / seen, correct / seen, performance.now() - t0, seen);
+        pushEpoch(epoch, lossSum / seen, correct / seen, now() - t0, seen);
+        if (onProgress) progress(performance.now(), epoch, b, loss, lossSum, correct, true);
       }
     }
-    const logs = pushEpoch(epoch, lossSum / n, correct / n, performance.now() - t0, n);
-    if (options.onEpochEnd?.(logs) === 'stop') { history.stopped = 'callback'; break; }
+    const logs = pushEpoch(epoch, lossSum / n, correct / n, now() - t0, n);
+    if (onProgress) progress(performance.now(), epoch, stepsPerEpoch - 1, lastLoss, lossSum, correct, true);
+    if ((yield { kind: 'epoch', logs }) === 'stop') { history.stopped = 'callback'; break; }
     if (es && monitor) {
       const value = logs[monitor];
       if (value !== undefined) {
@@ -234,6 +422,19 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
       if (history.valAccuracy && ev.accuracy !== undefined) { logs.valAccuracy = ev.accuracy; history.valAccuracy.push(ev.accuracy); }
     }
     return logs;
+  }
+
+  function progress(t: number, epoch: number, b: number, loss: number, lossSum: number, correct: number, epochEnd: boolean): void {
+    lastProgress = t;
+    const seen = Math.min(n, (b + 1) * B);
+    const elapsedMs = t - started;
+    const p: FitProgress = {
+      step, totalSteps, epoch: epoch + 1, epochs, batch: b + 1, stepsPerEpoch, loss, epochLoss: lossSum / seen,
+      samplesPerSecond: samplesDone / (elapsedMs / 1000), elapsedMs,
+      etaMs: (totalSteps - step) * (elapsedMs / (step - firstStep)), epochEnd,
+    };
+    if (history.accuracy) p.epochAccuracy = correct / seen;
+    onProgress!(p);
   }
 }
 
@@ -308,8 +509,7 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
 
 /** fit with a minimizer (full-batch.ts): one history entry per iteration. */
 function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, opt: FullBatchOptimizer, epochs: number,
-                      batchSize: number | 'full' | undefined, rng: Random, options: FitOptions): History {
-  const op = 'fit';
+                      batchSize: number | 'full' | undefined, rng: Random, options: FitAsyncOptions, op: string): History {
   const n = train.n;
   let indices: Int32Array | undefined;
   if (batchSize !== undefined && batchSize !== 'full') {
@@ -328,7 +528,9 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
   const history: History = { epoch: [], loss: [], stopped: 'completed', evaluations: [] };
   if (classify && train.labels) history.accuracy = [];
   if (val) { history.valLoss = []; if (classify && val.labels) history.valAccuracy = []; }
-  let t0 = performance.now();
+  if (options.signal?.aborted) { history.stopped = 'aborted'; return history; } // as the loop: an aborted signal trains nothing
+  const started = performance.now();
+  let t0 = started;
   const result = minimize(objective, model.parameters().data, {
     ...(settings.space ? {} : { engine: model.engine }),
     ...settings,
@@ -350,7 +552,17 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
         if (history.valAccuracy && ev.accuracy !== undefined) { logs.valAccuracy = ev.accuracy; history.valAccuracy.push(ev.accuracy); }
       }
       t0 = performance.now();
-      if (options.onEpochEnd?.(logs) === 'stop') { history.stopped = 'callback'; return 'stop'; }
+      if (options.onProgress) {
+        const elapsedMs = t0 - started, it = info.iteration;
+        options.onProgress({
+          step: it, totalSteps: epochs, epoch: it, epochs, batch: 1, stepsPerEpoch: 1, loss: info.value, epochLoss: info.value,
+          ...(logs.accuracy !== undefined ? { epochAccuracy: logs.accuracy } : {}),
+          samplesPerSecond: NaN, elapsedMs, etaMs: Math.max(0, epochs - it) * (elapsedMs / it), epochEnd: true,
+        });
+      }
+      const out = options.onEpochEnd?.(logs);
+      if (isThenable(out)) throw new DescentError(`${op}: ${opt.name}: onEpochEnd returned a promise; full-batch methods call it from inside the minimizer's synchronous loop, which cannot wait`);
+      if (out === 'stop') { history.stopped = 'callback'; return 'stop'; }
       if (options.signal?.aborted) { history.stopped = 'aborted'; return 'stop'; }
       return undefined;
     },
