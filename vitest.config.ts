@@ -30,7 +30,8 @@ export default defineConfig({
         test: {
           name: 'node-relaxed',
           include: ['test/*.test.ts'],
-          exclude: ['test/mnist.test.ts'], // the long MNIST run once is enough: it runs in the 'node' project
+          // the long MNIST run and the packed-package runtimes once is enough: they run in the 'node' project
+          exclude: ['test/mnist.test.ts', 'test/pack.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { DESCENT_EXPECT_RELAXED: '1' },
         },

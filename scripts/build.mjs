@@ -1,9 +1,12 @@
 // Build everything `npm ci` / `npm run build` produce:
 //   wasm/simd.wasm, wasm/relaxed-simd.wasm   asc, from assembly/ (asconfig.json; .wat text in build/)
-//   dist/node/index.js      ESM bundle for Node, Deno, Bun (reads ../../wasm/*.wasm from disk)
-//   dist/browser/index.js   ESM bundle for browsers, workers and edge runtimes (fetches
-//                           ../../wasm/*.wasm, or takes init({ module | wasm }))
-//   dist/embedded/index.js  the browser bundle with the plain-SIMD module inside (one build only)
+//   dist/browser/index.js   the ESM bundle for every runtime (the package's only one): reads
+//                           ../../wasm/*.wasm from disk where node:fs is at hand (Node, Deno,
+//                           Bun), fetches it elsewhere, or takes init({ module | wasm })
+//   dist/node/index.js      the same code built for platform node: the repo's scripts, benches
+//                           and tests import it; not shipped
+//   dist/embedded/index.js  the plain-SIMD module's bytes, registered, and everything of
+//                           ../browser/index.js re-exported (one build only)
 //   dist/cli.js             the `descent` command (node)
 //   dist/types/*.d.ts       tsc declarations
 // No bundle carries wasm bytes except dist/embedded; none has source maps (the package ships
@@ -81,6 +84,11 @@ for (const [entry, file, platform, wasmDir] of BUNDLES) {
     external: platform === 'browser' ? ['node:*'] : [],
     logLevel: 'warning',
     // cli-progress is CommonJS and requires node built-ins: give the CLI's ESM bundle a require()
+    // the embedded entry is the bytes plus the browser bundle, imported (not a second copy)
+    plugins: entry === 'src/embedded.ts' ? [{
+      name: 'descent-embedded-imports-browser',
+      setup(b) { b.onResolve({ filter: /^\.\/index\.js$/ }, (a) => (a.importer.endsWith('embedded.ts') ? { path: '../browser/index.js', external: true } : undefined)); },
+    }] : [],
     banner: cli ? { js: "import { createRequire as __descentCreateRequire } from 'node:module'; const require = __descentCreateRequire(import.meta.url);" } : undefined,
   });
   if (cli) chmodSync(join(out, file), 0o755);

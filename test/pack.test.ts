@@ -104,11 +104,13 @@ describe('the packed package', { timeout: 60_000 }, () => {
     const size = statSync(tarball).size;
     const biggest = [...listing].sort((a, b) => b.size - a.size).slice(0, 8).map((f) => `${(f.size / 1000).toFixed(1).padStart(7)} kB  ${f.path}`);
     expect(size, `${tarball} is ${size} bytes; the biggest files (unpacked):\n${biggest.join('\n')}\n`).toBeLessThanOrEqual(MAX_PACKED);
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'wasm/simd.wasm', 'wasm/relaxed-simd.wasm', 'dist/node/index.js',
-      'dist/browser/index.js', 'dist/embedded/index.js', 'dist/cli.js', 'dist/types/index.d.ts']) {
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'wasm/simd.wasm', 'wasm/relaxed-simd.wasm',
+      'dist/browser/index.js', 'dist/browser/train-worker.js', 'docs/playground/index.html', 'dist/embedded/index.js', 'dist/cli.js', 'dist/types/index.d.ts']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    // one copy of the library: every runtime takes dist/browser/index.js (dist/node is the repo's own)
+    expect(files.filter((f) => f.startsWith('dist/node/'))).toEqual([]);
     expect(files.filter((f) => /^(src|assembly|test|build|bench|scripts|examples)\//.test(f))).toEqual([]);
     // what was installed is that tarball, with its runtime dependencies
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { version: string };

@@ -23,7 +23,8 @@ export function shouldRelaunch(argv: string[], env: NodeJS.ProcessEnv = process.
   const i = argv.indexOf('--isa');
   const isa = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--isa='))?.slice(6);
   if (isa === 'simd') return false;
-  return !['-h', '--help', 'help'].includes(argv[0] ?? '-h') && !argv.includes('--help');
+  // help and the playground server load no wasm here
+  return !['-h', '--help', 'help', 'playground'].includes(argv[0] ?? '-h') && !argv.includes('--help');
 }
 
 /** Run this command again with FLAG; resolves to the child's exit code, or undefined if it could not start. */
