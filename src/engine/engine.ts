@@ -97,11 +97,18 @@ export class Engine {
   #internal: Arena;
   #workspace: Tensor | undefined;
 
+  /**
+   * The compiled module this engine instantiated. It is structured-clonable: a worker given it
+   * runs the same build, so the same bits (fitInWorker, train/worker.ts, sends it).
+   */
+  readonly module: WebAssembly.Module;
+
   readonly #reason: string;
   readonly #origin: WasmOrigin;
 
   private constructor(readonly isa: Isa, readonly memory: WebAssembly.Memory, readonly kernels: Kernels,
-                      maxPages: number, tile: 4 | 5 | 6, reason: string, origin: WasmOrigin) {
+                      maxPages: number, tile: 4 | 5 | 6, reason: string, origin: WasmOrigin, module: WebAssembly.Module) {
+    this.module = module;
     this.#reason = reason;
     this.#origin = origin;
     this.allocator = new Allocator(memory, kernels.heapBase(), maxPages * PAGE);
@@ -163,7 +170,7 @@ export class Engine {
     const o = checkOptions(opts, isa);
     const memory = makeMemory(o.initial, o.max);
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
-    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile, reason, origin);
+    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile, reason, origin, mod);
   }
 
   backend(): Backend {
