@@ -3,10 +3,12 @@
 // init() without a module then compiles these bytes. It carries one build only — plain SIMD,
 // which every SIMD runtime runs; relaxed SIMD (~20–30% faster training) needs the file
 // descentjs/wasm/relaxed-simd.wasm passed as init({ wasm }) or init({ module }).
+// The package builds this file as the bytes plus imports of dist/browser/index.js (not a second
+// copy of the library; scripts/build.mjs keeps './index.js' external).
 
 import simdBytes from '../wasm/simd.wasm';
-import { registerEmbedded } from './engine/wasm-source.js';
+import { registerWasm } from './index.js';
 
-registerEmbedded('simd', simdBytes);
+registerWasm('simd', simdBytes);
 
 export * from './index.js';

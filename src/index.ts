@@ -147,3 +147,4 @@ export { rocCurveSvg, confusionMatrixSvg, rocArea, type NamedRoc } from './plot/
 export { withNewHead, growModel, greedyPretrain, type NewHeadOptions, type GrowOptions, type Transferred, type GreedyOptions, type GreedyStage, type StageInfo } from './nn/transfer.js';
 export { loadDataset, fetchDatasetFiles, remoteDataset, DATASETS, DATASET_NAMES, DownloadError, CACHE_API_NAME, type LoadDatasetOptions, type LoadedDataset, type DatasetFiles, type DownloadProgress, type DatasetName, type RemoteDataset, type RemoteFile, type FetchLike } from './data/remote/index.js';
 export { fitInWorker, type WorkerFitOptions, type WorkerHistory, type OptimizerDescription, type RuleOptimizerDescription, type FullBatchDescription, type ScheduleDescription, type ScheduleName } from './train/worker.js';
+export { registerEmbedded as registerWasm, type WasmBytesSource, type WasmOrigin } from './engine/wasm-source.js';
