@@ -391,14 +391,16 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   return out.join('\n');
 }
 
-/** A final value for the legend: 3 significant digits, exponent form when tiny or huge. */
+/**
+ * A final value for the legend: 3 significant digits, exponent form (1.5e-22) when tiny or huge.
+ * Plain ASCII: superscript digits and the superscript minus are missing from many fonts (the
+ * headless Chromium the tests use drew 1.5·10⁻²² as "1.5·10 ²²", a wrong value).
+ */
 function formatValue(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e-3 && a < 1e5) return Number(v.toPrecision(3)).toString();
-  const [m, e] = v.toExponential(1).split('e');
-  const sup: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
-  return `${m}·10${[...e.replace('+', '')].map((c) => sup[c]).join('')}`;
+  return v.toExponential(1).replace('e+', 'e');
 }
 
 function formatLevel(v: number): string {
