@@ -80,7 +80,7 @@ for (const [entry, file, platform, wasmDir] of BUNDLES) {
     platform,
     outfile: join(out, file),
     loader: { '.wasm': 'binary' },
-    define: { __DESCENT_WASM_DIR__: JSON.stringify(wasmDir) },
+    define: wasmDir === '../../wasm/' ? {} : { __DESCENT_WASM_DIR__: JSON.stringify(wasmDir) }, // see wasm-source.ts
     external: platform === 'browser' ? ['node:*'] : [],
     logLevel: 'warning',
     // cli-progress is CommonJS and requires node built-ins: give the CLI's ESM bundle a require()

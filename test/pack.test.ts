@@ -8,7 +8,7 @@
 // one test/browser/chromium.ts resolves.
 
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -246,6 +246,37 @@ describe('examples against the installed package', { timeout: 180_000 }, () => {
           if (!line) throw new Error(`no "${where}:" line on the page:\n${text}\n${errors.join('\n')}`);
           expectGood(report(`Chromium ${version}, ${where}`, line[1], seconds, 'page load, both runs'));
         }
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('Vite: examples/vite built with vite build (wasm files copied by Vite), fitInWorker and fit on the page', async () => {
+      // the version the repo pins; from the npm cache that npm ci filled, else the registry
+      const vite = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.vite;
+      await run('npm', ['install', `vite@${vite}`, '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--no-save'], { cwd: app, timeoutMs: 300_000 });
+      const t0 = performance.now();
+      await run(join(app, 'node_modules/.bin/vite'), ['build', 'examples/vite', '--base', './', '--outDir', join(app, 'vite-dist'), '--emptyOutDir', '--logLevel', 'warn'], { cwd: app });
+      const assets = readdirSync(join(app, 'vite-dist/assets'));
+      expect(assets.some((f) => /^simd-.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
+      expect(assets.some((f) => /^relaxed-simd-.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      try {
+        await page.goto(`${base}/vite-dist/index.html`);
+        await page.waitForSelector('#out[data-done]', { timeout: 120_000 });
+        const text = await page.locator('#out').innerText();
+        const seconds = (performance.now() - t0) / 1000;
+        expect(text, `${text}\n${errors.join('\n')}`).not.toMatch(/^error:/m);
+        for (const where of ['worker', 'page']) {
+          const line = new RegExp(`^${where}: (.*)$`, 'm').exec(text);
+          if (!line) throw new Error(`no "${where}:" line on the page:\n${text}\n${errors.join('\n')}`);
+          expectGood(report(`Chromium ${browser.version()}, Vite build, ${where === 'worker' ? 'fitInWorker' : 'fit on the page'}`, line[1], seconds, 'vite build + page load'));
+        }
+        expect(text).toMatch(/^same parameters: true · wasm from url$/m);
         expect(errors).toEqual([]);
       } finally {
         await page.close();

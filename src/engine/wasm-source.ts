@@ -21,10 +21,11 @@ export type WasmBytesSource = ArrayBuffer | ArrayBufferView | Response | Promise
 /** How the module was obtained (backend().source). */
 export type WasmOrigin = 'module' | 'bytes' | 'response' | 'url' | 'file' | 'embedded';
 
-// Set by the bundles (esbuild define): the folder of the .wasm files relative to the bundle.
-// From src/engine/ (tests run the sources) it is ../../wasm/, as from dist/<platform>/.
+// The CLI bundle (dist/cli.js, one folder up from the others) sets this through esbuild's define;
+// everywhere else the literal URLs below apply: from src/engine/ (tests run the sources) and from
+// dist/<entry>/ alike the files are ../../wasm/. They stay literal `new URL('…', import.meta.url)`
+// expressions in the bundle, the form that Vite and webpack recognize and copy into a build.
 declare const __DESCENT_WASM_DIR__: string | undefined;
-const WASM_DIR = typeof __DESCENT_WASM_DIR__ === 'string' ? __DESCENT_WASM_DIR__ : '../../wasm/';
 
 const embedded = new Map<Isa, Uint8Array<ArrayBuffer>>();
 
@@ -41,7 +42,8 @@ export function embeddedIsas(): Isa[] {
 /** URL of the package's own module file for `isa`. */
 export function defaultWasmUrl(isa: Isa): URL {
   try {
-    return new URL(WASM_DIR + WASM_FILES[isa], import.meta.url);
+    if (typeof __DESCENT_WASM_DIR__ === 'string') return new URL(__DESCENT_WASM_DIR__ + WASM_FILES[isa], import.meta.url);
+    return isa === 'simd' ? new URL('../../wasm/simd.wasm', import.meta.url) : new URL('../../wasm/relaxed-simd.wasm', import.meta.url);
   } catch (e) {
     throw new DescentError(`init: cannot locate wasm/${WASM_FILES[isa]} (import.meta.url is ${String(import.meta.url)}: ${(e as Error).message}). ${PASS_IT}`);
   }
