@@ -66,7 +66,8 @@ export function keep(t: Tensor): Tensor {
 }
 
 // ---- networks and training (issue #3) ----
-export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch } from './nn/model.js';
+export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch, type PredictOptions } from './nn/model.js';
+export { OUTPUT_KINDS, type Preprocess, type OutputKind } from './nn/preprocess.js';
 export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
 export { INITIALIZERS, type InitName, type InitSpec } from './nn/init.js';
 export { LOSSES, type LossName } from './nn/losses.js';

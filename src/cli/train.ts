@@ -28,6 +28,7 @@ import { parseCsv } from '../data/csv.js';
 import { fitStandardizer } from '../data/standardize.js';
 import { trainTestSplit } from '../data/split.js';
 import { Model, type AnyLayerSpec } from '../nn/model.js';
+import type { Preprocess } from '../nn/preprocess.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { LOSSES } from '../nn/losses.js';
 import { fit, evaluate, type EpochLogs } from '../train/fit.js';
@@ -156,7 +157,31 @@ export const NETWORK_OPTIONS = {
   loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
 } as const;
 
-interface Loaded { train: Dataset; test: Dataset; name: string }
+export interface Loaded {
+  train: Dataset;
+  test: Dataset;
+  name: string;
+  /** The pixel scale the loader applied (digits 1/16, image data 1/255); undefined for csv. */
+  scale?: number;
+  /** Every row in file order: the data set before the split, or the training files then the test files. */
+  all: () => Dataset;
+  /** Rows of all() that are train and test. */
+  trainIndices: Int32Array;
+  testIndices: Int32Array;
+}
+
+/** Two data sets of the same kind one after the other (idx: the training files, then the test files). */
+function concatRows(a: Dataset, b: Dataset, name: string): Dataset {
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const labels = a.labels && b.labels ? new Int32Array(a.n + b.n) : undefined;
+  labels?.set(a.labels!);
+  labels?.set(b.labels!, a.n);
+  return { ...a, x, n: a.n + b.n, labels, classes: Math.max(a.classes ?? 0, b.classes ?? 0) || undefined, name };
+}
+
+const range = (from: number, n: number) => Int32Array.from({ length: n }, (_, i) => from + i);
 
 async function readIdxFile(dir: string, stem: string): Promise<Uint8Array> {
   for (const f of [`${stem}.gz`, stem]) {
@@ -173,26 +198,34 @@ function parseIdxBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-async function loadData(spec: string, v: Record<string, unknown>, seed: number): Promise<Loaded> {
+/**
+ * The data of --data, split as train splits it. `pixelScale` replaces the loaders' pixel scale
+ * (1: the values as the files hold them, for a model that scales its own inputs).
+ */
+export async function loadData(spec: string, v: Record<string, unknown>, seed: number, pixelScale?: number): Promise<Loaded> {
   const testFraction = v['test-fraction'] !== undefined ? Number(v['test-fraction']) : 0.2;
+  const imageScale = pixelScale ?? 1 / 255; // idxDataset's and loadDataset's default
   if (spec === 'digits') {
-    const { train, test } = trainTestSplit(digits(), { testFraction, seed });
-    return { train, test, name: 'digits (8×8, embedded)' };
+    const scale = pixelScale ?? 1 / 16; // digits()'s default
+    const ds = digits({ scale });
+    const { train, test, trainIndices, testIndices } = trainTestSplit(ds, { testFraction, seed });
+    return { train, test, name: 'digits (8×8, embedded)', scale, all: () => ds, trainIndices, testIndices };
   }
   if (spec.startsWith('idx:')) {
     const dir = spec.slice(4);
     if (!existsSync(dir)) throw new DescentError(`--data ${spec}: folder ${dir} does not exist`);
     const [ti, tl, vi, vl] = await Promise.all(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
       .map(async (s) => parseIdx(await readIdxFile(dir, s), `${dir}/${s}`)));
-    return { train: idxDataset(ti, tl, { name: 'train' }), test: idxDataset(vi, vl, { name: 'test' }), name: `IDX ${dir}` };
+    const train = idxDataset(ti, tl, { name: 'train', scale: imageScale }), test = idxDataset(vi, vl, { name: 'test', scale: imageScale });
+    return { train, test, name: `IDX ${dir}`, scale: imageScale, all: () => concatRows(train, test, 'all'), trainIndices: range(0, train.n), testIndices: range(train.n, test.n) };
   }
   if (spec.startsWith('csv:')) {
     const file = spec.slice(4);
     if (!existsSync(file)) throw new DescentError(`--data ${spec}: file ${file} does not exist`);
     const label = v.label === undefined ? undefined : /^\d+$/.test(String(v.label)) ? Number(v.label) : String(v.label);
     const ds = parseCsv(readFileSync(file, 'utf8'), { label, skipLines: v['skip-lines'] !== undefined ? Number(v['skip-lines']) : 0, name: file });
-    const { train, test } = trainTestSplit(ds, { testFraction, seed });
-    return { train, test, name: `CSV ${file}` };
+    const { train, test, trainIndices, testIndices } = trainTestSplit(ds, { testFraction, seed });
+    return { train, test, name: `CSV ${file}`, all: () => ds, trainIndices, testIndices };
   }
   if ((DATASET_NAMES as readonly string[]).includes(spec)) {
     const mirror = (v['data-mirror'] as string | undefined) ?? (process.env.DESCENT_DATA_MIRROR || undefined);
@@ -201,7 +234,7 @@ async function loadData(spec: string, v: Record<string, unknown>, seed: number):
     let d;
     try {
       d = await loadDataset(spec, {
-        mirror,
+        mirror, scale: imageScale,
         onProgress: downloadProgress(quiet, live),
         onWarning: (m) => process.stderr.write(`${live ? '\r\x1b[K' : ''}descent: ${m}\n`),
       });
@@ -210,7 +243,8 @@ async function loadData(spec: string, v: Record<string, unknown>, seed: number):
       throw e;
     }
     if (!quiet && d.downloaded.length === 0) process.stderr.write(`${spec}: from the cache ${d.cache}\n`);
-    return { train: d.train, test: d.test, name: d.dataset.title };
+    const { train, test } = d;
+    return { train, test, name: d.dataset.title, scale: imageScale, all: () => concatRows(train, test, `${d.dataset.title} all`), trainIndices: range(0, train.n), testIndices: range(train.n, test.n) };
   }
   throw new DescentError(`--data: unknown data ${JSON.stringify(spec)}; use digits, idx:DIR, csv:FILE, ${DATASET_NAMES.join(' or ')}`);
 }
@@ -255,20 +289,28 @@ export function num(v: unknown, name: string, integer = false): number | undefin
   return x;
 }
 
-export interface PreparedData extends Loaded { classes: number }
+export interface PreparedData extends Loaded {
+  classes: number;
+  /** What the model must do to the files' values to get the prepared ones: pixel scale, standardizer. */
+  preprocess: Preprocess | undefined;
+}
 
 /** The data of --data (and its options), split, standardized as --standardize says. */
 export async function prepareData(v: Record<string, unknown>, seed: number): Promise<PreparedData> {
   const spec = String(v.data ?? 'digits');
-  let { train: trainSet, test: testSet, name } = await loadData(spec, v, seed);
+  const loaded = await loadData(spec, v, seed);
+  let { train: trainSet, test: testSet } = loaded;
   const standardize = v['no-standardize'] ? false : (v.standardize as boolean | undefined) ?? !isImageData(spec);
+  const preprocess: Preprocess = { ...(loaded.scale !== undefined && loaded.scale !== 1 ? { scale: loaded.scale } : {}) };
   if (standardize) {
     const s = fitStandardizer(trainSet);
     trainSet = s.apply(trainSet);
     testSet = s.apply(testSet);
+    preprocess.mean = s.mean;
+    preprocess.std = s.std;
   }
   const classes = Math.max(trainSet.classes ?? 0, testSet.classes ?? 0);
-  return { train: trainSet, test: testSet, name, classes };
+  return { ...loaded, train: trainSet, test: testSet, classes, preprocess: Object.keys(preprocess).length ? preprocess : undefined };
 }
 
 /** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
@@ -541,6 +583,10 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
     say('\nper class (one vs rest)');
     say(formatPerClass(perClassMetrics(cm), names));
   }
+  // the file is the whole model: predict on the files' values gives the answers above
+  model.setPreprocess(data.preprocess);
+  const classNames = trainSet.classNames ?? testSet.classNames;
+  if (classNames?.length === model.classes) model.setClassNames(classNames);
   writeFileSync(v.out!, saveModel(model));
   const curve = { epoch: history.epoch, loss: history.loss, accuracy: history.accuracy, valLoss: history.valLoss, valAccuracy: history.valAccuracy };
   writeFileSync(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}`, ...(fullBatch ? { xLabel: `iteration (${optName}, full batch)`, logLoss: true } : {}) }));

@@ -14,10 +14,18 @@
 // unchanged, so files written before them still load. Models with dropout or batch norm also
 // store "passes" in the metadata (the count of training forward passes, which numbers the
 // dropout masks), so that training a loaded model draws the masks an uninterrupted run would.
+//
+// The model's input preprocessing and class names (nn/preprocess.ts) travel in the file too:
+// tensors preprocess.mean and preprocess.std (F32 [inputs]) after the other tensors, metadata
+// preprocess_scale (the number as a string) and class_names (a JSON array of strings), each only
+// when set. A file without them (every file written before them) loads with no preprocessing
+// and class j named "j". The output kind (probabilities, logits) follows from the loss in the
+// model description: softmax for softmax-cross-entropy, sigmoid for bce-logits and bce.
 
 import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
 import { Model, type AnyLayerSpec, type DenseLayer, type ModelSpec } from '../nn/model.js';
+import { checkClassNames, checkPreprocess, type Preprocess } from '../nn/preprocess.js';
 
 interface TensorEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
 
@@ -50,6 +58,8 @@ export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
     __metadata__: {
       format: 'descent', version: '1', model: JSON.stringify(modelSpec(model)),
       ...(model.hasNormalization ? { passes: String(model.passes) } : {}),
+      ...(model.preprocess?.scale !== undefined ? { preprocess_scale: String(model.preprocess.scale) } : {}),
+      ...(model.classNames ? { class_names: JSON.stringify(model.classNames) } : {}),
       ...extra?.metadata,
     },
   };
@@ -59,7 +69,13 @@ export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
     if (l.hasBias) header[`layers.${l.index}.bias`] = { dtype: 'F32', shape: [l.units], data_offsets: [l.biasOffset * 4, (l.biasOffset + l.units) * 4] };
   }
   let end = model.parameterCount * 4;
-  const tensors = [...model.buffers().map((b) => ({ name: b.name, data: b.tensor.data })), ...extra?.tensors ?? []];
+  const pre = model.preprocess;
+  const tensors = [
+    ...model.buffers().map((b) => ({ name: b.name, data: b.tensor.data })),
+    ...(pre?.mean ? [{ name: 'preprocess.mean', data: pre.mean }] : []),
+    ...(pre?.std ? [{ name: 'preprocess.std', data: pre.std }] : []),
+    ...extra?.tensors ?? [],
+  ];
   for (const t of tensors) {
     header[t.name] = { dtype: 'F32', shape: [t.data.length], data_offsets: [end, end + t.data.length * 4] };
     end += t.data.length * 4;
@@ -160,7 +176,7 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   }
   const extra = new Map<string, Float32Array>();
   for (const key of Object.keys(header)) {
-    if (key === '__metadata__' || expected.has(key)) continue;
+    if (key === '__metadata__' || expected.has(key) || key === 'preprocess.mean' || key === 'preprocess.std') continue;
     // a checkpoint (checkpoint.ts) is a model file too: its optimizer tensors are not the model's
     const allowed = typeof meta.optimizer === 'string' ? [...extraPrefixes, 'optimizer'] : extraPrefixes;
     if (!allowed.some((p) => key.startsWith(`${p}.`))) { model.release(); throw new DescentError(`${what}: unexpected tensor ${key} for ${model.describe()}`); }
@@ -173,6 +189,12 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
       : undefined;
     if (problem) { model.release(); throw new DescentError(`${what}: tensor ${key}: ${problem}`); }
     extra.set(key, new Float32Array(data.subarray(b0, b1).slice().buffer));
+  }
+  try {
+    readPreprocess(model, header, meta, data, what);
+  } catch (e) {
+    model.release();
+    throw e;
   }
   const params = model.parameters().data;
   const view = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
@@ -188,4 +210,41 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
 /** Shape of a layer's weight tensor in the file: [inputs, units] for Dense, [c] for γ of a norm. */
 function weightShape(l: DenseLayer): number[] {
   return l.type === 'dense' ? [l.inputs, l.units] : [l.units];
+}
+
+/** Sets model.preprocess and model.classNames from the file (absent: none); throws on anything malformed. */
+function readPreprocess(model: Model, header: Record<string, unknown>, meta: Record<string, unknown>, data: Uint8Array, what: string): void {
+  const p: Preprocess = {};
+  if (meta.preprocess_scale !== undefined) {
+    const t = meta.preprocess_scale;
+    // a plain decimal number as String(number) writes it
+    if (typeof t !== 'string' || !/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new DescentError(`${what}: metadata preprocess_scale must be a number as a string, got ${JSON.stringify(t)?.slice(0, 80)}`);
+    p.scale = Number(t);
+  }
+  for (const part of ['mean', 'std'] as const) {
+    const name = `preprocess.${part}`;
+    const t = header[name] as TensorEntry | undefined;
+    if (t === undefined) continue;
+    const [b0, b1] = Array.isArray(t?.data_offsets) ? t.data_offsets : [NaN, NaN];
+    const problem = t?.dtype !== 'F32' ? `dtype ${String(t?.dtype)}, expected F32`
+      : JSON.stringify(t.shape) !== JSON.stringify([model.inputs]) ? `shape ${JSON.stringify(t.shape)?.slice(0, 80)}, expected [${model.inputs}] (the model's inputs)`
+      : !(Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b0 >= 0 && b1 - b0 === model.inputs * 4) ? `data offsets ${JSON.stringify(t.data_offsets)?.slice(0, 80)} do not hold ${model.inputs} floats`
+      : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
+      : undefined;
+    if (problem) throw new DescentError(`${what}: tensor ${name}: ${problem}`);
+    p[part] = new Float32Array(data.subarray(b0, b1).slice().buffer);
+  }
+  let names: unknown;
+  if (meta.class_names !== undefined) {
+    if (typeof meta.class_names !== 'string') throw new DescentError(`${what}: metadata class_names must be a JSON array of strings as a string`);
+    try {
+      names = JSON.parse(meta.class_names);
+    } catch (e) {
+      throw new DescentError(`${what}: metadata class_names is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  // validate both before setting either (the setters name the problem)
+  const pre = checkPreprocess(p, model.inputs, what);
+  const cn = checkClassNames(names, model.classes, `${what}: class_names`);
+  model.setPreprocess(pre).setClassNames(cn);
 }

@@ -45,6 +45,7 @@ import { Random } from '../random.js';
 import { activationGain, activationKind, checkActivation, defaultInit, type ActivationName } from './activations.js';
 import { checkInit, initialize, type InitName, type InitSpec } from './init.js';
 import { checkLoss, lossOutputActivation, type LossName } from './losses.js';
+import { applyPreprocess, checkClassNames, checkOutputKind, checkPreprocess, type OutputKind, type Preprocess } from './preprocess.js';
 
 export interface LayerSpec {
   type?: 'dense';
@@ -130,6 +131,15 @@ export interface DenseLayer {
 /** Per-batch scratch of a normalization or dropout layer. */
 interface Aux { xhat?: Tensor; mean?: Tensor; invstd?: Tensor; mask?: Tensor }
 
+/** Options of predict: rows (default all of x), what to return, whether to apply model.preprocess. */
+export interface PredictOptions {
+  n?: number;
+  /** Default: probabilities for softmax-cross-entropy, bce-logits and bce; the output values for mse. */
+  output?: OutputKind;
+  /** Apply model.preprocess to x first (default true); false when x is already prepared. */
+  preprocess?: boolean;
+}
+
 /** A batch in plain memory: x is n×inputs row-major; labels (class ids) or targets (n×outputs). */
 export interface Batch {
   x: Float32Array;
@@ -174,6 +184,8 @@ export class Model {
   passes = 0;
   /** Whether any layer is not Dense. */
   readonly hasNormalization: boolean;
+  #preprocess: Preprocess | undefined;
+  #classNames: string[] | undefined;
 
   constructor(readonly engine: Engine, spec: ModelSpec) {
     const what = 'model';
@@ -350,11 +362,61 @@ export class Model {
   }
 
   /**
-   * Outputs for n samples (x is n×inputs): class probabilities for softmax-cross-entropy,
-   * probabilities for bce-logits, the output layer's values otherwise.
+   * Input preprocessing predict applies, x' = (x·scale − mean) / std per feature
+   * (nn/preprocess.ts), or undefined (none). A copy: change it with setPreprocess.
+   * fit, evaluate and lossAndGradient take prepared data (evaluate's { preprocess: true } applies it).
    */
-  predict(x: Float32Array, n = x.length / this.inputs): Float32Array {
+  get preprocess(): Preprocess | undefined {
+    const p = this.#preprocess;
+    return p && { ...p, ...(p.mean ? { mean: p.mean.slice() } : {}), ...(p.std ? { std: p.std.slice() } : {}) };
+  }
+
+  /** Sets (a validated copy of) the input preprocessing, or removes it (undefined); nothing changes on an error. */
+  setPreprocess(p: Preprocess | undefined): this {
+    this.#preprocess = checkPreprocess(p, this.inputs, 'setPreprocess');
+    return this;
+  }
+
+  /** Names of the classes (index = class id), or undefined: class j is then "j". */
+  get classNames(): string[] | undefined {
+    return this.#classNames && [...this.#classNames];
+  }
+
+  /** Sets the class names (one string per class: max(outputs, 2)), or removes them; nothing changes on an error. */
+  setClassNames(names: readonly string[] | undefined): this {
+    this.#classNames = checkClassNames(names, this.classes, 'setClassNames');
+    return this;
+  }
+
+  /** Number of classes predictLabels chooses from: outputs, or 2 for a one-output model. */
+  get classes(): number {
+    return this.outputs === 1 ? 2 : this.outputs;
+  }
+
+  /** x (n×inputs raw values) through model.preprocess: a new array, or x itself when there is none. */
+  preprocessInputs(x: Float32Array): Float32Array {
+    if (!(x instanceof Float32Array)) throw new DescentError('preprocessInputs: x must be a Float32Array');
+    if (x.length % this.inputs !== 0) throw new DescentError(`preprocessInputs: ${x.length} values are not whole rows of ${this.inputs} features`);
+    return this.#preprocess ? applyPreprocess(this.#preprocess, x, this.inputs) : x;
+  }
+
+  /**
+   * Outputs for n samples (x is n×inputs, raw: model.preprocess is applied unless
+   * { preprocess: false }). `output`: 'probabilities' (softmax for softmax-cross-entropy, sigmoid
+   * for bce-logits and bce), 'logits' (the output layer's values before them; for mse its values)
+   * or 'classes' (predictLabels). Default: probabilities, or the values for mse. The second
+   * argument may also be n, as before.
+   */
+  predict(x: Float32Array, opts: PredictOptions & { output: 'classes' }): Int32Array;
+  predict(x: Float32Array, opts?: number | (PredictOptions & { output?: 'probabilities' | 'logits' })): Float32Array;
+  predict(x: Float32Array, opts: PredictOptions): Float32Array | Int32Array;
+  predict(x: Float32Array, nOrOpts?: number | PredictOptions): Float32Array | Int32Array {
+    const o: PredictOptions = typeof nOrOpts === 'object' && nOrOpts !== null ? nOrOpts : { n: nOrOpts };
+    const output = checkOutputKind(o.output, this.loss, 'predict');
+    if (output === 'classes') return this.predictLabels(x, { n: o.n, preprocess: o.preprocess });
+    const n = o.n ?? x.length / this.inputs;
     this.checkBatch({ x, n }, 'predict', false);
+    if (this.#preprocess && o.preprocess !== false) x = applyPreprocess(this.#preprocess, x.subarray(0, n * this.inputs), this.inputs);
     const out = new Float32Array(n * this.outputs);
     const K = this.engine.kernels;
     for (let start = 0; start < n; start += MAX_EVAL_BATCH) {
@@ -364,7 +426,8 @@ export class Model {
       this.checkStagedInputs(v.x, c, 'predict', start);
       this.forward(v, c, false);
       const y = v.ys[v.ys.length - 1];
-      if (this.loss === 'softmax-cross-entropy') K.softmax(c, this.outputs, y.pointer(), y.pointer());
+      if (output === 'logits') { /* the output layer's values as they are */ }
+      else if (this.loss === 'softmax-cross-entropy') K.softmax(c, this.outputs, y.pointer(), y.pointer());
       else if (this.loss === 'bce-logits') K.actForward(activationKind('sigmoid'), c * this.outputs, 0, y.pointer(), y.pointer());
       out.set(y.data, start * this.outputs);
     }
@@ -372,8 +435,10 @@ export class Model {
   }
 
   /** Predicted class per sample: argmax of the outputs, or output > ½ for one-output bce models. */
-  predictLabels(x: Float32Array, n = x.length / this.inputs): Int32Array {
-    const p = this.predict(x, n);
+  predictLabels(x: Float32Array, nOrOpts?: number | Omit<PredictOptions, 'output'>): Int32Array {
+    const o = typeof nOrOpts === 'object' && nOrOpts !== null ? nOrOpts : { n: nOrOpts };
+    const n = o.n ?? x.length / this.inputs;
+    const p = this.predict(x, { n, preprocess: o.preprocess });
     const out = new Int32Array(n);
     const k = this.outputs;
     if (k === 1) {

@@ -481,10 +481,18 @@ export interface Evaluation {
   n: number;
 }
 
-/** Mean loss (and accuracy for classification) over a data set, in batches of up to 1000. */
-export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number } = {}): Evaluation {
+/**
+ * Mean loss (and accuracy for classification) over a data set, in batches of up to 1000. The
+ * data is taken as prepared (as fit takes it); { preprocess: true } applies model.preprocess
+ * to data.x first (raw data, as predict takes it).
+ */
+export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number; preprocess?: boolean } = {}): Evaluation {
   const op = 'evaluate';
   checkDataset(data, op);
+  if (opts.preprocess && model.preprocess) {
+    checkCompatible(model, data, op);
+    data = { ...data, x: model.preprocessInputs(data.x) };
+  }
   checkCompatible(model, data, op);
   const B = Math.min(opts.batchSize ?? 1000, data.n);
   const order = Int32Array.from({ length: data.n }, (_, i) => i);

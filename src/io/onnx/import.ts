@@ -1,0 +1,420 @@
+// ONNX graph → descent Model, for inference of the multilayer perceptrons that PyTorch's
+// torch.onnx.export and tf2onnx write.
+//
+// The graph must be one chain from its single input to its output; each node is mapped onto
+// descent's layer kinds as it comes (nodes are visited in dependency order):
+//   Gemm(x, B, C; transA 0, transB, alpha, beta)   → Dense, W = alpha·B (Bᵀ when transB), b = beta·C
+//   MatMul(x, W) [+ Add(·, b)]                      → Dense (Add folds into its bias)
+//   Relu, LeakyRelu(alpha), Elu(alpha), Tanh, Sigmoid, Softsign → the activation of the layer
+//                                                      before (one per layer)
+//   BatchNormalization (inference form: one output)  → batchnorm with its running statistics
+//   LayerNormalization (last axis)                   → layernorm
+//   Flatten(axis 1), Reshape to [batch, features], Identity, Dropout (mask unused) → nothing
+//   Mul(scalar), Sub/Add, Div by constants before the first layer → preprocessing
+//     x' = (x·scale − mean)/std (kept as the model's preprocess when it has one, otherwise
+//     folded into the first Dense layer)
+//   a trailing Softmax (last axis)                   → loss softmax-cross-entropy: predict gives it
+//   a trailing Sigmoid right after a Dense layer     → loss bce-logits (predict applies it)
+//   otherwise                                        → loss mse (predict returns the chain's output)
+// A second graph output is allowed when it is the logits feeding that trailing Softmax/Sigmoid
+// (descent's own exports have "logits" and "probabilities"). Constants come from initializers
+// (raw_data, float_data, double_data) or Constant nodes. Anything else — another operator, a
+// branch, a cycle, an input no node produces, a weight of the wrong shape — is a DescentError
+// naming the node and its operator. The reader (protobuf.ts, messages.ts) bounds every size.
+
+import type { Engine } from '../../engine/engine.js';
+import { DescentError } from '../../engine/errors.js';
+import { Model, type AnyLayerSpec } from '../../nn/model.js';
+import type { LossName } from '../../nn/losses.js';
+import {
+  AT_FLOAT, AT_INT, DT_FLOAT, decodeModel, tensorFloats, tensorInts, type OnnxAttribute, type OnnxNode, type OnnxTensor,
+} from './messages.js';
+import type { PreprocessLike } from './export.js';
+
+export interface OnnxImportOptions {
+  /** Name used in error messages (default "onnx model"). */
+  what?: string;
+}
+
+type Val = { kind: 'const'; t: OnnxTensor } | { kind: 'dyn'; version: number; dims: number[] };
+
+interface LayerBuild {
+  type: 'dense' | 'batchnorm' | 'layernorm';
+  units: number;
+  W: Float32Array;
+  b?: Float32Array;
+  mean?: Float32Array;
+  var?: Float32Array;
+  eps?: number;
+  activation?: string;
+  alpha?: number;
+  /** The node that made the layer, for messages. */
+  node: string;
+}
+
+/** Operators that pass the data through unchanged (and so may follow the output Softmax). */
+const PASS_OPS = new Set(['Identity', 'Dropout', 'Flatten', 'Reshape']);
+const ACT_OPS: Record<string, string> = { Relu: 'relu', LeakyRelu: 'leaky-relu', Elu: 'elu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softsign: 'softsign' };
+
+/** A descent Model (in inference mode) computing the ONNX graph's output; see the header. */
+export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOptions = {}): Model {
+  const what = opts.what ?? 'onnx model';
+  const m = decodeModel(bytes, what);
+  const g = m.graph;
+  if (!g) throw new DescentError(`${what}: no graph (not an ONNX model file?)`);
+  const opset = m.opsets.get('') ?? 13;
+  const label = (n: OnnxNode) => `node ${JSON.stringify(n.name || `#${n.index}`)} (${n.opType || 'no op_type'})`;
+
+  // ---- values: constants, the one input, node outputs (each name defined once) ----
+  const vals = new Map<string, Val>();
+  for (const t of g.initializers) {
+    if (vals.has(t.name)) throw new DescentError(`${what}: initializer ${JSON.stringify(t.name)} is defined twice`);
+    vals.set(t.name, { kind: 'const', t });
+  }
+  const inputs = g.inputs.filter((v) => !vals.has(v.name));
+  if (inputs.length !== 1) throw new DescentError(`${what}: expected one graph input besides the initializers, got ${inputs.length}${inputs.length ? ` (${inputs.map((v) => v.name).join(', ')})` : ''}`);
+  const input = inputs[0];
+  if (input.elemType !== DT_FLOAT) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has element type ${input.elemType}, expected FLOAT (1)`);
+  if (!input.dims || input.dims.length < 2) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} must have a shape [batch, features…], got ${input.dims ? `rank ${input.dims.length}` : 'no shape'}`);
+  const inDims = input.dims.slice(1).map((d) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > 2 ** 28) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has feature dimension ${String(d)}; expected positive numbers after the batch dimension`);
+    return d;
+  });
+  const inFeatures = inDims.reduce((a, b) => a * b, 1);
+  if (inFeatures > 2 ** 28) throw new DescentError(`${what}: input of ${inFeatures} features is too large`);
+  vals.set(input.name, { kind: 'dyn', version: 0, dims: inDims });
+
+  // ---- dependency order (Kahn), refusing unknown inputs, duplicate outputs and cycles ----
+  const producer = new Map<string, OnnxNode>();
+  for (const n of g.nodes) {
+    for (const o of n.outputs) {
+      if (o === '') continue;
+      if (vals.has(o) || producer.has(o)) throw new DescentError(`${what}: ${label(n)}: output ${JSON.stringify(o)} is already defined`);
+      producer.set(o, n);
+    }
+  }
+  const missing = new Map<OnnxNode, number>();
+  const consumers = new Map<string, OnnxNode[]>();
+  const ready: OnnxNode[] = [];
+  for (const n of g.nodes) {
+    let k = 0;
+    for (const i of new Set(n.inputs)) {
+      if (i === '' || vals.has(i)) continue;
+      if (!producer.has(i)) throw new DescentError(`${what}: ${label(n)}: input ${JSON.stringify(i)} is not a graph input, an initializer or any node's output`);
+      k++;
+      const c = consumers.get(i);
+      if (c) c.push(n); else consumers.set(i, [n]);
+    }
+    missing.set(n, k);
+    if (k === 0) ready.push(n);
+  }
+  const order: OnnxNode[] = [];
+  while (ready.length) {
+    const n = ready.shift()!;
+    order.push(n);
+    for (const o of n.outputs) {
+      for (const c of consumers.get(o) ?? []) {
+        const k = missing.get(c)! - 1;
+        missing.set(c, k);
+        if (k === 0) ready.push(c);
+      }
+    }
+  }
+  if (order.length !== g.nodes.length) {
+    const stuck = g.nodes.find((n) => missing.get(n)! > 0)!;
+    throw new DescentError(`${what}: the graph has a cycle (${label(stuck)} depends on its own output)`);
+  }
+
+  // ---- walk the chain ----
+  const layers: LayerBuild[] = [];
+  const pre: PreprocessLike = {};
+  let head = 0;
+  let open = false; // the head is the raw output of the last Dense (an Add may join its bias)
+  let final: 'softmax' | 'sigmoid' | undefined;
+  let logitsVersion = -1;
+  for (const n of order) {
+    const where = `${what}: ${label(n)}`;
+    if (n.domain !== '' && n.domain !== 'ai.onnx') throw new DescentError(`${where}: operator domain ${JSON.stringify(n.domain)} is not supported`);
+    const get = (i: number): Val | undefined => (n.inputs[i] === undefined || n.inputs[i] === '' ? undefined : vals.get(n.inputs[i]));
+    const dyn = (i: number): { version: number; dims: number[] } => {
+      const v = get(i);
+      if (!v || v.kind !== 'dyn') throw new DescentError(`${where}: input ${i} must be the data flowing through the network`);
+      if (v.version !== head) throw new DescentError(`${where}: the graph branches (input ${JSON.stringify(n.inputs[i])} is used twice); only a single chain of layers is supported`);
+      if (final && !PASS_OPS.has(n.opType)) throw new DescentError(`${where}: nothing may follow the output ${final === 'softmax' ? 'Softmax' : 'Sigmoid'}`);
+      return v;
+    };
+    const cnst = (i: number, name: string): Float32Array => {
+      const v = get(i);
+      if (!v || v.kind !== 'const') throw new DescentError(`${where}: ${name} (input ${i}) must be a constant (an initializer)`);
+      return tensorFloats(v.t, where);
+    };
+    const cdims = (i: number): number[] => (get(i) as { t: OnnxTensor }).t.dims;
+    const outs = n.outputs.filter((o, k) => o !== '' && (k === 0 || producerUsed(o)));
+    if (n.outputs[0] === undefined || n.outputs[0] === '') throw new DescentError(`${where}: has no output`);
+    if (outs.length > 1) throw new DescentError(`${where}: only its first output may be used (the inference form)`);
+    const advance = (dims: number[]): void => { vals.set(n.outputs[0], { kind: 'dyn', version: ++head, dims }); logitsVersion = -1; };
+    /** Same data under a new name (Identity, Dropout) or a new shape (Flatten, Reshape): not a new version. */
+    const alias = (dims: number[]): void => { vals.set(n.outputs[0], { kind: 'dyn', version: head, dims }); };
+    const width = (v: { dims: number[] }): number => {
+      if (v.dims.length !== 1) throw new DescentError(`${where}: expects [batch, features] data, got rank ${v.dims.length + 1} (add a Flatten first)`);
+      return v.dims[0];
+    };
+    const attrs = n.attributes;
+    switch (n.opType) {
+      case 'Constant': {
+        const a = attrs.get('value');
+        if (!a?.t || attrs.size !== 1) throw new DescentError(`${where}: only a tensor 'value' is supported`);
+        vals.set(n.outputs[0], { kind: 'const', t: a.t });
+        break;
+      }
+      case 'Gemm': case 'MatMul': {
+        const x = dyn(0);
+        const inW = width(x);
+        const B = get(1);
+        if (!B || B.kind !== 'const') throw new DescentError(`${where}: the weight (input 1) must be a constant (an initializer)`);
+        if (n.opType === 'Gemm' && intAttr(attrs, 'transA', 0, where) !== 0) throw new DescentError(`${where}: transA = 1 is not supported (the data must be the left operand)`);
+        const transB = n.opType === 'Gemm' ? intAttr(attrs, 'transB', 0, where) : 0;
+        const alpha = n.opType === 'Gemm' ? floatAttr(attrs, 'alpha', 1, where) : 1;
+        const beta = n.opType === 'Gemm' ? floatAttr(attrs, 'beta', 1, where) : 1;
+        const dims = B.t.dims;
+        if (dims.length !== 2) throw new DescentError(`${where}: weight ${JSON.stringify(B.t.name)} has dims [${dims.join(', ')}], expected a matrix`);
+        const [rows, cols] = transB ? [dims[1], dims[0]] : [dims[0], dims[1]];
+        if (rows !== inW || !(cols >= 1)) throw new DescentError(`${where}: weight ${JSON.stringify(B.t.name)} of dims [${dims.join(', ')}]${transB ? ' (transB)' : ''} does not take ${inW} inputs`);
+        const src = tensorFloats(B.t, where);
+        const W = new Float32Array(rows * cols);
+        if (transB) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) W[i * cols + j] = src[j * rows + i];
+        else W.set(src);
+        if (alpha !== 1) for (let i = 0; i < W.length; i++) W[i] *= alpha;
+        let b: Float32Array | undefined;
+        if (n.opType === 'Gemm' && get(2)) {
+          b = broadcastRow(cnst(2, 'the bias'), cdims(2), cols, where);
+          if (beta !== 1) for (let i = 0; i < cols; i++) b[i] *= beta;
+        }
+        if (n.opType === 'MatMul' && n.inputs.length > 2) throw new DescentError(`${where}: takes two inputs`);
+        layers.push({ type: 'dense', units: cols, W, b, node: label(n) });
+        advance([cols]);
+        open = true;
+        break;
+      }
+      case 'Add': case 'Sub': case 'Mul': case 'Div': {
+        const d = get(0)?.kind === 'dyn' ? 0 : 1;
+        if (n.opType !== 'Add' && n.opType !== 'Mul' && d !== 0) throw new DescentError(`${where}: the data must be the first operand`);
+        const x = dyn(d);
+        const c = cnst(1 - d, 'the other operand');
+        if (layers.length === 0) {
+          const F = width(x);
+          const v = broadcastRow(c, cdims(1 - d), F, where);
+          if (n.opType === 'Mul') {
+            if (pre.scale !== undefined || pre.mean || pre.std || c.length !== 1) throw new DescentError(`${where}: as preprocessing, Mul must be by one scalar and come first`);
+            pre.scale = c[0];
+          } else if (n.opType === 'Add' || n.opType === 'Sub') {
+            if (pre.mean || pre.std) throw new DescentError(`${where}: as preprocessing, ${n.opType} must come before any Div and only once`);
+            pre.mean = n.opType === 'Sub' ? v : v.map((y) => -y);
+          } else {
+            if (pre.std) throw new DescentError(`${where}: as preprocessing, Div may come only once`);
+            pre.std = v;
+          }
+          advance(x.dims);
+          break;
+        }
+        const last = layers[layers.length - 1];
+        if (n.opType !== 'Add' || !open || last.type !== 'dense') throw new DescentError(`${where}: ${n.opType} is supported only as preprocessing before the first layer, or as the bias Add right after a MatMul/Gemm`);
+        const bias = broadcastRow(c, cdims(1 - d), last.units, where);
+        if (last.b) for (let i = 0; i < bias.length; i++) last.b[i] += bias[i];
+        else last.b = bias;
+        advance(x.dims);
+        break;
+      }
+      case 'Relu': case 'LeakyRelu': case 'Elu': case 'Tanh': case 'Sigmoid': case 'Softsign': {
+        const x = dyn(0);
+        const last = layers[layers.length - 1];
+        if (!last) throw new DescentError(`${where}: an activation before the first layer is not supported`);
+        if (last.activation) throw new DescentError(`${where}: the layer made by ${last.node} already has activation ${last.activation} (one activation per layer)`);
+        last.activation = ACT_OPS[n.opType];
+        if (n.opType === 'LeakyRelu') last.alpha = floatAttr(attrs, 'alpha', 0.01, where);
+        if (n.opType === 'Elu') last.alpha = floatAttr(attrs, 'alpha', 1, where);
+        advance(x.dims);
+        if (n.opType === 'Sigmoid' && last.type === 'dense') logitsVersion = head - 1;
+        open = false;
+        break;
+      }
+      case 'Softmax': {
+        const x = dyn(0);
+        width(x);
+        const axis = intAttr(attrs, 'axis', opset >= 13 ? -1 : 1, where);
+        if (axis !== -1 && axis !== 1) throw new DescentError(`${where}: axis ${axis}: only the feature axis is supported`);
+        final = 'softmax';
+        advance(x.dims);
+        logitsVersion = head - 1;
+        open = false;
+        break;
+      }
+      case 'BatchNormalization': case 'LayerNormalization': {
+        const x = dyn(0);
+        const c = width(x);
+        if (layers.length === 0) throw new DescentError(`${where}: normalizing the inputs before the first layer is not supported`);
+        const vec = (i: number, name: string, optional = false): Float32Array => {
+          if (optional && !get(i)) return new Float32Array(c);
+          const v = cnst(i, name);
+          if (v.length !== c) throw new DescentError(`${where}: ${name} holds ${v.length} values for ${c} features`);
+          return v;
+        };
+        const eps = floatAttr(attrs, 'epsilon', 1e-5, where);
+        if (n.opType === 'BatchNormalization') {
+          if (intAttr(attrs, 'training_mode', 0, where) !== 0) throw new DescentError(`${where}: training_mode is not supported (export the model in eval mode)`);
+          layers.push({ type: 'batchnorm', units: c, W: vec(1, 'scale'), b: vec(2, 'B'), mean: vec(3, 'mean'), var: vec(4, 'var'), eps, node: label(n) });
+        } else {
+          const axis = intAttr(attrs, 'axis', -1, where);
+          if (axis !== -1 && axis !== 1) throw new DescentError(`${where}: axis ${axis}: only the last axis is supported`);
+          layers.push({ type: 'layernorm', units: c, W: vec(1, 'scale'), b: vec(2, 'B', true), eps, node: label(n) });
+        }
+        advance(x.dims);
+        open = false;
+        break;
+      }
+      case 'Flatten': {
+        const x = dyn(0);
+        const axis = intAttr(attrs, 'axis', 1, where);
+        if (axis !== 1 && axis !== -x.dims.length) throw new DescentError(`${where}: axis ${axis}: only flattening every feature axis (axis 1) is supported`);
+        alias([x.dims.reduce((a, b) => a * b, 1)]);
+        break;
+      }
+      case 'Reshape': {
+        const x = dyn(0);
+        const s = get(1);
+        if (!s || s.kind !== 'const') throw new DescentError(`${where}: the shape must be a constant`);
+        const shape = tensorInts(s.t, where);
+        const F = x.dims.reduce((a, b) => a * b, 1);
+        if (shape.length !== 2 || !(shape[1] === F || shape[1] === -1) || !(shape[0] === -1 || shape[0] >= 0) || (shape[0] === -1 && shape[1] === -1)) {
+          throw new DescentError(`${where}: Reshape to [${shape.join(', ')}] is not supported (only to [batch, ${F}])`);
+        }
+        alias([F]);
+        break;
+      }
+      case 'Identity': case 'Dropout': {
+        const v = get(0);
+        if (v?.kind === 'const') { vals.set(n.outputs[0], v); break; }
+        alias(dyn(0).dims);
+        break;
+      }
+      default:
+        throw new DescentError(`${where}: operator ${n.opType || '(empty)'} is not supported for import (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Elu, Tanh, Sigmoid, Softsign, Softmax, BatchNormalization, LayerNormalization, Flatten, Reshape, Identity, Dropout, Constant, and Mul/Sub/Div as input preprocessing)`);
+    }
+  }
+  function producerUsed(name: string): boolean {
+    return (consumers.get(name)?.length ?? 0) > 0 || g!.outputs.some((o) => o.name === name);
+  }
+
+  // ---- the output ----
+  if (layers.length === 0) throw new DescentError(`${what}: the graph has no Gemm/MatMul layer`);
+  const outNames = new Set<string>();
+  let outputVal: { dims: number[] } | undefined;
+  for (const o of g.outputs) {
+    if (outNames.has(o.name)) throw new DescentError(`${what}: graph output ${JSON.stringify(o.name)} is listed twice`);
+    outNames.add(o.name);
+    const v = vals.get(o.name);
+    if (!v || v.kind !== 'dyn') throw new DescentError(`${what}: graph output ${JSON.stringify(o.name)} is not computed from the input`);
+    if (v.version === head) outputVal = v;
+    else if (v.version !== logitsVersion || logitsVersion < 0) throw new DescentError(`${what}: graph output ${JSON.stringify(o.name)} is not the end of the layer chain (one chain, one output, and optionally its logits)`);
+  }
+  if (!outputVal) throw new DescentError(`${what}: no graph output is the end of the layer chain`);
+  if (outputVal.dims.length !== 1) throw new DescentError(`${what}: the output must be [batch, outputs], got rank ${outputVal.dims.length + 1}`);
+  const last = layers[layers.length - 1];
+  let loss: LossName = 'mse';
+  if (final === 'softmax') {
+    if (last.type !== 'dense' || last.activation) throw new DescentError(`${what}: the Softmax must follow a Dense layer without activation (got ${last.activation ?? last.type} from ${last.node})`);
+    loss = 'softmax-cross-entropy';
+  } else if (last.type === 'dense' && last.activation === 'sigmoid' && logitsVersion === head - 1) {
+    // the same outputs either way; descent's own exports say which loss the model trained with
+    const hint = m.metadata.get('descent.loss');
+    if (hint === 'mse' || hint === 'bce') loss = hint;
+    else {
+      last.activation = undefined;
+      loss = 'bce-logits';
+    }
+  }
+
+  // ---- the model ----
+  const spec: AnyLayerSpec[] = layers.map((l): AnyLayerSpec => {
+    const act = { activation: l.activation ?? 'linear', ...(l.alpha !== undefined ? { alpha: l.alpha } : {}) };
+    if (l.type === 'dense') return { units: l.units, bias: l.b !== undefined, ...act };
+    return { type: l.type, eps: l.eps, ...act };
+  });
+  for (const l of layers) for (const a of [l.W, l.b, l.mean, l.var]) {
+    if (a && a.some((x) => !Number.isFinite(x))) throw new DescentError(`${what}: ${l.node}: its constants hold NaN or Infinity`);
+  }
+  if (pre.std?.some((s) => s === 0)) throw new DescentError(`${what}: the preprocessing divides by zero`);
+  let model: Model;
+  try {
+    model = new Model(engine, { inputs: inFeatures, layers: spec, loss });
+  } catch (e) {
+    if (!(e instanceof DescentError)) throw e;
+    throw new DescentError(`${what}: the graph does not map onto a descent model: ${e.message}`);
+  }
+  model.layers.forEach((L, i) => {
+    const l = layers[i];
+    L.W.data.set(l.W);
+    if (l.b) L.b!.data.set(l.b);
+    if (l.mean) { L.runningMean!.data.set(l.mean); L.runningVar!.data.set(l.var!); }
+  });
+  const hasPre = pre.scale !== undefined || pre.mean !== undefined || pre.std !== undefined;
+  if (hasPre) {
+    if ('preprocess' in model) (model as { preprocess?: PreprocessLike }).preprocess = pre;
+    else foldPreprocess(model, pre);
+  }
+  const names = m.metadata.get('descent.class_names');
+  if (names !== undefined && 'classNames' in model) {
+    try {
+      const cn = JSON.parse(names);
+      if (Array.isArray(cn) && cn.length === model.outputs) (model as { classNames?: string[] }).classNames = cn.map(String);
+    } catch { /* metadata is advisory */ }
+  }
+  model.eval();
+  return model;
+}
+
+/** x' = a⊙x + c with a = scale/std, c = −mean/std, folded into the first Dense: W ← diag(a)·W, b ← b + c·W. */
+function foldPreprocess(model: Model, pre: PreprocessLike): void {
+  const L = model.layers[0];
+  const n = L.inputs, u = L.units;
+  const W = L.W.data;
+  const bias = new Float64Array(u);
+  if (L.b) for (let j = 0; j < u; j++) bias[j] = L.b.data[j];
+  else if (pre.mean) throw new DescentError(`onnx model: the preprocessing subtracts a mean but the first layer has no bias to fold it into`);
+  for (let i = 0; i < n; i++) {
+    const s = pre.std ? pre.std[i] : 1;
+    const a = (pre.scale ?? 1) / s, c = pre.mean ? -pre.mean[i] / s : 0;
+    for (let j = 0; j < u; j++) {
+      if (c !== 0) bias[j] += c * W[i * u + j];
+      W[i * u + j] *= a;
+    }
+  }
+  if (L.b) L.b.data.set(bias);
+}
+
+function attr(attrs: Map<string, OnnxAttribute>, name: string, type: number, where: string): OnnxAttribute | undefined {
+  const a = attrs.get(name);
+  if (a && a.type !== 0 && a.type !== type) throw new DescentError(`${where}: attribute ${name} has type ${a.type}, expected ${type}`);
+  return a;
+}
+
+function intAttr(attrs: Map<string, OnnxAttribute>, name: string, dflt: number, where: string): number {
+  const a = attr(attrs, name, AT_INT, where);
+  if (!a) return dflt;
+  if (a.i === undefined || !Number.isSafeInteger(a.i)) throw new DescentError(`${where}: attribute ${name} has no integer value`);
+  return a.i;
+}
+
+function floatAttr(attrs: Map<string, OnnxAttribute>, name: string, dflt: number, where: string): number {
+  const a = attr(attrs, name, AT_FLOAT, where);
+  if (!a) return dflt;
+  if (a.f === undefined || !Number.isFinite(a.f)) throw new DescentError(`${where}: attribute ${name} has no finite float value`);
+  return a.f;
+}
+
+/** A constant broadcast along the feature axis: dims [], [1], [n] or [1, n] → n values. */
+function broadcastRow(v: Float32Array, dims: number[], n: number, where: string): Float32Array {
+  const shapeOk = dims.length === 0 || (dims.length === 1 && (dims[0] === 1 || dims[0] === n)) || (dims.length === 2 && dims[0] === 1 && (dims[1] === 1 || dims[1] === n));
+  if (!shapeOk) throw new DescentError(`${where}: a constant of dims [${dims.join(', ')}] does not broadcast over ${n} features`);
+  return v.length === n ? v.slice() : new Float32Array(n).fill(v[0]);
+}

@@ -1,0 +1,162 @@
+// ONNX export checked by onnxruntime-node, and import back (src/io/onnx/).
+// Agreement: |a − b| ≤ 1e-5·max(1, |b|) per element, b = descent's own outputs ("logits": the
+// output layer's values; "probabilities": Model.predict). Models: digits-sized MLPs of every
+// activation, with batch norm (non-trivial running statistics), layer norm and dropout, each
+// loss; and the MNIST-sized 784-500-300-10 tanh MLP on real MNIST test images, batches of 1, 7
+// and 100 through one session (the batch dimension is symbolic). Every case's largest relative
+// error is printed.
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import type { Engine } from '../src/engine/engine.js';
+import { Model, type ModelSpec } from '../src/nn/model.js';
+import { digits } from '../src/data/digits.js';
+import { parseIdx } from '../src/data/idx.js';
+import { exportOnnx } from '../src/io/onnx/export.js';
+import { importOnnx } from '../src/io/onnx/import.js';
+import { decodeModel } from '../src/io/onnx/messages.js';
+import { DescentError } from '../src/engine/errors.js';
+import { Random } from '../src/random.js';
+import { engineFor, isas } from './engines.js';
+
+const TOL = 1e-5;
+const report: string[] = [];
+afterAll(() => console.log(`ONNX agreement (max |a − b| / max(1, |b|)):\n${report.join('\n')}`));
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const r = Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i]));
+    m = Number.isNaN(r) ? Infinity : Math.max(m, r);
+  }
+  return m;
+}
+
+/** The output layer's values (descent's logits), by an inference forward pass. */
+export function descentLogits(model: Model, x: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n * model.outputs);
+  for (let s = 0; s < n; s += 100) {
+    const c = Math.min(100, n - s);
+    const v = model.views(c);
+    v.x.data.set(x.subarray(s * model.inputs, (s + c) * model.inputs));
+    model.forward(v, c, false);
+    out.set(v.ys[v.ys.length - 1].data, s * model.outputs);
+  }
+  return out;
+}
+
+/** Random weights, biases, γ, β and running statistics, so that every parameter matters. */
+function perturb(model: Model, seed: number): Model {
+  const r = new Random(seed);
+  for (const l of model.layers) {
+    if (l.b) for (let i = 0; i < l.b.data.length; i++) l.b.data[i] = 0.3 * r.normal();
+    if (l.type === 'batchnorm' || l.type === 'layernorm') {
+      for (let i = 0; i < l.units; i++) l.W.data[i] = 1 + 0.3 * r.normal();
+    }
+    if (l.runningMean) for (let i = 0; i < l.units; i++) { l.runningMean.data[i] = 0.5 * r.normal(); l.runningVar!.data[i] = 0.2 + r.uniform(); }
+  }
+  return model.eval();
+}
+
+const digitsData = digits();
+const xs = digitsData.x.subarray(0, 100 * 64);
+
+const CASES: [string, Omit<ModelSpec, 'inputs'>][] = [
+  ['digits 64-32-10 relu', { layers: [{ units: 32, activation: 'relu' }, { units: 10 }] }],
+  ...(['linear', 'sigmoid', 'tanh', 'relu', 'leaky-relu', 'elu', 'softsign'] as const).map((a): [string, Omit<ModelSpec, 'inputs'>] =>
+    [`dense ${a}`, { layers: [{ units: 24, activation: a, ...(a === 'leaky-relu' ? { alpha: 0.07 } : a === 'elu' ? { alpha: 0.8 } : {}) }, { units: 16, activation: a }, { units: 10 }] }]),
+  ['batchnorm', { layers: [{ units: 32, bias: false }, { type: 'batchnorm', activation: 'relu' }, { units: 10 }] }],
+  ['layernorm', { layers: [{ units: 32 }, { type: 'layernorm', activation: 'tanh', eps: 1e-4 }, { units: 10 }] }],
+  ['bn + ln + dropout', { layers: [{ units: 32 }, { type: 'batchnorm', activation: 'elu' }, { type: 'dropout', rate: 0.3 }, { units: 16 }, { type: 'layernorm', activation: 'leaky-relu', alpha: 0.2 }, { units: 10 }] }],
+  ['mse sigmoid output', { loss: 'mse', layers: [{ units: 20, activation: 'tanh' }, { units: 10, activation: 'sigmoid' }] }],
+  ['bce-logits', { loss: 'bce-logits', layers: [{ units: 20, activation: 'relu' }, { units: 3 }] }],
+  ['bce', { loss: 'bce', layers: [{ units: 20, activation: 'softsign' }, { units: 1, activation: 'sigmoid' }] }],
+];
+
+async function run(bytes: Uint8Array, x: Float32Array, n: number, features: number, session?: ort.InferenceSession) {
+  const s = session ?? await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const r = await s.run({ input: new ort.Tensor('float32', x.slice(0, n * features), [n, features]) });
+  return { logits: r.logits.data as Float32Array, probabilities: r.probabilities.data as Float32Array, session: s };
+}
+
+describe.each(isas)('ONNX export → onnxruntime-node (%s)', (isa) => {
+  const engine: Engine = engineFor(isa);
+  it.each(CASES)('%s: logits and probabilities agree, batch 1, 7, 100 in one session', async (name, spec) => {
+    const model = perturb(new Model(engine, { inputs: 64, seed: 3, ...spec }), 11);
+    const bytes = exportOnnx(model);
+    let session: ort.InferenceSession | undefined;
+    let worst = 0;
+    for (const n of [1, 7, 100]) {
+      const r = await run(bytes, xs, n, 64, session);
+      session = r.session;
+      const x = xs.subarray(0, n * 64);
+      const e1 = maxRel(r.logits, descentLogits(model, x, n));
+      const e2 = maxRel(r.probabilities, model.predict(x, n));
+      worst = Math.max(worst, e1, e2);
+    }
+    report.push(`  ${isa.padEnd(8)} ${name.padEnd(20)} ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    // round trip through importOnnx: the same function
+    const back = importOnnx(engine, bytes);
+    expect(back.loss).toBe(model.loss);
+    expect(maxRel(back.predict(xs, 100), model.predict(xs, 100))).toBeLessThanOrEqual(TOL);
+    model.release();
+    back.release();
+  });
+
+  it('opset 13 without layer norm, 17 with it; symbolic batch; dropout absent', async () => {
+    const plain = new Model(engine, { inputs: 64, layers: [{ units: 8 }, { type: 'dropout', rate: 0.5 }, { units: 10 }] });
+    const s1 = await ort.InferenceSession.create(exportOnnx(plain));
+    expect(s1.inputNames).toEqual(['input']);
+    expect(s1.outputNames).toEqual(['logits', 'probabilities']);
+    const dp = decodeModel(exportOnnx(plain));
+    expect(dp.graph!.nodes.map((n) => n.opType)).toEqual(['Gemm', 'Tanh', 'Gemm', 'Identity', 'Softmax']);
+    expect(dp.opsets.get('')).toBe(13);
+    expect(dp.irVersion).toBe(7);
+    expect(dp.graph!.inputs[0].dims).toEqual(['batch', 64]);
+    expect(dp.graph!.outputs.map((o) => o.dims)).toEqual([['batch', 10], ['batch', 10]]);
+    const ln = new Model(engine, { inputs: 64, layers: [{ units: 8 }, { type: 'layernorm' }, { units: 10 }] });
+    const dl = decodeModel(exportOnnx(ln));
+    expect(dl.opsets.get('')).toBe(17);
+    expect(dl.irVersion).toBe(8);
+    expect(dl.graph!.nodes.map((n) => n.opType)).toContain('LayerNormalization');
+    plain.release();
+    ln.release();
+  });
+});
+
+describe('MNIST-sized 784-500-300-10 tanh', () => {
+  it('agrees with onnxruntime-node on MNIST test images, batches 1, 7, 100 through one session', async () => {
+    const engine = engineFor(isas[isas.length - 1]);
+    const dir = new URL('../../shared/data/mnist/', import.meta.url);
+    const images = await parseIdx(new Uint8Array(readFileSync(new URL('t10k-images-idx3-ubyte.gz', dir))), 'mnist');
+    const x = new Float32Array(100 * 784);
+    for (let i = 0; i < x.length; i++) x[i] = (images.data as Uint8Array)[i] / 255;
+    const model = perturb(new Model(engine, {
+      inputs: 784, seed: 5, layers: [{ units: 500, activation: 'tanh' }, { units: 300, activation: 'tanh' }, { units: 10 }],
+    }), 2);
+    const bytes = exportOnnx(model);
+    let session: ort.InferenceSession | undefined;
+    let worst = 0;
+    for (const n of [1, 7, 100]) {
+      const r = await run(bytes, x, n, 784, session);
+      session = r.session;
+      worst = Math.max(worst, maxRel(r.logits, descentLogits(model, x.subarray(0, n * 784), n)), maxRel(r.probabilities, model.predict(x.subarray(0, n * 784), n)));
+    }
+    report.push(`  ${isas[isas.length - 1].padEnd(8)} ${'MNIST 784-500-300-10'.padEnd(20)} ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    const back = importOnnx(engine, bytes);
+    expect(maxRel(back.predict(x, 100), model.predict(x, 100))).toBeLessThanOrEqual(TOL);
+    model.release();
+    back.release();
+  });
+});
+
+describe('importOnnx refuses what it cannot map', () => {
+  it('names the operator and the node', () => {
+    const engine = engineFor(isas[0]);
+    expect(() => importOnnx(engine, new Uint8Array([0x08]))).toThrow(DescentError);
+    expect(() => importOnnx(engine, new Uint8Array(0))).toThrow(/no graph/);
+  });
+});
