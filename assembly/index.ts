@@ -4,6 +4,7 @@
 export { isRelaxed, heapBase } from "./simd";
 export { gemm, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
 export { packA, packB } from "./gemm/pack";
+export { gemmSmallM } from "./gemm/smallm";
 export { dot, sum, nrm2, axpy, scal, scale, add, mul, fill, copy, clamp, lerp, addSign } from "./blas1";
 export { peak, peakFlopsPerIteration } from "./peak";
 export { firstNonFinite } from "./finite";

@@ -8,6 +8,12 @@ export interface Kernels {
        alpha: number, a: number, lda: number, b: number, ldb: number,
        beta: number, c: number, ldc: number, bias: number, work: number): void;
   gemmWorkspaceBytes(): number;
+  /**
+   * Y[m×n] = X[m×k]·W[k×n] (+ bias) without packing, for a few rows (assembly/gemm/smallm.ts):
+   * per element acc = bias (or 0), then acc + x·w for i = 0 … k−1 in order.
+   */
+  gemmSmallM(m: number, n: number, k: number, x: number, ldx: number, w: number, ldw: number,
+             bias: number, y: number, ldy: number): void;
   gemmSetBlocking(mc: number, kc: number, nc: number, aBudget: number, bBudget: number): void;
   packA(mr: number, transA: number, a: number, lda: number, ic: number, mc: number, pc: number, kc: number, dst: number): void;
   packB(transB: number, b: number, ldb: number, pc: number, kc: number, jc: number, nc: number, dst: number): void;

@@ -162,6 +162,13 @@ interface Buffers {
 type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
 
 const MAX_EVAL_BATCH = 1000;
+/**
+ * Inference forward passes of at most this many rows run Dense layers through gemmSmallM
+ * (W in its stored layout, nothing packed) instead of the packed GEMM, which re-packs W on
+ * every call. Training passes always take the GEMM: their bits do not depend on the batch size
+ * crossing this line. Measured crossover on the MNIST MLP: see README "GEMM notes".
+ */
+const SMALL_M_MAX = 8;
 
 export class Model {
   readonly inputs: number;
@@ -557,7 +564,13 @@ export class Model {
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l];
       const y = v.ys[l];
-      if (layer.type === 'dense') gemm(y, input, layer.W, { bias: layer.b });
+      if (layer.type === 'dense') {
+        if (!training && n <= SMALL_M_MAX) {
+          // inference on a few rows: W read in place, no packing (assembly/gemm/smallm.ts)
+          K.gemmSmallM(n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units,
+            layer.b ? layer.b.pointer() : 0, y.pointer(), layer.units);
+        } else gemm(y, input, layer.W, { bias: layer.b });
+      }
       else this.#forwardNorm(layer, v.aux[l], n, input, y, training);
       if (layer.kind !== 0) K.actForward(layer.kind, n * layer.units, layer.alpha, y.pointer(), y.pointer());
       input = y;
