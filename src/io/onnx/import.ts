@@ -132,7 +132,9 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   let open = false; // the head is the raw output of the last Dense (an Add may join its bias)
   let final: 'softmax' | 'sigmoid' | undefined;
   let logitsVersion = -1;
+  const skip = new Set<OnnxNode>();
   for (const n of order) {
+    if (skip.has(n)) continue;
     const where = `${what}: ${label(n)}`;
     if (n.domain !== '' && n.domain !== 'ai.onnx') throw new DescentError(`${where}: operator domain ${JSON.stringify(n.domain)} is not supported`);
     const get = (i: number): Val | undefined => (n.inputs[i] === undefined || n.inputs[i] === '' ? undefined : vals.get(n.inputs[i]));
@@ -160,6 +162,17 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
       return v.dims[0];
     };
     const attrs = n.attributes;
+    /** The activation of the layer before; out names its result. */
+    const activate = (act: string, alpha: number | undefined, x: { dims: number[] }, out: string): void => {
+      const last = layers[layers.length - 1];
+      if (!last) throw new DescentError(`${where}: an activation before the first layer is not supported`);
+      if (last.activation) throw new DescentError(`${where}: the layer made by ${last.node} already has activation ${last.activation} (one activation per layer)`);
+      last.activation = act;
+      last.alpha = alpha;
+      vals.set(out, { kind: 'dyn', version: ++head, dims: x.dims });
+      logitsVersion = act === 'sigmoid' && last.type === 'dense' ? head - 1 : -1;
+      open = false;
+    };
     switch (n.opType) {
       case 'Constant': {
         const a = attrs.get('value');
@@ -225,17 +238,28 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         advance(x.dims);
         break;
       }
+      case 'Abs': {
+        // torch.onnx.export writes Softsign as x / (1 + |x|): Abs → Add(1) → Div(x, ·)
+        const x = dyn(0);
+        const only = (name: string): OnnxNode | undefined => {
+          const c = consumers.get(name);
+          return c?.length === 1 && !g.outputs.some((o) => o.name === name) ? c[0] : undefined;
+        };
+        const add = only(n.outputs[0]);
+        const one = add?.opType === 'Add' ? vals.get(add.inputs[0] === n.outputs[0] ? add.inputs[1] : add.inputs[0]) : undefined;
+        const div = add && only(add.outputs[0]);
+        const isOne = one?.kind === 'const' && one.t.dims.reduce((a, b) => a * b, 1) === 1 && tensorFloats(one.t, where)[0] === 1;
+        if (!isOne || !div || div.opType !== 'Div' || div.inputs[0] !== n.inputs[0] || div.inputs[1] !== add!.outputs[0] || add!.inputs.length !== 2) {
+          throw new DescentError(`${where}: Abs is supported only within softsign, x / (1 + |x|)`);
+        }
+        skip.add(add!).add(div);
+        activate('softsign', undefined, x, div.outputs[0]);
+        break;
+      }
       case 'Relu': case 'LeakyRelu': case 'Elu': case 'Tanh': case 'Sigmoid': case 'Softsign': {
         const x = dyn(0);
-        const last = layers[layers.length - 1];
-        if (!last) throw new DescentError(`${where}: an activation before the first layer is not supported`);
-        if (last.activation) throw new DescentError(`${where}: the layer made by ${last.node} already has activation ${last.activation} (one activation per layer)`);
-        last.activation = ACT_OPS[n.opType];
-        if (n.opType === 'LeakyRelu') last.alpha = floatAttr(attrs, 'alpha', 0.01, where);
-        if (n.opType === 'Elu') last.alpha = floatAttr(attrs, 'alpha', 1, where);
-        advance(x.dims);
-        if (n.opType === 'Sigmoid' && last.type === 'dense') logitsVersion = head - 1;
-        open = false;
+        const alpha = n.opType === 'LeakyRelu' ? floatAttr(attrs, 'alpha', 0.01, where) : n.opType === 'Elu' ? floatAttr(attrs, 'alpha', 1, where) : undefined;
+        activate(ACT_OPS[n.opType], alpha, x, n.outputs[0]);
         break;
       }
       case 'Softmax': {
