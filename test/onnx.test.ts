@@ -33,17 +33,9 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** The output layer's values (descent's logits), by an inference forward pass. */
-export function descentLogits(model: Model, x: Float32Array, n: number): Float32Array {
-  const out = new Float32Array(n * model.outputs);
-  for (let s = 0; s < n; s += 100) {
-    const c = Math.min(100, n - s);
-    const v = model.views(c);
-    v.x.data.set(x.subarray(s * model.inputs, (s + c) * model.inputs));
-    model.forward(v, c, false);
-    out.set(v.ys[v.ys.length - 1].data, s * model.outputs);
-  }
-  return out;
+/** predict's logits, where the loss has them (bce computes its sigmoid inside the last layer). */
+function logitsOf(model: Model, x: Float32Array, n: number): Float32Array | undefined {
+  return model.loss === 'bce' ? undefined : model.predict(x, { n, output: 'logits' });
 }
 
 /** Random weights, biases, γ, β and running statistics, so that every parameter matters. */
@@ -91,7 +83,8 @@ describe.each(isas)('ONNX export → onnxruntime-node (%s)', (isa) => {
       const r = await run(bytes, xs, n, 64, session);
       session = r.session;
       const x = xs.subarray(0, n * 64);
-      const e1 = maxRel(r.logits, descentLogits(model, x, n));
+      const l = logitsOf(model, x, n);
+      const e1 = l ? maxRel(r.logits, l) : 0;
       const e2 = maxRel(r.probabilities, model.predict(x, n));
       worst = Math.max(worst, e1, e2);
     }
@@ -101,6 +94,32 @@ describe.each(isas)('ONNX export → onnxruntime-node (%s)', (isa) => {
     const back = importOnnx(engine, bytes);
     expect(back.loss).toBe(model.loss);
     expect(maxRel(back.predict(xs, 100), model.predict(xs, 100))).toBeLessThanOrEqual(TOL);
+    model.release();
+    back.release();
+  });
+
+  it('preprocessing (pixel scale, mean, std) as graph nodes: raw inputs in, predict\'s outputs out; class names travel', async () => {
+    const model = perturb(new Model(engine, { inputs: 64, seed: 4, layers: [{ units: 32, activation: 'relu' }, { type: 'batchnorm' }, { units: 10 }] }), 5);
+    const r = new Random(8);
+    const mean = new Float32Array(64).map(() => 0.3 + 0.1 * r.normal());
+    const std = new Float32Array(64).map(() => 0.2 + r.uniform());
+    model.setPreprocess({ scale: 1 / 16, mean, std });
+    const names = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    model.setClassNames(names);
+    const raw = digitsData.x.map((v) => Math.round(v * 16)).subarray(0, 100 * 64);
+    const bytes = exportOnnx(model);
+    expect(decodeModel(bytes).graph!.nodes.slice(0, 3).map((n) => n.opType)).toEqual(['Mul', 'Sub', 'Div']);
+    const o = await run(bytes, raw, 100, 64);
+    const worst = Math.max(maxRel(o.probabilities, model.predict(raw)), maxRel(o.logits, model.predict(raw, { output: 'logits' })));
+    report.push(`  ${isa.padEnd(8)} ${'preprocess'.padEnd(20)} ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    const back = importOnnx(engine, bytes);
+    expect(back.preprocess).toEqual(model.preprocess);
+    expect(back.classNames).toEqual(names);
+    expect(maxRel(back.predict(raw), model.predict(raw))).toBeLessThanOrEqual(TOL);
+    // bare: the graph takes prepared inputs
+    const bare = decodeModel(exportOnnx(model, { bare: true }));
+    expect(bare.graph!.nodes[0].opType).toBe('Gemm');
     model.release();
     back.release();
   });
@@ -142,7 +161,7 @@ describe('MNIST-sized 784-500-300-10 tanh', () => {
     for (const n of [1, 7, 100]) {
       const r = await run(bytes, x, n, 784, session);
       session = r.session;
-      worst = Math.max(worst, maxRel(r.logits, descentLogits(model, x.subarray(0, n * 784), n)), maxRel(r.probabilities, model.predict(x.subarray(0, n * 784), n)));
+      worst = Math.max(worst, maxRel(r.logits, logitsOf(model, x.subarray(0, n * 784), n)!), maxRel(r.probabilities, model.predict(x.subarray(0, n * 784), n)));
     }
     report.push(`  ${isas[isas.length - 1].padEnd(8)} ${'MNIST 784-500-300-10'.padEnd(20)} ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(TOL);

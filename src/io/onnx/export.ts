@@ -7,16 +7,17 @@
 //                  dropout    nothing (inference)
 //                  then the layer's activation: Sigmoid, Tanh, Relu, LeakyRelu(alpha),
 //                  Elu(alpha), Softsign (linear: nothing)
-//     ─ Identity → "logits"        the output layer's values, as Model.predict computes them
-//                                  before its loss-specific output function
-//     ─ Softmax(axis −1) → "probabilities" for softmax-cross-entropy, Sigmoid for bce-logits,
-//       Identity for mse and bce (their outputs already are the prediction)
+//     ─ Identity → "logits"        predict(x, { output: 'logits' }): the output layer's values
+//                                  (for bce with a sigmoid output layer: its input)
+//     ─ Softmax(axis −1) → "probabilities" for softmax-cross-entropy, Sigmoid for bce-logits and
+//       bce, Identity for mse (its outputs are the prediction)
 // so "probabilities" equals Model.predict. The batch dimension is symbolic ("batch"): one
 // session serves any batch size. Opset 13 (IR 7), or 17 (IR 8) when a layer norm needs
 // LayerNormalization. Initializers are FLOAT raw_data, named after the model file's tensors
 // (layers.<i>.weight …), so a reader can map them back.
-// The model's preprocessing (x' = (x·scale − mean)/std) and class names are read when the
-// model has them; class names and the loss travel as metadata_props ("descent.class_names"
+// The model's preprocessing (x' = (x·scale − mean)/std, nn/preprocess.ts) is in the graph, so
+// "input" takes raw values as predict does ({ bare: true } leaves it out); class names and the
+// loss travel as metadata_props ("descent.class_names"
 // as JSON, "descent.loss").
 
 import { DescentError } from '../../engine/errors.js';
@@ -29,9 +30,6 @@ export interface OnnxExportOptions {
   /** Graph name (default "descent"). */
   name?: string;
 }
-
-/** What export reads of a model's preprocessing (set by loadModel / training where present). */
-export interface PreprocessLike { scale?: number; mean?: Float32Array; std?: Float32Array }
 
 export const ONNX_INPUT = 'input', ONNX_LOGITS = 'logits', ONNX_PROBABILITIES = 'probabilities';
 
@@ -56,13 +54,16 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
     return name;
   };
 
-  const pre = opts.bare ? undefined : (model as { preprocess?: PreprocessLike }).preprocess;
+  const pre = opts.bare ? undefined : model.preprocess;
   if (pre) {
     if (pre.scale !== undefined && pre.scale !== 1) cur = node('Mul', [cur, init('preprocess.scale', [], new Float32Array([pre.scale]))]);
     if (pre.mean) cur = node('Sub', [cur, init('preprocess.mean', [checkWidth(pre.mean, model.inputs, 'mean')], pre.mean)]);
     if (pre.std) cur = node('Div', [cur, init('preprocess.std', [checkWidth(pre.std, model.inputs, 'std')], pre.std)]);
   }
   let opset = 13;
+  // bce: the output layer's sigmoid becomes the probabilities, so logits are its input
+  const last = model.layers[model.layers.length - 1];
+  const sigmoidOut = model.loss === 'bce' && last.activation === 'sigmoid';
   for (const l of model.layers) {
     const p = `layers.${l.index}`;
     switch (l.type) {
@@ -84,16 +85,16 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
       case 'dropout':
         break;
     }
-    cur = activation(node, l.activation, l.alpha, cur);
+    if (!(sigmoidOut && l === last)) cur = activation(node, l.activation, l.alpha, cur);
   }
   node('Identity', [cur], undefined, ONNX_LOGITS);
   if (model.loss === 'softmax-cross-entropy') node('Softmax', [ONNX_LOGITS], [{ name: 'axis', i: -1 }], ONNX_PROBABILITIES);
-  else if (model.loss === 'bce-logits') node('Sigmoid', [ONNX_LOGITS], undefined, ONNX_PROBABILITIES);
+  else if (model.loss === 'bce-logits' || sigmoidOut) node('Sigmoid', [ONNX_LOGITS], undefined, ONNX_PROBABILITIES);
   else node('Identity', [ONNX_LOGITS], undefined, ONNX_PROBABILITIES);
 
   const metadata: [string, string][] = [['descent.loss', model.loss]];
-  const classNames = (model as { classNames?: readonly string[] }).classNames;
-  if (Array.isArray(classNames)) metadata.push(['descent.class_names', JSON.stringify(classNames)]);
+  const classNames = model.classNames;
+  if (classNames) metadata.push(['descent.class_names', JSON.stringify(classNames)]);
   return encodeModel({
     irVersion: opset >= 17 ? 8 : 7, opset, producer: 'descentjs', producerVersion: '1', graphName: opts.name ?? 'descent',
     doc: model.describe(), nodes, initializers: inits,

@@ -11,8 +11,7 @@
 //   LayerNormalization (last axis)                   → layernorm
 //   Flatten(axis 1), Reshape to [batch, features], Identity, Dropout (mask unused) → nothing
 //   Mul(scalar), Sub/Add, Div by constants before the first layer → preprocessing
-//     x' = (x·scale − mean)/std (kept as the model's preprocess when it has one, otherwise
-//     folded into the first Dense layer)
+//     x' = (x·scale − mean)/std, the model's preprocess (predict applies it)
 //   a trailing Softmax (last axis)                   → loss softmax-cross-entropy: predict gives it
 //   a trailing Sigmoid right after a Dense layer     → loss bce-logits (predict applies it)
 //   otherwise                                        → loss mse (predict returns the chain's output)
@@ -29,7 +28,7 @@ import type { LossName } from '../../nn/losses.js';
 import {
   AT_FLOAT, AT_INT, DT_FLOAT, decodeModel, tensorFloats, tensorInts, type OnnxAttribute, type OnnxNode, type OnnxTensor,
 } from './messages.js';
-import type { PreprocessLike } from './export.js';
+import type { Preprocess } from '../../nn/preprocess.js';
 
 export interface OnnxImportOptions {
   /** Name used in error messages (default "onnx model"). */
@@ -127,7 +126,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
 
   // ---- walk the chain ----
   const layers: LayerBuild[] = [];
-  const pre: PreprocessLike = {};
+  const pre: Preprocess = {};
   let head = 0;
   let open = false; // the head is the raw output of the last Dense (an Add may join its bias)
   let final: 'softmax' | 'sigmoid' | undefined;
@@ -190,10 +189,10 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         const alpha = n.opType === 'Gemm' ? floatAttr(attrs, 'alpha', 1, where) : 1;
         const beta = n.opType === 'Gemm' ? floatAttr(attrs, 'beta', 1, where) : 1;
         const dims = B.t.dims;
+        const src = tensorFloats(B.t, where);
         if (dims.length !== 2) throw new DescentError(`${where}: weight ${JSON.stringify(B.t.name)} has dims [${dims.join(', ')}], expected a matrix`);
         const [rows, cols] = transB ? [dims[1], dims[0]] : [dims[0], dims[1]];
         if (rows !== inW || !(cols >= 1)) throw new DescentError(`${where}: weight ${JSON.stringify(B.t.name)} of dims [${dims.join(', ')}]${transB ? ' (transB)' : ''} does not take ${inW} inputs`);
-        const src = tensorFloats(B.t, where);
         const W = new Float32Array(rows * cols);
         if (transB) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) W[i * cols + j] = src[j * rows + i];
         else W.set(src);
@@ -367,7 +366,6 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   for (const l of layers) for (const a of [l.W, l.b, l.mean, l.var]) {
     if (a && a.some((x) => !Number.isFinite(x))) throw new DescentError(`${what}: ${l.node}: its constants hold NaN or Infinity`);
   }
-  if (pre.std?.some((s) => s === 0)) throw new DescentError(`${what}: the preprocessing divides by zero`);
   let model: Model;
   try {
     model = new Model(engine, { inputs: inFeatures, layers: spec, loss });
@@ -381,39 +379,19 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
     if (l.b) L.b!.data.set(l.b);
     if (l.mean) { L.runningMean!.data.set(l.mean); L.runningVar!.data.set(l.var!); }
   });
-  const hasPre = pre.scale !== undefined || pre.mean !== undefined || pre.std !== undefined;
-  if (hasPre) {
-    if ('preprocess' in model) (model as { preprocess?: PreprocessLike }).preprocess = pre;
-    else foldPreprocess(model, pre);
+  try {
+    model.setPreprocess(pre);
+  } catch (e) {
+    model.release();
+    throw new DescentError(`${what}: the input preprocessing: ${(e as Error).message}`);
   }
   const names = m.metadata.get('descent.class_names');
-  if (names !== undefined && 'classNames' in model) {
-    try {
-      const cn = JSON.parse(names);
-      if (Array.isArray(cn) && cn.length === model.outputs) (model as { classNames?: string[] }).classNames = cn.map(String);
-    } catch { /* metadata is advisory */ }
+  if (names !== undefined) {
+    // advisory: class names that do not fit the model are left out
+    try { model.setClassNames(JSON.parse(names)); } catch { /* not JSON, or not one string per class */ }
   }
   model.eval();
   return model;
-}
-
-/** x' = a⊙x + c with a = scale/std, c = −mean/std, folded into the first Dense: W ← diag(a)·W, b ← b + c·W. */
-function foldPreprocess(model: Model, pre: PreprocessLike): void {
-  const L = model.layers[0];
-  const n = L.inputs, u = L.units;
-  const W = L.W.data;
-  const bias = new Float64Array(u);
-  if (L.b) for (let j = 0; j < u; j++) bias[j] = L.b.data[j];
-  else if (pre.mean) throw new DescentError(`onnx model: the preprocessing subtracts a mean but the first layer has no bias to fold it into`);
-  for (let i = 0; i < n; i++) {
-    const s = pre.std ? pre.std[i] : 1;
-    const a = (pre.scale ?? 1) / s, c = pre.mean ? -pre.mean[i] / s : 0;
-    for (let j = 0; j < u; j++) {
-      if (c !== 0) bias[j] += c * W[i * u + j];
-      W[i * u + j] *= a;
-    }
-  }
-  if (L.b) L.b.data.set(bias);
 }
 
 function attr(attrs: Map<string, OnnxAttribute>, name: string, type: number, where: string): OnnxAttribute | undefined {

@@ -281,9 +281,10 @@ export function encodeModel(m: ModelOut): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, m.irVersion).string(2, m.producer).string(3, m.producerVersion);
   if (m.doc) w.string(6, m.doc);
-  w.message(7, (g) => encodeGraph(g, m));
   w.message(8, (o) => o.string(1, '').int(2, m.opset));
   for (const [k, v] of m.metadata) w.message(14, (e) => e.string(1, k).string(2, v));
+  // the graph last: a file cut anywhere short of its end then has no graph or a truncated one
+  w.message(7, (g) => encodeGraph(g, m));
   return w.finish();
 }
 
