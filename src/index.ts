@@ -149,3 +149,5 @@ export { withNewHead, growModel, greedyPretrain, type NewHeadOptions, type GrowO
 export { loadDataset, fetchDatasetFiles, remoteDataset, DATASETS, DATASET_NAMES, DownloadError, CACHE_API_NAME, type LoadDatasetOptions, type LoadedDataset, type DatasetFiles, type DownloadProgress, type DatasetName, type RemoteDataset, type RemoteFile, type FetchLike } from './data/remote/index.js';
 export { fitInWorker, type WorkerFitOptions, type WorkerHistory, type OptimizerDescription, type RuleOptimizerDescription, type FullBatchDescription, type ScheduleDescription, type ScheduleName } from './train/worker.js';
 export { registerEmbedded as registerWasm, type WasmBytesSource, type WasmOrigin } from './engine/wasm-source.js';
+export { exportTorch, importTorch, type TorchExport, type TorchExportOptions, type TorchImportOptions } from './io/torch/index.js';
+export { exportOnnx, importOnnx, type OnnxExportOptions, type OnnxImportOptions } from './io/onnx/index.js';

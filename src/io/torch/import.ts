@@ -1,0 +1,195 @@
+// importTorch: a PyTorch nn.Sequential state_dict saved as safetensors (safetensors.torch's
+// save_file, or save() of the .py exportTorch writes) as a descent Model.
+//
+// The architecture comes from, in this order:
+//   1. options.spec — a descent ModelSpec; its layers map to module indices as in modules.ts
+//      (a non-linear activation takes the index after its layer);
+//   2. options.python — Python source whose first nn.Sequential(...) lists the modules
+//      (modules.ts: parseSequential);
+//   3. the file's metadata "sequential" (written by exportTorch and by the .py's save());
+//   4. inference from the tensors alone, where it is unambiguous: a 2-D k.weight is nn.Linear
+//      [out, in], a 1-D one with k.running_mean is BatchNorm1d, without it LayerNorm (with the
+//      default eps 1e-5 and momentum 0.1 — the file does not hold them). Tensors cannot say what
+//      sits between: a module index with no tensors is an activation or a Dropout, so a gap
+//      needs options.activation (one activation for every gap; dropout is then not
+//      representable, which changes nothing at inference). A gap of more than one module is
+//      refused. So a Linear-only chain imports from its shapes alone, anything else needs 1–3.
+// Every expected tensor must be present with exactly its shape ([out, in] for Linear: a
+// descent model file's [inputs, units] is refused, and a descent file is refused outright, so
+// the transposed layout cannot load silently even for a square layer); any other tensor is an
+// error, except preprocess.scale/mean/std, which become model.preprocess (setPreprocess); the
+// metadata class_names (JSON list) become model.classNames, and metadata passes (exportTorch's)
+// model.passes, else the largest num_batches_tracked.
+
+import type { Engine } from '../../engine/engine.js';
+import { DescentError, fmtShape } from '../../engine/errors.js';
+import { Model, type ModelSpec } from '../../nn/model.js';
+import { checkActivation } from '../../nn/activations.js';
+import { modulesOf, modulesToSpec, moduleSource, parseSequential, type TorchModule } from './modules.js';
+import { readSafetensors, toFloat32, toInteger, type RawTensor } from './safetensors.js';
+import type { Preprocessing } from './export.js';
+
+export interface TorchImportOptions {
+  /** The architecture as a descent spec (inputs, layers; loss and seed kept). */
+  spec?: ModelSpec;
+  /** Python source with the nn.Sequential(...) to read the module list from (e.g. the exported .py). */
+  python?: string;
+  /** For inference from the tensors: the activation in every gap between parameterized modules. */
+  activation?: string;
+  /** Loss of the model (default: the file's metadata loss, else softmax-cross-entropy). */
+  loss?: string;
+}
+
+export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImportOptions | ModelSpec = {}): Model {
+  const what = 'importTorch';
+  const opts: TorchImportOptions = options && Array.isArray((options as ModelSpec).layers) ? { spec: options as ModelSpec } : (options as TorchImportOptions) ?? {};
+  const known = new Set(['spec', 'python', 'activation', 'loss']);
+  for (const k of Object.keys(opts)) if (!known.has(k)) throw new DescentError(`${what}: unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
+  const { tensors, metadata } = readSafetensors(bytes, what);
+  if (metadata.format === 'descent') {
+    throw new DescentError(`${what}: this is a descent model file (layers.<i>.weight stored [inputs, units]), not a PyTorch state_dict: load it with loadModel, or make a PyTorch one with exportTorch`);
+  }
+  if (tensors.has('layers.0.weight')) throw new DescentError(`${what}: tensor layers.0.weight is named as in a descent model file; a PyTorch nn.Sequential state_dict names it 0.weight ([out, in])`);
+  const loss = opts.loss ?? opts.spec?.loss ?? metadata.loss;
+
+  // the architecture and, per descent layer, the index of its module
+  let spec: ModelSpec, index: number[], modules: readonly TorchModule[] | undefined, source: string;
+  if (opts.spec) {
+    source = 'the given spec';
+    spec = { ...opts.spec, ...(loss !== undefined ? { loss } : {}) };
+  } else {
+    if (opts.python !== undefined) { modules = parseSequential(opts.python, `${what}: options.python`); source = 'the Python module list'; }
+    else if (metadata.sequential) { modules = parseSequential(`nn.Sequential(${metadata.sequential.replace(/;/g, ',')})`, `${what}: metadata sequential`); source = "the file's module list (metadata sequential)"; }
+    else { modules = inferModules(tensors, opts.activation, what); source = 'the tensor shapes'; }
+    ({ spec } = modulesToSpec(modules, what, loss));
+  }
+  let model: Model;
+  try {
+    model = new Model(engine, spec);
+  } catch (e) {
+    throw new DescentError(`${what}: the architecture from ${source} is not a valid descent model: ${(e as Error).message}`);
+  }
+  try {
+    index = modules ? modulesToSpec(modules, what, loss).index : modulesOf(model.layers).index;
+    fill(model, tensors, index, modules ?? modulesOf(model.layers).modules, what, source, parseClassNames(metadata.class_names, what));
+    if (metadata.passes !== undefined) {
+      if (!/^\d{1,10}$/.test(metadata.passes) || Number(metadata.passes) > 0xffffffff) throw new DescentError(`${what}: metadata passes must be an integer in [0, 2^32), got ${JSON.stringify(metadata.passes)}`);
+      model.passes = Number(metadata.passes);
+    }
+  } catch (e) {
+    model.release();
+    throw e;
+  }
+  return model;
+}
+
+function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly number[], modules: readonly TorchModule[], what: string, source: string, classNames: string[] | undefined): void {
+  const used = new Set<string>();
+  const take = (name: string, shape: number[], module: string): Float32Array => {
+    const t = tensors.get(name);
+    if (!t) throw new DescentError(`${what}: tensor ${name} of ${module} is missing (architecture from ${source}; the file has ${[...tensors.keys()].slice(0, 12).join(', ')}${tensors.size > 12 ? ', …' : ''})`);
+    if (fmtShape(t.shape) !== fmtShape(shape)) {
+      const transposed = shape.length === 2 && fmtShape(t.shape) === fmtShape([shape[1], shape[0]]);
+      throw new DescentError(`${what}: size mismatch for ${name}: the file has ${fmtShape(t.shape)}, ${module} needs ${fmtShape(shape)}${transposed ? ' (transposed: PyTorch stores Linear weights [out, in]; a descent model file stores [inputs, units] and is read by loadModel)' : ''}`);
+    }
+    used.add(name);
+    return toFloat32(t, what);
+  };
+  let passes = 0;
+  model.layers.forEach((l, i) => {
+    const k = index[i];
+    const module = `module ${k} ${moduleSource(modules[k])}`;
+    if (l.type === 'dropout') return;
+    if (l.type === 'dense') {
+      const w = take(`${k}.weight`, [l.units, l.inputs], module);
+      const W = l.W.data, n = l.inputs, m = l.units;
+      for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) W[r * m + c] = w[c * n + r];
+    } else {
+      l.W.data.set(take(`${k}.weight`, [l.units], module));
+    }
+    if (l.b) l.b.data.set(take(`${k}.bias`, [l.units], module));
+    if (l.type === 'batchnorm') {
+      l.runningMean!.data.set(take(`${k}.running_mean`, [l.units], module));
+      const v = take(`${k}.running_var`, [l.units], module);
+      const neg = v.findIndex((x) => x < 0);
+      if (neg >= 0) throw new DescentError(`${what}: tensor ${k}.running_var holds ${v[neg]} at index ${neg}; a variance is ≥ 0`);
+      l.runningVar!.data.set(v);
+      const nbt = tensors.get(`${k}.num_batches_tracked`);
+      if (nbt) { passes = Math.max(passes, toInteger(nbt, what)); used.add(nbt.name); }
+    }
+  });
+  const pre: Preprocessing = {};
+  for (const part of ['scale', 'mean', 'std'] as const) {
+    const name = `preprocess.${part}`;
+    if (!tensors.has(name)) continue;
+    const v = take(name, part === 'scale' ? tensors.get(name)!.shape.length === 0 ? [] : [1] : [model.inputs], 'the preprocessing');
+    if (part === 'scale') pre.scale = v[0];
+    else pre[part] = v;
+  }
+  if (pre.std?.some((s) => s === 0)) throw new DescentError(`${what}: tensor preprocess.std holds 0 at index ${pre.std.indexOf(0)}`);
+  const extra = [...tensors.keys()].filter((n) => !used.has(n));
+  if (extra.length > 0) {
+    throw new DescentError(`${what}: unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? ', …' : ''} for ${modules.map(moduleSource).join(' → ')} (architecture from ${source})`);
+  }
+  // 0 … 2^32−1: the counter of dropout masks (a larger count only matters to momentum=None in torch)
+  model.passes = passes >>> 0 === passes ? passes : 0xffffffff;
+  const m = model as unknown as { setPreprocess?: (p: Preprocessing) => void; setClassNames?: (n: string[]) => void };
+  if (Object.keys(pre).length > 0) {
+    if (!m.setPreprocess) throw new DescentError(`${what}: the file holds preprocess.* tensors, which this version of descent cannot apply`);
+    m.setPreprocess(pre);
+  }
+  if (classNames !== undefined && m.setClassNames) m.setClassNames(classNames);
+}
+
+function parseClassNames(s: string | undefined, what: string): string[] | undefined {
+  if (s === undefined) return undefined;
+  let v: unknown;
+  try { v = JSON.parse(s); } catch (e) { throw new DescentError(`${what}: metadata class_names is not valid JSON (${(e as Error).message})`); }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new DescentError(`${what}: metadata class_names must be a JSON list of strings`);
+  return v;
+}
+
+/** The module list from the tensors alone (see the header); gaps are filled with `activation`. */
+function inferModules(tensors: Map<string, RawTensor>, activation: string | undefined, what: string): TorchModule[] {
+  const byIndex = new Map<number, Map<string, RawTensor>>();
+  for (const [name, t] of tensors) {
+    if (name.startsWith('preprocess.')) continue;
+    const m = name.match(/^(0|[1-9]\d{0,5})\.(weight|bias|running_mean|running_var|num_batches_tracked)$/);
+    if (!m) throw new DescentError(`${what}: tensor ${name} is not named as in an nn.Sequential of Linear, BatchNorm1d and LayerNorm modules (<index>.weight, .bias, …); pass options.spec or options.python`);
+    const k = Number(m[1]);
+    if (!byIndex.has(k)) byIndex.set(k, new Map());
+    byIndex.get(k)!.set(m[2], t);
+  }
+  const ks = [...byIndex.keys()].sort((a, b) => a - b);
+  if (ks.length === 0) throw new DescentError(`${what}: the file holds no nn.Sequential parameters`);
+  const gaps: number[] = [];
+  const modules: TorchModule[] = [];
+  let act: TorchModule | undefined;
+  if (activation !== undefined) {
+    const a = checkActivation(activation, undefined, `${what}: options.activation`);
+    const map: Record<string, TorchModule> = { tanh: { kind: 'Tanh' }, relu: { kind: 'ReLU' }, sigmoid: { kind: 'Sigmoid' }, softsign: { kind: 'Softsign' }, 'leaky-relu': { kind: 'LeakyReLU', slope: a.alpha }, elu: { kind: 'ELU', alpha: a.alpha }, linear: { kind: 'Identity' } };
+    act = map[a.name];
+  }
+  for (let k = 0; k <= ks[ks.length - 1]; k++) {
+    const parts = byIndex.get(k);
+    if (!parts) {
+      if (!byIndex.has(k - 1) || !byIndex.has(k + 1)) throw new DescentError(`${what}: modules ${k}… hold no tensors for more than one index in a row; the shapes cannot tell what they are: pass options.spec or options.python`);
+      gaps.push(k);
+      modules.push(act ?? { kind: 'Identity' });
+      continue;
+    }
+    const w = parts.get('weight');
+    if (!w) throw new DescentError(`${what}: module ${k} has ${[...parts.keys()].join(', ')} but no weight`);
+    if (w.shape.length === 2) {
+      modules.push({ kind: 'Linear', outFeatures: w.shape[0], inFeatures: w.shape[1], bias: parts.has('bias') });
+    } else if (w.shape.length === 1) {
+      modules.push(parts.has('running_mean') ? { kind: 'BatchNorm1d', features: w.shape[0], eps: 1e-5, momentum: 0.1 } : { kind: 'LayerNorm', features: w.shape[0], eps: 1e-5 });
+    } else {
+      throw new DescentError(`${what}: tensor ${k}.weight has shape ${fmtShape(w.shape)}; only Linear ([out, in]) and 1-D normalization weights are known`);
+    }
+  }
+  if (gaps.length > 0 && !act) {
+    throw new DescentError(`${what}: module${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} hold${gaps.length > 1 ? '' : 's'} no tensors: activations (or dropout) that the shapes cannot name; pass options.activation (one for every gap), options.python or options.spec`);
+  }
+  return modules;
+}
