@@ -9,6 +9,7 @@ import { loadModel } from '../src/io/model-file.js';
 import { digits } from '../src/data/digits.js';
 import { encodeIdx } from '../src/data/idx.js';
 import { trainTestSplit } from '../src/data/split.js';
+import { parseCsv } from '../src/data/csv.js';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -146,6 +147,21 @@ describe('descent predict', () => {
     got.forEach((c, i) => expect(model.classNames![Number(c[1])]).toBe(names[d.labels![1796 - i]]));
     expect(Number(/^accuracy ([\d.]+)%/.exec(o.stderr)![1])).toBeGreaterThan(85);
   }, 120_000);
+
+  it('--no-label: a CSV of features only (the values as the data holds them) gets predictions and no report', () => {
+    const d = digits({ scale: 1 });
+    const csv = ['p' + Array.from({ length: 64 }, (_, i) => i).join(',p'), ...Array.from({ length: 5 }, (_, i) => Array.from(d.x.subarray(i * 64, i * 64 + 64)).join(','))].join('\n');
+    writeFileSync(join(dir, 'features.csv'), csv);
+    const parsed = parseCsv(csv, { label: null });
+    expect([parsed.n, parsed.features, parsed.labels, parsed.featureNames?.[63]]).toEqual([5, 64, undefined, 'p63']);
+    const r = run(['predict', '--model', 'descent-model.safetensors', '--data', 'csv:features.csv', '--no-label', '--output', 'classes'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const model = loadModel(Engine.createSync({ isa: 'simd' }), new Uint8Array(readFileSync(join(dir, 'descent-model.safetensors'))));
+    const want = model.predictLabels(d.x.subarray(0, 5 * 64));
+    expect(r.stdout).toBe(['row,class', ...Array.from(want, (c, i) => `${i},${c}`)].join('\n') + '\n');
+    expect(Array.from(want)).toEqual(Array.from(d.labels!.subarray(0, 5)));
+  }, 60_000);
 
   it('errors are one line and exit 1', () => {
     writeFileSync(join(dir, 'narrow.csv'), ['a,b,label', '1,2,0', '3,4,1', '5,6,0'].join('\n'));

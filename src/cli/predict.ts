@@ -32,7 +32,8 @@ Usage: descent predict --model FILE [options]
 
   --model FILE         model file (safetensors) written by descent train or saveModel
 
-${DATA_TEXT}  --split S            test, train or all rows (default all); test and train are the parts
+${DATA_TEXT}  --no-label           csv: the file has no label column, every column is a feature
+  --split S            test, train or all rows (default all); test and train are the parts
                        descent train uses: its seeded split for digits and csv (same --seed and
                        --test-fraction), the train- and t10k files for idx, mnist, fashion-mnist
   --seed N             seed of the split (default 0, as descent train)
@@ -96,7 +97,7 @@ export async function predict(argv: string[], out: (s: string) => void = (s) => 
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, ...dataOptions, split: { type: 'string', default: 'all' }, seed: { type: 'string', default: '0' },
+      model: { type: 'string' }, ...dataOptions, 'no-label': { type: 'boolean' }, split: { type: 'string', default: 'all' }, seed: { type: 'string', default: '0' },
       output: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' },
       quiet: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, isa: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h' },
     },

@@ -222,7 +222,7 @@ export async function loadData(spec: string, v: Record<string, unknown>, seed: n
   if (spec.startsWith('csv:')) {
     const file = spec.slice(4);
     if (!existsSync(file)) throw new DescentError(`--data ${spec}: file ${file} does not exist`);
-    const label = v.label === undefined ? undefined : /^\d+$/.test(String(v.label)) ? Number(v.label) : String(v.label);
+    const label = v['no-label'] ? null : v.label === undefined ? undefined : /^\d+$/.test(String(v.label)) ? Number(v.label) : String(v.label);
     const ds = parseCsv(readFileSync(file, 'utf8'), { label, skipLines: v['skip-lines'] !== undefined ? Number(v['skip-lines']) : 0, name: file });
     const { train, test, trainIndices, testIndices } = trainTestSplit(ds, { testFraction, seed });
     return { train, test, name: `CSV ${file}`, all: () => ds, trainIndices, testIndices };

@@ -10,8 +10,11 @@ import { DescentError } from '../engine/errors.js';
 import type { Dataset } from './dataset.js';
 
 export interface CsvOptions {
-  /** Label column: header name, or 0-based index (negative counts from the end). Default: last column. */
-  label?: string | number;
+  /**
+   * Label column: header name, or 0-based index (negative counts from the end). Default: last
+   * column. null: no label column, every column is a feature (data to predict on).
+   */
+  label?: string | number | null;
   /**
    * Whether the first data line (after skipLines and blank lines) holds column names. 'auto'
    * (default): yes if, in every column where the second line has a number, the first line has
@@ -139,7 +142,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
       );
     }
   }
-  if (cols < 2) {
+  if (cols < (opts.label === null ? 1 : 2)) {
     throw new DescentError(
       `${op}: line ${lineNo[0]} has ${cols} field${cols === 1 ? '' : 's'}; need at least one feature column and a label column` +
         ` (delimiter ${JSON.stringify(delim)})`,
@@ -150,7 +153,9 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   // Resolve the label column.
   let lc: number;
   const label = opts.label;
-  if (label === undefined) {
+  if (label === null) {
+    lc = -1;
+  } else if (label === undefined) {
     lc = cols - 1;
   } else if (typeof label === 'number') {
     if (!Number.isInteger(label) || label < -cols || label >= cols) {
@@ -173,7 +178,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
     throw new DescentError(`${op}: label must be a column name or index, got ${typeof label}`);
   }
 
-  const features = cols - 1;
+  const features = lc < 0 ? cols : cols - 1;
   const x = new Float32Array(n * features);
   for (let r = 0; r < n; r++) {
     const row = rows[first + r];
@@ -197,6 +202,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   const ds: Dataset = { x, n, features };
   if (names) ds.featureNames = names.filter((_, c) => c !== lc);
   if (opts.name !== undefined) ds.name = opts.name;
+  if (lc < 0) return ds;
 
   if (task === 'regression') {
     if (opts.classNames !== undefined) throw new DescentError(`${op}: classNames only apply to task 'classification'`);
