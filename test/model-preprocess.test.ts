@@ -11,6 +11,7 @@ import { digits } from '../src/data/digits.js';
 import { fitStandardizer } from '../src/data/standardize.js';
 import { fit, evaluate } from '../src/train/fit.js';
 import { DescentError } from '../src/engine/errors.js';
+import { growModel, withNewHead } from '../src/nn/transfer.js';
 import { isas, engineFor } from './engines.js';
 import { forward, type RefLayer } from './reference-mlp.js';
 import { randomF32 } from './reference.js';
@@ -79,6 +80,18 @@ for (const isa of isas) {
       const none = loadModel(e, saveModel(m));
       expect(none.preprocess).toBeUndefined();
       expect(none.classNames).toBeUndefined();
+    });
+
+    it('growModel keeps the preprocessing and class names, withNewHead the preprocessing', () => {
+      const m = new Model(e, spec);
+      const pre = { scale: 0.5, mean: new Float32Array(64).fill(1), std: new Float32Array(64).fill(3) };
+      m.setPreprocess(pre).setClassNames(Array.from({ length: 10 }, (_, i) => `c${i}`));
+      const grown = growModel(m, { insert: [{ units: 12 }] }).model;
+      expect(grown.preprocess).toEqual(pre);
+      expect(grown.classNames).toEqual(m.classNames);
+      const head = withNewHead(m, { outputs: 3 }).model;
+      expect(head.preprocess).toEqual(pre);
+      expect(head.classNames).toBeUndefined();
     });
 
     it('a file written before preprocessing was stored loads: no preprocessing, classes 0..k−1', () => {

@@ -159,13 +159,15 @@ function rebuild(op: string, name: string, model: Model, added: AnyLayerSpec[], 
     if (from.runningVar && to.runningVar) to.runningVar.data.set(from.runningVar.data);
   }
   next.training = model.training;
+  next.setPreprocess(model.preprocess); // same inputs: the same preprocessing
   return { model: next, kept };
 }
 
 /**
  * A new model: `model`'s layers without its output layer, then `hidden`, then a new output
  * layer of `outputs` units, for loss `loss`. Kept parameters (and batch-norm statistics) are
- * copied bit for bit; the new layers are initialized from `seed`. `model` is unchanged.
+ * copied bit for bit; the new layers are initialized from `seed`. `model` is unchanged. The
+ * input preprocessing is kept, the class names are not (new outputs).
  */
 export function withNewHead(model: Model, options: NewHeadOptions): Transferred {
   const op = 'withNewHead';
@@ -186,7 +188,8 @@ export function withNewHead(model: Model, options: NewHeadOptions): Transferred 
 
 /**
  * One level deeper (greedy layer-wise pre-training): `model`'s hidden layers kept, `insert`
- * after them, then a new output layer like the old one (same units, activation, loss).
+ * after them, then a new output layer like the old one (same units, activation, loss). The
+ * input preprocessing and class names are kept.
  */
 export function growModel(model: Model, options: GrowOptions): Transferred {
   const op = 'growModel';
@@ -204,7 +207,9 @@ export function growModel(model: Model, options: GrowOptions): Transferred {
   const old = model.layers[model.layers.length - 1];
   const alpha = old.activation === 'leaky-relu' || old.activation === 'elu' ? { alpha: old.alpha } : {};
   const head: LayerSpec = { units: old.units, activation: old.activation, bias: old.hasBias, init: old.init, ...alpha };
-  return rebuild(op, 'insert', model, [...insert, head], model.loss, options.seed ?? model.seed);
+  const grown = rebuild(op, 'insert', model, [...insert, head], model.loss, options.seed ?? model.seed);
+  grown.model.setClassNames(model.classNames);
+  return grown;
 }
 
 /**
