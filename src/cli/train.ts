@@ -139,7 +139,8 @@ ${SCHEDULE_HELP}  --momentum X         momentum (sgd, rmsprop; momentum/nesterov
   --isa NAME           auto, simd or relaxed-simd (default auto)
 
 Output
-  --out FILE           model file, safetensors (default descent-model.safetensors)
+  --out FILE           model file, safetensors (default descent-model.safetensors); it holds the
+                       pixel scaling, standardizer and class names too: descent predict --model FILE
   --curve FILE         SVG of loss and accuracy per epoch (default descent-training.svg)
   --no-progress        no progress bar (also off when stdout is not a terminal)
   --quiet              print only the final accuracy line
