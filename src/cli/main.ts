@@ -5,6 +5,7 @@
 import { DescentError } from '../engine/errors.js';
 import { train, TRAIN_HELP } from './train.js';
 import { predict, PREDICT_HELP } from './predict.js';
+import { exportCommand, EXPORT_HELP } from './export.js';
 import { compare, COMPARE_HELP } from './compare.js';
 import { landscape, LANDSCAPE_HELP } from './landscape.js';
 import { experiment, EXPERIMENT_HELP } from './experiment.js';
@@ -20,6 +21,7 @@ Commands
   train      train an MLP (default: on the embedded 8×8 digits set) — descent train --help
   predict    run a saved model on a data set: predictions as CSV or JSON lines, accuracy and
              confusion matrix when it has labels — descent predict --help
+  export     write a saved model as ONNX (or for PyTorch) — descent export --help
   compare    train one MLP with several optimizers, plot loss and accuracy together in one
              SVG and tabulate them — descent compare --help
   landscape  optimizer paths over the contours of a 2-D test function (Beale, Rosenbrock,
@@ -41,12 +43,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    const topics: Record<string, string> = { train: TRAIN_HELP, predict: PREDICT_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP, diagnose: DIAGNOSE_HELP, playground: PLAYGROUND_HELP };
+    const topics: Record<string, string> = { train: TRAIN_HELP, predict: PREDICT_HELP, export: EXPORT_HELP, compare: COMPARE_HELP, landscape: LANDSCAPE_HELP, experiment: EXPERIMENT_HELP, diagnose: DIAGNOSE_HELP, playground: PLAYGROUND_HELP };
     process.stdout.write(cmd === 'help' ? topics[rest[0]] ?? HELP : HELP);
     return 0;
   }
   if (cmd === 'train') return train(rest);
   if (cmd === 'predict') return predict(rest);
+  if (cmd === 'export') return exportCommand(rest);
   if (cmd === 'compare') return compare(rest);
   if (cmd === 'landscape') return landscape(rest);
   if (cmd === 'experiment') return experiment(rest);
