@@ -2,7 +2,7 @@
 import type * as Descent from '../../src/index.js';
 
 export interface GemmCase {
-  op: 'gemm' | 'matmul';
+  op: 'gemm' | 'matmul' | 'predict';
   form: string;
   name: string;
   transA: boolean;

@@ -47,6 +47,11 @@ function makeCases() {
     // matmul: a fresh C = 1.25·Aᵀ·B + bias (β = 0, C never read)
     cases.push({ op: 'matmul', ...FORMS[2], m, k, n, alpha: 1.25, beta: 0, bias: true, seed: seed++ });
   }
+  // Model.predict on a few rows (a one-layer linear model with W = B, b = bias): the small-m
+  // inference path (assembly/gemm/smallm.ts), C = A·B + bias in its own summation order
+  for (const m of [1, 3, 8]) {
+    cases.push({ op: 'predict', ...FORMS[0], m, k: 29, n: 17, alpha: 1, beta: 0, bias: true, seed: seed++ });
+  }
   for (const c of cases) {
     c.name = `${c.op} ${c.form} ${c.m}×${c.k}×${c.n} α=${c.alpha}${c.op === 'gemm' ? ` β=${c.beta}` : ''}${c.bias ? ' +bias' : ''}`;
   }
@@ -71,6 +76,16 @@ export function caseInputs(c) {
 /** Run one case on `engine` with the descent module `d`; returns a copy of the m×n result. */
 export function runCase(d, engine, c) {
   const x = caseInputs(c);
+  if (c.op === 'predict') {
+    const model = new d.Model(engine, { inputs: c.k, layers: [{ units: c.n }], loss: 'mse' });
+    const theta = model.parameters().data;
+    theta.set(x.B);
+    theta.set(x.bias, c.k * c.n);
+    model.eval();
+    const y = model.predict(x.A);
+    model.release();
+    return y;
+  }
   return engine.scope(() => {
     const A = engine.tensor(x.aShape, x.A);
     const B = engine.tensor(x.bShape, x.B);
