@@ -81,7 +81,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const out = v.out ?? v.model.replace(/(\.safetensors)?$/i, '') + format.extension;
   if (out === v.model) throw new DescentError(`export: --out ${out} would overwrite the model file`);
   const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
-  const model = loadModel(engine, new Uint8Array(readFileSync(v.model)), `--model ${v.model}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(v.model));
+  } catch (e) {
+    throw new DescentError(`export: cannot read --model ${v.model}: ${(e as Error).message}`);
+  }
+  const model = loadModel(engine, bytes, `--model ${v.model}`);
   const files = format.files(model, out, v.bare ?? false);
   for (const [path, data] of files) {
     writeFileSync(path, data);
