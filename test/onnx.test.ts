@@ -15,6 +15,7 @@ import { parseIdx } from '../src/data/idx.js';
 import { exportOnnx } from '../src/io/onnx/export.js';
 import { importOnnx } from '../src/io/onnx/import.js';
 import { decodeModel } from '../src/io/onnx/messages.js';
+import { onnxBytes, tfStyle, type TModel } from './onnx-graphs.js';
 import { DescentError } from '../src/engine/errors.js';
 import { Random } from '../src/random.js';
 import { engineFor, isas } from './engines.js';
@@ -146,8 +147,8 @@ describe.each(isas)('ONNX export → onnxruntime-node (%s)', (isa) => {
 });
 
 describe('MNIST-sized 784-500-300-10 tanh', () => {
-  it('agrees with onnxruntime-node on MNIST test images, batches 1, 7, 100 through one session', async () => {
-    const engine = engineFor(isas[isas.length - 1]);
+  it.each(isas)('%s: agrees with onnxruntime-node on MNIST test images, batches 1, 7, 100 through one session', async (isa) => {
+    const engine = engineFor(isa);
     const dir = new URL('../../shared/data/mnist/', import.meta.url);
     const images = await parseIdx(new Uint8Array(readFileSync(new URL('t10k-images-idx3-ubyte.gz', dir))), 'mnist');
     const x = new Float32Array(100 * 784);
@@ -163,12 +164,83 @@ describe('MNIST-sized 784-500-300-10 tanh', () => {
       session = r.session;
       worst = Math.max(worst, maxRel(r.logits, logitsOf(model, x.subarray(0, n * 784), n)!), maxRel(r.probabilities, model.predict(x.subarray(0, n * 784), n)));
     }
-    report.push(`  ${isas[isas.length - 1].padEnd(8)} ${'MNIST 784-500-300-10'.padEnd(20)} ${worst.toExponential(2)}`);
+    report.push(`  ${isa.padEnd(8)} ${'MNIST 784-500-300-10'.padEnd(20)} ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(TOL);
     const back = importOnnx(engine, bytes);
     expect(maxRel(back.predict(x, 100), model.predict(x, 100))).toBeLessThanOrEqual(TOL);
     model.release();
     back.release();
+  });
+});
+
+describe('importOnnx of hand-made graphs, onnxruntime-node as the oracle', () => {
+  const engine = engineFor(isas[0]);
+  const r = new Random(21);
+  const rand = (n: number, sd = 0.5) => Array.from({ length: n }, () => sd * r.normal());
+  const graphs: [string, TModel, number[], string][] = [
+    ['tf2onnx style: MatMul + Add, Relu, MatMul + Add, Softmax; float_data and raw_data', tfStyle(), [4], 'softmax-cross-entropy'],
+    ['Gemm transB, alpha, beta, [1, n] bias; LeakyRelu; Gemm without bias; Sigmoid', {
+      inputs: [{ name: 'x', dims: ['N', 6] }], outputs: [{ name: 'y', dims: ['N', 3] }],
+      inits: [{ name: 'A', dims: [5, 6], floats: rand(30) }, { name: 'c', dims: [1, 5], floats: rand(5) }, { name: 'B', dims: [5, 3], floatData: rand(15) }],
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'A', 'c'], outputs: ['h'], attrs: [{ name: 'transB', i: 1 }, { name: 'alpha', f: 0.75 }, { name: 'beta', f: 1.5 }] },
+        { op: 'LeakyRelu', inputs: ['h'], outputs: ['a'], attrs: [{ name: 'alpha', f: 0.2 }] },
+        { op: 'Gemm', inputs: ['a', 'B'], outputs: ['z'] },
+        { op: 'Sigmoid', inputs: ['z'], outputs: ['y'] },
+      ],
+    }, [6], 'bce-logits'],
+    ['Reshape [N, 2, 3] to [-1, 6]; a Constant node added first; Identity; Dropout; Elu; Tanh output (mse)', {
+      inputs: [{ name: 'x', dims: ['N', 2, 3] }], outputs: [{ name: 'y', dims: ['N', 2] }],
+      inits: [{ name: 'W', dims: [6, 4], floats: rand(24) }, { name: 'b', dims: [4], floats: rand(4) }, { name: 'V', dims: [4, 2], floats: rand(8) }, { name: 'shape', dims: [2], dataType: 7, int64s: [-1, 6] }],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['f'] },
+        { op: 'Constant', inputs: [], outputs: ['k'], attrs: [{ name: 'value', t: { name: 'k', dims: [4], floats: [0.1, -0.2, 0.3, 0.05] } }] },
+        { op: 'MatMul', inputs: ['f', 'W'], outputs: ['m'] },
+        { op: 'Add', inputs: ['m', 'b'], outputs: ['m2'] },
+        { op: 'Add', inputs: ['k', 'm2'], outputs: ['m3'] },
+        { op: 'Identity', inputs: ['m3'], outputs: ['i'] },
+        { op: 'Elu', inputs: ['i'], outputs: ['e'], attrs: [{ name: 'alpha', f: 0.5 }] },
+        { op: 'Dropout', inputs: ['e'], outputs: ['d'] },
+        { op: 'MatMul', inputs: ['d', 'V'], outputs: ['z'] },
+        { op: 'Tanh', inputs: ['z'], outputs: ['y'] },
+      ],
+    }, [2, 3], 'mse'],
+    ['Flatten of [N, 1, 2, 2], Sub/Div preprocessing, BatchNormalization, LayerNormalization (opset 17)', {
+      opset: 17,
+      inputs: [{ name: 'x', dims: ['N', 1, 2, 2] }], outputs: [{ name: 'y', dims: ['N', 3] }],
+      inits: [
+        { name: 'mu', dims: [4], floats: [0.1, 0.2, 0.3, 0.4] }, { name: 'sd', dims: [1, 4], floats: [0.5, 1.5, 2, 0.8] },
+        { name: 'W', dims: [4, 5], floats: rand(20) }, { name: 'g', dims: [5], floats: rand(5, 1).map((v) => 1 + 0.2 * v) }, { name: 'be', dims: [5], floats: rand(5) },
+        { name: 'rm', dims: [5], floats: rand(5) }, { name: 'rv', dims: [5], floats: rand(5).map((v) => 0.5 + Math.abs(v)) },
+        { name: 'lg', dims: [5], floats: rand(5).map((v) => 1 + v) }, { name: 'V', dims: [3, 5], floats: rand(15) }, { name: 'vb', dims: [3], floats: rand(3) },
+      ],
+      nodes: [
+        { op: 'Flatten', inputs: ['x'], outputs: ['f'], attrs: [{ name: 'axis', i: 1 }] },
+        { op: 'Sub', inputs: ['f', 'mu'], outputs: ['s'] },
+        { op: 'Div', inputs: ['s', 'sd'], outputs: ['p'] },
+        { op: 'MatMul', inputs: ['p', 'W'], outputs: ['h'] },
+        { op: 'BatchNormalization', inputs: ['h', 'g', 'be', 'rm', 'rv'], outputs: ['bn'], attrs: [{ name: 'epsilon', f: 1e-3 }] },
+        { op: 'Relu', inputs: ['bn'], outputs: ['a'] },
+        { op: 'LayerNormalization', inputs: ['a', 'lg'], outputs: ['ln'], attrs: [{ name: 'axis', i: -1 }, { name: 'epsilon', f: 1e-5 }] },
+        { op: 'Softsign', inputs: ['ln'], outputs: ['q'] },
+        { op: 'Gemm', inputs: ['q', 'V', 'vb'], outputs: ['z'], attrs: [{ name: 'transB', i: 1 }] },
+        { op: 'Softmax', inputs: ['z'], outputs: ['y'], attrs: [{ name: 'axis', i: 1 }] },
+      ],
+    }, [1, 2, 2], 'softmax-cross-entropy'],
+  ];
+  it.each(graphs)('%s', async (name, g, shape, loss) => {
+    const bytes = onnxBytes(g);
+    const model = importOnnx(engine, bytes);
+    expect(model.loss).toBe(loss);
+    const F = shape.reduce((a, b) => a * b, 1);
+    const n = 9;
+    const x = Float32Array.from(rand(n * F, 1));
+    const s = await ort.InferenceSession.create(bytes);
+    const o = await s.run({ x: new ort.Tensor('float32', x, [n, ...shape]) });
+    const e = maxRel(model.predict(x, n), o.y.data as Float32Array);
+    report.push(`  import   ${name.slice(0, 40).padEnd(40)} ${e.toExponential(2)}`);
+    expect(e).toBeLessThanOrEqual(TOL);
+    model.release();
   });
 });
 
