@@ -153,8 +153,41 @@ describe('refusals', () => {
     const extra = writeSafetensors([...all, { name: 'head.weight', dtype: 'F32', shape: [1], data: Float32Array.of(1) }], { sequential: st.metadata.sequential });
     expect(() => importTorch(engine, extra)).toThrow(/unexpected tensor head.weight for nn.Linear\(8, 4\) → nn.ReLU\(\) → nn.BatchNorm1d/);
     expect(() => importTorch(engine, exportTorch(m).safetensors, { inputs: 8, layers: [{ units: 5 }, { type: 'batchnorm' }, { units: 2 }] })).toThrow(/size mismatch for 0.weight: the file has \[4, 8\], module 0 nn.Linear\(8, 5\) needs \[5, 8\]/);
+    expect(() => importTorch(engine, exportTorch(m).safetensors, { python: 'nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 100000000))' })).toThrow('importTorch: the architecture from the Python module list has 500000036 parameters, the file holds 63 values');
     expect(() => importTorch(engine, exportTorch(m).safetensors, { python: 'nn.Sequential(nn.Linear(8, 4), nn.Conv1d(4, 4, 3))' })).toThrow(/module 1 nn.Conv1d: unsupported module/);
     expect(() => importTorch(engine, exportTorch(m).safetensors, { python: 'nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.ReLU())' })).toThrow(/module 2 nn.ReLU\(\): two activations in a row/);
+  });
+
+  it('Python module lists as people write them', () => {
+    const src = `import torch\nmodel = torch.nn.Sequential(\n  torch.nn.Linear(8, 4),  # hidden\n  nn.LayerNorm((4,), eps=1e-6),\n  nn.ReLU(inplace=True),\n  nn.Dropout(0.1),\n  nn.Linear(in_features=4, out_features=3, bias=False),\n  nn.Softmax(dim=1),\n)\n`;
+    const modules = parseSequential(src, 'test');
+    expect(modules.map((m) => m.kind)).toEqual(['Linear', 'LayerNorm', 'ReLU', 'Dropout', 'Linear', 'Softmax']);
+    expect(modules[1]).toEqual({ kind: 'LayerNorm', features: 4, eps: 1e-6 });
+    expect(modules[4]).toEqual({ kind: 'Linear', inFeatures: 4, outFeatures: 3, bias: false });
+    expect(() => parseSequential('nn.Sequential(nn.Linear(8, n_hidden))', 'test')).toThrow(/expected a literal number or True\/False, got n_hidden/);
+    expect(() => parseSequential('nn.Sequential(*layers)', 'test')).toThrow(/cannot read module 0 of nn.Sequential at "\*layers"/);
+  });
+
+  it('fuzz: an export cut at every byte, and 2,000 seeded byte changes: a model or a DescentError', () => {
+    const m = new Model(engine, { inputs: 6, layers: [{ units: 5, activation: 'elu' }, { type: 'batchnorm', activation: 'relu' }, { type: 'dropout', rate: 0.5 }, { units: 3 }] });
+    m.setPreprocess({ scale: 0.5, mean: new Float32Array(6).fill(0.1), std: new Float32Array(6).fill(2) });
+    const good = exportTorch(m).safetensors;
+    for (let cut = 0; cut < good.length; cut++) {
+      expect(() => importTorch(engine, good.subarray(0, cut))).toThrow(d.DescentError);
+    }
+    const rng = new d.Random(12);
+    let models = 0;
+    for (let k = 0; k < 2000; k++) {
+      const b = good.slice();
+      for (let j = 0, changes = 1 + (k % 4); j < changes; j++) b[Math.floor(rng.uniform() * b.length)] = Math.floor(rng.uniform() * 256);
+      try {
+        importTorch(engine, b).release();
+        models++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(d.DescentError);
+      }
+    }
+    expect(models).toBeGreaterThan(0);
   });
 
   it('hostile safetensors: truncated, huge header, offsets outside, overflowing shapes, wrong dtypes', () => {

@@ -63,6 +63,12 @@ export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImp
     else { modules = inferModules(tensors, opts.activation, what); source = 'the tensor shapes'; }
     ({ spec } = modulesToSpec(modules, what, loss));
   }
+  // before allocating: an architecture much larger than the file (a hostile or mistaken module
+  // list) is refused without reserving its memory; smaller mismatches get the per-tensor message
+  const needed = parameterCount(spec);
+  let held = 0;
+  for (const t of tensors.values()) held += t.shape.reduce((x, y) => x * y, 1);
+  if (needed > held + 2 ** 20) throw new DescentError(`${what}: the architecture from ${source} has ${needed} parameters, the file holds ${held} values`);
   let model: Model;
   try {
     model = new Model(engine, spec);
@@ -139,6 +145,20 @@ function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly num
     m.setPreprocess(pre);
   }
   if (classNames !== undefined && m.setClassNames) m.setClassNames(classNames);
+}
+
+/** Parameters of a spec's Dense and norm layers (NaN where the spec is malformed: the Model refuses it). */
+function parameterCount(spec: ModelSpec): number {
+  let fanIn = spec?.inputs, n = 0;
+  for (const l of Array.isArray(spec?.layers) ? spec.layers : []) {
+    const type = (l as { type?: string })?.type ?? 'dense';
+    if (type === 'dense') {
+      const units = (l as { units?: number }).units ?? NaN;
+      n += fanIn * units + ((l as { bias?: boolean }).bias === false ? 0 : units);
+      fanIn = units;
+    } else if (type === 'batchnorm' || type === 'layernorm') n += 2 * fanIn;
+  }
+  return n;
 }
 
 function parseClassNames(s: string | undefined, what: string): string[] | undefined {

@@ -113,7 +113,8 @@ function parseSequentialAt(source: string, open: number, what: string): TorchMod
   }
   const body = source.slice(open, i - 1).replace(/#[^\n]*/g, '');
   const modules: TorchModule[] = [];
-  const call = /(?:torch\.)?nn\.(\w+)\s*\(([^()]*)\)/g;
+  // arguments may hold one level of parentheses: nn.LayerNorm((16,))
+  const call = /(?:torch\.)?nn\.(\w+)\s*\(((?:[^()]|\([^()]*\))*)\)/g;
   let pos = 0;
   for (let m = call.exec(body); m; m = call.exec(body)) {
     // between two calls only a comma and white space
@@ -133,7 +134,8 @@ function parseModule(kind: string, args: string, what: string): TorchModule {
   const sig = SIGNATURES[kind];
   if (!sig) throw new DescentError(`${what}: unsupported module (supported: ${Object.keys(SIGNATURES).join(', ')})`);
   const values = new Map<string, number | boolean>();
-  const parts = args.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  // split at the commas outside brackets: (16,) is one argument
+  const parts = args.split(/,(?![^([]*[)\]])/).map((s) => s.trim()).filter((s) => s.length > 0);
   parts.forEach((p, k) => {
     const eq = p.match(/^(\w+)\s*=\s*(.+)$/);
     const name = eq ? eq[1] : sig[k]?.[0];
