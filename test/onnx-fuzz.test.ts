@@ -117,6 +117,19 @@ describe('ONNX import of hostile bytes', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  it('a long graph listed backwards (50,000 Identity nodes) is sorted in linear time', () => {
+    const m = tfStyle();
+    const chain = Array.from({ length: 50_000 }, (_, k) => ({ op: 'Identity', inputs: [k ? `i${k - 1}` : 'x'], outputs: [`i${k}`] }));
+    m.nodes[0].inputs = ['i49999', 'W1'];
+    m.nodes = [...m.nodes, ...chain].reverse();
+    const bytes = onnxBytes(m);
+    const t0 = performance.now();
+    importOnnx(engine, bytes).release();
+    const ms = performance.now() - t0;
+    report.push(`  50,000-node graph, reverse order: ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(5000); // quadratic work would take minutes here
+  });
+
   it('the base hand-made graph itself imports (tf2onnx style, float_data and raw_data)', () => {
     const model = importOnnx(engine, onnxBytes(tfStyle()));
     expect(model.loss).toBe('softmax-cross-entropy');

@@ -51,6 +51,9 @@ interface LayerBuild {
   node: string;
 }
 
+/** Most input features accepted (a 2048×2048 image): bounds what a broadcast constant may allocate. */
+const MAX_FEATURES = 2 ** 22;
+
 /** Operators that pass the data through unchanged (and so may follow the output Softmax). */
 const PASS_OPS = new Set(['Identity', 'Dropout', 'Flatten', 'Reshape']);
 const ACT_OPS: Record<string, string> = { Relu: 'relu', LeakyRelu: 'leaky-relu', Elu: 'elu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softsign: 'softsign' };
@@ -76,11 +79,11 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   if (input.elemType !== DT_FLOAT) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has element type ${input.elemType}, expected FLOAT (1)`);
   if (!input.dims || input.dims.length < 2) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} must have a shape [batch, features…], got ${input.dims ? `rank ${input.dims.length}` : 'no shape'}`);
   const inDims = input.dims.slice(1).map((d) => {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > 2 ** 28) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has feature dimension ${String(d)}; expected positive numbers after the batch dimension`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > MAX_FEATURES) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has feature dimension ${String(d)}; expected positive numbers after the batch dimension`);
     return d;
   });
   const inFeatures = inDims.reduce((a, b) => a * b, 1);
-  if (inFeatures > 2 ** 28) throw new DescentError(`${what}: input of ${inFeatures} features is too large`);
+  if (inFeatures > MAX_FEATURES) throw new DescentError(`${what}: an input of ${inFeatures} features is more than this reader takes (${MAX_FEATURES})`);
   vals.set(input.name, { kind: 'dyn', version: 0, dims: inDims });
 
   // ---- dependency order (Kahn), refusing unknown inputs, duplicate outputs and cycles ----
@@ -108,8 +111,8 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
     if (k === 0) ready.push(n);
   }
   const order: OnnxNode[] = [];
-  while (ready.length) {
-    const n = ready.shift()!;
+  for (let r = 0; r < ready.length; r++) {
+    const n = ready[r];
     order.push(n);
     for (const o of n.outputs) {
       for (const c of consumers.get(o) ?? []) {
@@ -123,6 +126,8 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
     const stuck = g.nodes.find((n) => missing.get(n)! > 0)!;
     throw new DescentError(`${what}: the graph has a cycle (${label(stuck)} depends on its own output)`);
   }
+
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
 
   // ---- walk the chain ----
   const layers: LayerBuild[] = [];
@@ -242,7 +247,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         const x = dyn(0);
         const only = (name: string): OnnxNode | undefined => {
           const c = consumers.get(name);
-          return c?.length === 1 && !g.outputs.some((o) => o.name === name) ? c[0] : undefined;
+          return c?.length === 1 && !graphOutputs.has(name) ? c[0] : undefined;
         };
         const add = only(n.outputs[0]);
         const one = add?.opType === 'Add' ? vals.get(add.inputs[0] === n.outputs[0] ? add.inputs[1] : add.inputs[0]) : undefined;
@@ -325,7 +330,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
     }
   }
   function producerUsed(name: string): boolean {
-    return (consumers.get(name)?.length ?? 0) > 0 || g!.outputs.some((o) => o.name === name);
+    return (consumers.get(name)?.length ?? 0) > 0 || graphOutputs.has(name);
   }
 
   // ---- the output ----
