@@ -176,6 +176,14 @@ describe('safetensors model files (loadModel) of hostile bytes', () => {
       } else b = mutate(r, bytes);
       check(b, `mutation ${i}`);
     }
+    // headers that are JSON but not objects (null was a TypeError before)
+    for (const text of ['null', '[]', '5', '"x"', 'true', '{"__metadata__":null}', '{"__metadata__":[]}']) {
+      const h = new TextEncoder().encode(text);
+      const b = new Uint8Array(8 + h.length);
+      new DataView(b.buffer).setBigUint64(0, BigInt(h.length), true);
+      b.set(h, 8);
+      check(b, `header ${text}`);
+    }
     report.push(`  safetensors: ${bytes.length} truncations + 3000 mutations (${counts.refused} refused, ${counts.ok} loaded, ${bugs.length} other exceptions) in ${(performance.now() - t0).toFixed(0)} ms`);
     if (bugs.length) console.log(`loadModel threw non-DescentErrors:\n${bugs.slice(0, 5).join('\n')}`);
     expect(bugs).toEqual([]);

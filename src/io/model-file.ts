@@ -122,6 +122,7 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   } catch (e) {
     throw new DescentError(`${what}: the header is not valid JSON (${(e as Error).message})`);
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new DescentError(`${what}: the header is not a JSON object`);
   const meta = header.__metadata__ as Record<string, unknown> | undefined;
   if (!meta || meta.format !== 'descent' || typeof meta.model !== 'string') {
     throw new DescentError(`${what}: not a descent model (the safetensors metadata lacks format "descent" and the model description)`);
