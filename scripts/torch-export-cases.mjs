@@ -1,8 +1,12 @@
 // The descent → PyTorch fixture cases, shared by the dev-time generator
 // (scripts/torch-export-fixtures.py runs scripts/torch-export-fixtures.mjs, which passes the
 // built dist/node API) and by test/torch-io.test.ts (which passes the sources), so both make the
-// same exports bit for bit. Everything is seeded and trains on the plain SIMD build with the
-// 4×8 GEMM tile, whose results do not depend on the machine.
+// same exports bit for bit. Cases 1–3 are seeded initial weights with biases, γ, β and running
+// statistics set from a seeded Random (no training: their bytes depend on nothing but Random and
+// exportTorch). Case 4 trains on the plain SIMD build with the 4×8 GEMM tile; its bytes follow
+// the GEMM kernels' summation order, so the generator also commits that export
+// (test/fixtures/torch/export-finetune-batchnorm.safetensors) and the test compares the
+// regenerated one with it within 1e-5.
 //
 // cases(d, importFixture) → [{ name, model, exported: { safetensors, python }, inputs, logits }]
 //   d              the descent API ({ createEngineSync, Model, exportTorch, importTorch, digits })
@@ -22,6 +26,19 @@ export function logits(model, x) {
   v.x.data.set(x);
   model.forward(v, n, false);
   return Array.from(v.ys[v.ys.length - 1].data.subarray(0, n * model.outputs));
+}
+
+/** Non-default biases, γ, β and running statistics from a seeded Random; passes set. */
+function perturb(d, model, seed, passes) {
+  const r = new d.Random(seed);
+  const u = (a) => Math.fround(a * (r.uniform() - 0.5));
+  for (const l of model.layers) {
+    if (l.b) for (let i = 0; i < l.units; i++) l.b.data[i] = u(0.4);
+    if (l.type === 'batchnorm' || l.type === 'layernorm') for (let i = 0; i < l.units; i++) l.W.data[i] = 1 + u(0.6);
+    if (l.runningMean) for (let i = 0; i < l.units; i++) { l.runningMean.data[i] = u(1); l.runningVar.data[i] = Math.fround(0.25 + r.uniform()); }
+  }
+  model.passes = passes;
+  model.eval();
 }
 
 /** `steps` full-batch SGD steps in training mode (batch norm statistics, dropout masks). */
@@ -47,7 +64,7 @@ export function cases(d, importFixture) {
   // 1. Dense only, a square 16→16 layer (a transposed load would go unnoticed by shapes)
   {
     const model = new d.Model(engine, { inputs: 64, seed: 3, layers: [{ units: 16, activation: 'tanh' }, { units: 16, activation: 'relu' }, { units: 10 }] });
-    train(model, rows(scaled, TRAIN), trainLabels, 3, 0.1);
+    perturb(d, model, 3, 0);
     const inputs = rows(scaled, ROWS);
     out.push({ name: 'dense-square', model, exported: d.exportTorch(model), inputs, logits: logits(model, inputs) });
   }
@@ -57,7 +74,7 @@ export function cases(d, importFixture) {
       inputs: 64, seed: 5,
       layers: [{ units: 16, bias: false }, { type: 'batchnorm', activation: 'relu' }, { units: 16, activation: 'elu', alpha: 0.5 }, { type: 'dropout', rate: 0.25 }, { units: 10 }],
     });
-    train(model, rows(scaled, TRAIN), trainLabels, 4, 0.1);
+    perturb(d, model, 5, 4);
     const inputs = rows(scaled, ROWS);
     out.push({ name: 'batchnorm-dropout', model, exported: d.exportTorch(model), inputs, logits: logits(model, inputs) });
   }
@@ -78,7 +95,7 @@ export function cases(d, importFixture) {
     }
     const pre = { scale: 1 / 16, mean, std };
     model.setPreprocess(pre);
-    train(model, model.preprocessInputs(x), trainLabels, 3, 0.1);
+    perturb(d, model, 7, 3);
     const inputs = rows(raw, ROWS);
     out.push({ name: 'layernorm-preprocess', model, exported: d.exportTorch(model), inputs, logits: logits(model, model.preprocessInputs(inputs)) });
     // the same model exported bare: the network alone, fed preprocessed inputs

@@ -18,7 +18,8 @@
 #     (../shared/data/sklearn/digits.csv.gz).
 # (b) descent → PyTorch and (c) the fine-tune path: runs scripts/torch-export-fixtures.mjs, which
 #     makes the exports of scripts/torch-export-cases.mjs with the built dist/node (seeded models;
-#     (c) imports (a)'s batch-norm file, trains 5 more SGD steps in descent, exports). Each export's
+#     (c) imports (a)'s batch-norm file, trains 5 more SGD steps in descent, exports, and that export
+#     is kept as test/fixtures/torch/export-finetune-batchnorm.safetensors). Each export's
 #     .py is loaded as a module, its load_model() reads the safetensors (pure-Python reader),
 #     and torch's logits on the case's inputs are recorded in test/fixtures/torch-export.json
 #     with the SHA-256 of the .py text and of the safetensors bytes: the test regenerates the
@@ -28,6 +29,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -134,6 +136,9 @@ def export_fixtures():
                 "inputs": case["inputs"],
                 "torchLogits": logits.reshape(-1).tolist(),
             })
+            if case["name"].startswith("finetune"):
+                # trained in descent: its bytes follow the GEMM kernels, so the file torch ran is kept
+                shutil.copyfile(st, os.path.join(FIX, "torch", "export-" + case["name"] + ".safetensors"))
             print(case["name"], "max |torch - descent| =", max(abs(a - b) for a, b in zip(out["cases"][-1]["torchLogits"], case["logits"])))
     with open(os.path.join(FIX, "torch-export.json"), "w") as f:
         json.dump(out, f, indent=1)
