@@ -6,7 +6,10 @@
 #
 # with Debian's python3-torch (torch 1.13), i.e. /usr/bin/python3, not a pyenv one. Debian has no
 # python3-safetensors: the files are written and read with the few lines of Python below, which
-# is all the format needs (u64 header length, JSON header, raw little-endian data).
+# is all the format needs (u64 header length, JSON header, raw little-endian data). Where the
+# safetensors library is importable (a venv with --system-site-packages and pip install
+# safetensors; 0.8.0 was used), one state_dict is also written by its save_file, and the .py files
+# are then read through safetensors.torch.
 #
 # (a) PyTorch → descent: test/fixtures/torch/import-<name>.safetensors, torch.nn.Sequential
 #     state_dicts as safetensors.torch.save_file writes them (no metadata), and
@@ -98,6 +101,15 @@ def import_fixtures():
         path = os.path.join(FIX, "torch", f"import-{name}.safetensors")
         write_safetensors(net.state_dict(), path)
         out["models"].append({"name": name, "file": f"torch/import-{name}.safetensors", "python": src, "logits": logits.tolist()})
+        if name == "relu-square":
+            # the same state_dict written by the safetensors library itself, where installed (a
+            # venv: python3 -m venv --system-site-packages V && V/bin/pip install safetensors)
+            try:
+                from safetensors.torch import save_file
+                save_file(net.state_dict(), os.path.join(FIX, "torch", "import-relu-square-official.safetensors"))
+                print("wrote import-relu-square-official.safetensors with safetensors", __import__("safetensors").__version__)
+            except ImportError:
+                print("safetensors is not installed: import-relu-square-official.safetensors left as it is")
     with open(os.path.join(FIX, "torch-import.json"), "w") as f:
         json.dump(out, f, indent=1)
 

@@ -63,6 +63,15 @@ describe('PyTorch → descent (torch-made state_dicts)', () => {
     expect(() => importTorch(engine, bytesOf('tanh-chain'))).toThrow(/modules 1, 3 hold no tensors: activations \(or dropout\) that the shapes cannot name; pass options.activation/);
   });
 
+  it('a file written by the safetensors library (0.8.0, save_file) reads the same', () => {
+    const m = imp.models.find((x: { name: string }) => x.name === 'relu-square');
+    const official = new Uint8Array(readFileSync(fixture('torch/import-relu-square-official.safetensors')));
+    const model = importTorch(engine, official, { python: m.python });
+    expect(worst(logits(model, inputs), m.logits.flat())).toBeLessThanOrEqual(1e-5);
+    const ours = importTorch(engine, bytesOf('relu-square'), { python: m.python });
+    expect(Array.from(model.parameters().data)).toEqual(Array.from(ours.parameters().data));
+  });
+
   it('batch norm: running statistics and num_batches_tracked come across', () => {
     const model = importTorch(engine, bytesOf('batchnorm'), { python: importFixture('batchnorm').python });
     const bn = model.layers[1];
