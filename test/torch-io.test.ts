@@ -160,7 +160,7 @@ describe('refusals', () => {
   it('a descent model file, whatever its shapes', () => {
     const m = new Model(engine, { inputs: 4, layers: [{ units: 4 }, { units: 2 }] });
     expect(() => importTorch(engine, saveModel(m))).toThrow(/this is a descent model file \(layers.<i>.weight stored \[inputs, units\]\), not a PyTorch state_dict: load it with loadModel/);
-    expect(() => d.loadModel(engine, exportTorch(m).safetensors)).toThrow(/not a descent model/);
+    expect(() => d.loadModel(engine, exportTorch(m).safetensors)).toThrow(/not a descent model .*; it looks like a PyTorch nn.Sequential state_dict \(\[out, in\] weights\): read it with importTorch/);
   });
 
   it('a transposed Linear weight, named with its shapes', () => {

@@ -125,7 +125,8 @@ export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, e
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new DescentError(`${what}: the header is not a JSON object`);
   const meta = header.__metadata__ as Record<string, unknown> | undefined;
   if (!meta || meta.format !== 'descent' || typeof meta.model !== 'string') {
-    throw new DescentError(`${what}: not a descent model (the safetensors metadata lacks format "descent" and the model description)`);
+    const torch = Object.keys(header).some((k) => /^\d+\.weight$/.test(k));
+    throw new DescentError(`${what}: not a descent model (the safetensors metadata lacks format "descent" and the model description)${torch ? '; it looks like a PyTorch nn.Sequential state_dict ([out, in] weights): read it with importTorch' : ''}`);
   }
   let spec: ModelSpec;
   try {
