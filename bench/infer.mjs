@@ -1,15 +1,16 @@
 // Inference latency and throughput: descent (both ISAs) against onnxruntime-web (wasm backend,
 // SIMD, one thread) and onnxruntime-node (native, one thread) on the same network in one run.
 //
-//   npm run bench:infer [-- --json] [--rounds R] [--calls C]
+//   npm run bench:infer [-- --json] [--rounds R] [--calls C] [--onnx exporter|torch-layout]
 //
 // The network is the MNIST MLP of the issue and of ../shared/TOOLCHAIN.md: 784-500-300-10 tanh,
 // softmax output, built by descent with seed 1. Every runtime runs that model: the ONNX bytes
-// come from the library's exporter when the bundle has one (exportOnnx), otherwise from a
-// minimal writer below that lays the graph out as torch.onnx.export does (Gemm with
-// transB = 1 over [out, in] weights, Tanh, Softmax). Inputs are MNIST test images (pixels / 255).
-// Before timing, every runtime's probabilities for the same 32 images must agree with descent's
-// plain-SIMD ones within 1e-4.
+// come from the library's exporter (exportOnnx: Gemm over W as descent stores it, [in, out],
+// transB 0), or with --onnx torch-layout (or a bundle without exportOnnx) from a minimal writer
+// below that lays the graph out as torch.onnx.export does (Gemm with transB = 1 over [out, in]
+// weights, Tanh, Softmax), the layout of the issue's measurements. Inputs are MNIST test images
+// (pixels / 255). Before timing, every runtime's probabilities for the same 32 images must
+// agree with the first descent build's within 1e-4.
 // Timing: warm-up calls first (V8 tiers wasm up after a first call); then R rounds, and in each
 // round every runtime in turn (interleaved, so a slow phase of the shared machine hits all):
 //   batch 1:    C calls, each timed alone (await for onnxruntime, whose run() is async): p50, p99
@@ -28,6 +29,8 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const json = args.includes('--json');
 const rounds = Number(opt('--rounds', 5));
 const calls = Number(opt('--calls', 500));
+const onnxFrom = opt('--onnx', 'exporter');
+if (onnxFrom !== 'exporter' && onnxFrom !== 'torch-layout') throw new Error(`--onnx: exporter or torch-layout, got ${onnxFrom}`);
 const require = createRequire(import.meta.url);
 const log = (...a) => { if (!json) console.log(...a); };
 
@@ -98,7 +101,7 @@ for (const isa of d.supportedIsas().slice().sort()) {
   const model = new d.Model(e, SPEC);
   model.eval();
   if (!onnxBytes) {
-    if (typeof d.exportOnnx === 'function') { onnxBytes = await d.exportOnnx(model); onnxSource = 'exportOnnx'; }
+    if (onnxFrom === 'exporter' && typeof d.exportOnnx === 'function') { onnxBytes = d.exportOnnx(model); onnxSource = 'exportOnnx (Gemm transB=0, Tanh, Softmax)'; }
     else { onnxBytes = onnxFromModel(model); onnxSource = 'bench writer (Gemm transB=1, Tanh, Softmax)'; }
   }
   runtimes.push({ name: `descent ${isa === 'simd' ? 'plain' : 'relaxed'}`, isa, sync: true, run: (x) => model.predict(x) });

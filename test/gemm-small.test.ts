@@ -1,8 +1,10 @@
-// The small-m product (assembly/gemm/smallm.ts) and the model's inference path through it.
+// The inference products that read W in place: gemmSmallM (assembly/gemm/smallm.ts) and
+// gemmDirectB (assembly/gemm/driver.ts), and the model's inference path through them.
 import { describe, expect, it } from 'vitest';
 import { Model } from '../src/nn/model.js';
 import { isas, engineFor } from './engines.js';
 import { bits, firstViolation, randomF32 } from './reference.js';
+import { gemm } from '../src/ops/gemm.js';
 import { forward as forwardF64, type RefLayer } from './reference-mlp.js';
 import { smallmF32, smallmF64, type SmallmCase } from './reference-smallm.js';
 
@@ -99,6 +101,33 @@ for (const isa of isas) {
     });
   });
 
+  describe(`gemmDirectB ${isa}`, () => {
+    // m×n×k: n < 8 (only the packed tail panel), n a multiple of 8 (no tail), odd n, k > 800
+    // (two k blocks: β = 1 and no bias in the second), m > 144 (several A blocks), every tile
+    const cases: [number, number, number][] = [
+      [7, 5, 3], [9, 16, 17], [17, 129, 129], [1, 3, 1], [128, 300, 500], [150, 24, 1700], [33, 500, 784], [6, 8, 0],
+    ];
+    for (const tile of [4, 5, 6] as const) {
+      it(`has gemm()'s bits (α = 1, β = 0, with and without bias), tile ${tile}×8`, () => {
+        const e = engineFor(isa, tile);
+        let seed = 900;
+        for (const [m, n, k] of cases) {
+          for (const withBias of [true, false]) {
+            const A = randomF32(m * k, seed += 3), B = randomF32(k * n, seed + 1), bias = randomF32(n, seed + 2);
+            const [want, got] = e.scope(() => {
+              const tA = e.tensor([m, k], A), tB = e.tensor([k, n], B), tb = e.tensor([n], bias);
+              const C1 = e.tensor([m, n], new Float32Array(m * n).fill(NaN)), C2 = e.tensor([m, n], new Float32Array(m * n).fill(NaN));
+              gemm(C1, tA, tB, { bias: withBias ? tb : undefined });
+              e.kernels.gemmDirectB(e.gemmTile, m, n, k, tA.pointer(), k, tB.pointer(), n, C2.pointer(), n, withBias ? tb.pointer() : 0, e.gemmWorkspace());
+              return [C1.toArray(), C2.toArray()];
+            });
+            expect(bits(got), `${m}×${n}×${k}${withBias ? ' bias' : ''}`).toEqual(bits(want));
+          }
+        }
+      });
+    }
+  });
+
   describe(`Model inference on a few rows ${isa}`, () => {
     const e = engineFor(isa);
     const spec = { inputs: 17, layers: [{ units: 129, activation: 'tanh' }, { units: 3, activation: 'relu' }, { units: 5 }], loss: 'mse', seed: 3 };
@@ -122,6 +151,18 @@ for (const isa of isas) {
       const all8 = model.predict(x.subarray(0, 8 * 17));
       for (let r = 0; r < 8; r++) {
         expect(bits(model.predict(x.subarray(r * 17, (r + 1) * 17))), `row ${r}`).toEqual(bits(all8.subarray(r * 5, (r + 1) * 5)));
+      }
+    });
+
+    it('inference on 7…128 rows has the training-path bits (gemmDirectB is gemm without packing)', () => {
+      const model = new Model(e, spec);
+      for (const n of [7, 9, 100, 128]) {
+        const v = model.views(n);
+        v.x.data.set(randomF32(n * 17, n));
+        model.forward(v, n, true);
+        const viaGemm = v.ys[2].toArray();
+        model.forward(v, n, false);
+        expect(bits(v.ys[2].toArray()), `n ${n}`).toEqual(bits(viaGemm));
       }
     });
 

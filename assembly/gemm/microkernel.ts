@@ -51,12 +51,24 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
   }
 }
 
+/** MR = 4 over packed B panels (kc·8 floats each). */
 export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile4x8(mc, nc, kc, ap, bp, 32, <usize>kc * 32, c, ldc, alpha, beta, bias, tile);
+}
+
+/** MR = 4 reading B in place: row-major, bStep bytes between rows; nc a multiple of 8. */
+export function macro4x8Direct(mc: i32, nc: i32, kc: i32, ap: usize, b: usize, bStep: usize, c: usize, ldc: i32,
+                               alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile4x8(mc, nc, kc, ap, b, bStep, 32, c, ldc, alpha, beta, bias, tile);
+}
+
+@inline function tile4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, bStep: usize, bPanel: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize): void {
   const ldcb = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     const nr = min(8, nc - jr);
-    const pbj = bp + <usize>jr * kc * 4;
+    const pbj = bp + <usize>(jr >> 3) * bPanel;
     const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
     for (let ir = 0; ir < mc; ir += 4) {
       const mr = min(4, mc - ir);
@@ -78,7 +90,7 @@ export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
         a = v128.load32_splat(pa, 12);
         c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
         pa += 16;
-        pb += 32;
+        pb += bStep;
       }
       const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
       if (mr == 4 && nr == 8) {
@@ -97,12 +109,24 @@ export function macro4x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
   }
 }
 
+/** MR = 5 over packed B panels (kc·8 floats each). */
 export function macro5x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile5x8(mc, nc, kc, ap, bp, 32, <usize>kc * 32, c, ldc, alpha, beta, bias, tile);
+}
+
+/** MR = 5 reading B in place: row-major, bStep bytes between rows; nc a multiple of 8. */
+export function macro5x8Direct(mc: i32, nc: i32, kc: i32, ap: usize, b: usize, bStep: usize, c: usize, ldc: i32,
+                               alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile5x8(mc, nc, kc, ap, b, bStep, 32, c, ldc, alpha, beta, bias, tile);
+}
+
+@inline function tile5x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, bStep: usize, bPanel: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize): void {
   const ldcb = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     const nr = min(8, nc - jr);
-    const pbj = bp + <usize>jr * kc * 4;
+    const pbj = bp + <usize>(jr >> 3) * bPanel;
     const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
     for (let ir = 0; ir < mc; ir += 5) {
       const mr = min(5, mc - ir);
@@ -128,7 +152,7 @@ export function macro5x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
         a = v128.load32_splat(pa, 16);
         c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
         pa += 20;
-        pb += 32;
+        pb += bStep;
       }
       const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
       if (mr == 5 && nr == 8) {
@@ -149,12 +173,24 @@ export function macro5x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
   }
 }
 
+/** MR = 6 over packed B panels (kc·8 floats each). */
 export function macro6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, ldc: i32,
+                         alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile6x8(mc, nc, kc, ap, bp, 32, <usize>kc * 32, c, ldc, alpha, beta, bias, tile);
+}
+
+/** MR = 6 reading B in place: row-major, bStep bytes between rows; nc a multiple of 8. */
+export function macro6x8Direct(mc: i32, nc: i32, kc: i32, ap: usize, b: usize, bStep: usize, c: usize, ldc: i32,
+                               alpha: f32, beta: f32, bias: usize, tile: usize): void {
+  tile6x8(mc, nc, kc, ap, b, bStep, 32, c, ldc, alpha, beta, bias, tile);
+}
+
+@inline function tile6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, bStep: usize, bPanel: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize): void {
   const ldcb = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     const nr = min(8, nc - jr);
-    const pbj = bp + <usize>jr * kc * 4;
+    const pbj = bp + <usize>(jr >> 3) * bPanel;
     const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
     for (let ir = 0; ir < mc; ir += 6) {
       const mr = min(6, mc - ir);
@@ -182,7 +218,7 @@ export function macro6x8(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usi
         a = v128.load32_splat(pa, 20);
         c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
         pa += 24;
-        pb += 32;
+        pb += bStep;
       }
       const cp = c + <usize>ir * ldcb + (<usize>jr << 2);
       if (mr == 6 && nr == 8) {

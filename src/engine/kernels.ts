@@ -9,6 +9,12 @@ export interface Kernels {
        beta: number, c: number, ldc: number, bias: number, work: number): void;
   gemmWorkspaceBytes(): number;
   /**
+   * C = A·B (+ bias) with B read in place, not packed (assembly/gemm/driver.ts): the same
+   * blocking, kernel and bits as gemm(tile, 0, 0, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, bias, work).
+   */
+  gemmDirectB(tile: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number,
+              c: number, ldc: number, bias: number, work: number): void;
+  /**
    * Y[m×n] = X[m×k]·W[k×n] (+ bias) without packing, for a few rows (assembly/gemm/smallm.ts):
    * per element acc = bias (or 0), then acc + x·w for i = 0 … k−1 in order.
    */

@@ -163,12 +163,16 @@ type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor;
 
 const MAX_EVAL_BATCH = 1000;
 /**
- * Inference forward passes of at most this many rows run Dense layers through gemmSmallM
- * (W in its stored layout, nothing packed) instead of the packed GEMM, which re-packs W on
- * every call. Training passes always take the GEMM: their bits do not depend on the batch size
- * crossing this line. Measured crossover on the MNIST MLP: see README "GEMM notes".
+ * Inference passes (not training ones) on up to SMALL_M_MAX rows run Dense layers through
+ * gemmSmallM (W streamed in place: the matrix–vector form at batch 1), and on up to
+ * DIRECT_B_MAX rows through gemmDirectB (the GEMM kernel reading W in place). Neither packs
+ * the weights, so nothing is cached from them and no change can be missed; larger batches
+ * take gemm(), whose packing of W is then a small share of the product. gemmDirectB has
+ * gemm()'s bits; gemmSmallM its own order (acc = bias, then + x·w in order). Crossovers
+ * measured on the MNIST MLP (README, GEMM notes).
  */
-const SMALL_M_MAX = 8;
+const SMALL_M_MAX = 6;
+const DIRECT_B_MAX = 128;
 
 export class Model {
   readonly inputs: number;
@@ -565,11 +569,8 @@ export class Model {
       const layer = this.layers[l];
       const y = v.ys[l];
       if (layer.type === 'dense') {
-        if (!training && n <= SMALL_M_MAX) {
-          // inference on a few rows: W read in place, no packing (assembly/gemm/smallm.ts)
-          K.gemmSmallM(n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units,
-            layer.b ? layer.b.pointer() : 0, y.pointer(), layer.units);
-        } else gemm(y, input, layer.W, { bias: layer.b });
+        if (training || n > DIRECT_B_MAX) gemm(y, input, layer.W, { bias: layer.b });
+        else this.#inferDense(layer, n, input, y);
       }
       else this.#forwardNorm(layer, v.aux[l], n, input, y, training);
       if (layer.kind !== 0) K.actForward(layer.kind, n * layer.units, layer.alpha, y.pointer(), y.pointer());
@@ -579,6 +580,18 @@ export class Model {
   }
 
   #trainedPass = true;
+
+  /** y = input·W + b for an inference pass on n ≤ DIRECT_B_MAX rows, W read in place (see SMALL_M_MAX). */
+  #inferDense(layer: DenseLayer, n: number, input: Tensor, y: Tensor): void {
+    const K = this.engine.kernels;
+    const bias = layer.b ? layer.b.pointer() : 0;
+    if (n <= SMALL_M_MAX) {
+      K.gemmSmallM(n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units, bias, y.pointer(), layer.units);
+    } else {
+      K.gemmDirectB(this.engine.gemmTile, n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units,
+        y.pointer(), layer.units, bias, this.engine.gemmWorkspace());
+    }
+  }
 
   #forwardNorm(layer: DenseLayer, aux: Aux, n: number, input: Tensor, y: Tensor, training: boolean): void {
     const K = this.engine.kernels;

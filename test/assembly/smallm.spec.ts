@@ -1,10 +1,11 @@
-// Small-m product (assembly/gemm/smallm.ts): Y = X·W (+ bias), W in its stored layout.
+// Small-m product (assembly/gemm/smallm.ts): Y = X·W (+ bias), W in its stored layout; and
+// gemmDirectB (assembly/gemm/driver.ts), which must give gemm()'s bits without packing B.
 // as-pect builds plain SIMD, where the kernel's order is a single f32 loop per element:
 //   acc = bias (or 0); for i = 0 … k−1: acc = acc + x[r,i]·W[i,j]
 // so each element is checked bit for bit against that loop, and against an f64 sum within
 // (k + 2)·2⁻²³·(Σ|x·w| + |bias|). Strides padded by 0 or 3 floats (padding NaN in X and W,
 // a sentinel in Y's padding), a guard after Y that must stay untouched.
-import { gemmSmallM } from "../../assembly/index";
+import { gemmSmallM, gemm, gemmDirectB, gemmWorkspaceBytes } from "../../assembly/index";
 
 const GUARD: i32 = 16;
 const SENTINEL: f32 = 7777.25;
@@ -95,5 +96,44 @@ describe("gemmSmallM: Y = X·W (+ bias) without packing", () => {
     runCase(3, 5, 0, false, 3);
     runCase(0, 5, 4, true, 0);
     expect<string>(failure).toBe("");
+  });
+});
+
+function directCase(tile: i32, m: i32, n: i32, k: i32, withBias: bool): void {
+  const what = "gemmDirectB tile=" + tile.toString() + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString();
+  const a = allocF32(m * k), b = allocF32(k * n), bias = allocF32(n);
+  const c1 = allocF32(m * n), c2 = allocF32(m * n + GUARD);
+  for (let i = 0; i < m * k; i++) st(a, i, rnd());
+  for (let i = 0; i < k * n; i++) st(b, i, rnd());
+  for (let j = 0; j < n; j++) st(bias, j, rnd());
+  for (let i = 0; i < m * n; i++) { st(c1, i, NaN); st(c2, i, NaN); }
+  for (let g = 0; g < GUARD; g++) st(c2, m * n + g, SENTINEL);
+  const work = heap.alloc(gemmWorkspaceBytes());
+  gemm(tile, 0, 0, m, n, k, 1, a, k, b, n, 0, c1, n, withBias ? bias : 0, work);
+  gemmDirectB(tile, m, n, k, a, k, b, n, c2, n, withBias ? bias : 0, work);
+  for (let i = 0; i < m * n; i++) {
+    if (!sameBits(ld(c1, i), ld(c2, i))) { fail(what + ": element " + i.toString() + " differs from gemm"); break; }
+    checked++;
+  }
+  for (let g = 0; g < GUARD; g++) if (!sameBits(ld(c2, m * n + g), SENTINEL)) fail(what + ": wrote past the end of C");
+  heap.free(work);
+  heap.free(c2);
+  heap.free(c1);
+  heap.free(bias);
+  heap.free(b);
+  heap.free(a);
+}
+
+describe("gemmDirectB: C = A·B (+ bias) with B read in place", () => {
+  it("has gemm's bits: every tile, n below, at and off multiples of 8, two k blocks", () => {
+    const tiles: i32[] = [4, 5, 6];
+    for (let t = 0; t < tiles.length; t++) {
+      directCase(tiles[t], 7, 5, 3, true);
+      directCase(tiles[t], 9, 16, 17, false);
+      directCase(tiles[t], 17, 129, 129, true);
+      directCase(tiles[t], 11, 13, 1700, true);
+    }
+    expect<string>(failure).toBe("");
+    expect<i32>(checked).toBeGreaterThan(0);
   });
 });
