@@ -17,6 +17,9 @@
 // through a scratch tile in scalar code — the same roundings either way):
 //   v = α·acc;  if β ≠ 0: v = v + β·C;  if bias: v = v + bias[j];  C = v
 // β = 0 never reads C (so NaN or garbage in C does not leak through), as in BLAS.
+// Each macro-kernel also has a Direct form that reads B in place (row-major, bStep bytes per
+// row) instead of packed panels, for the driver's gemmDirectB: the same loop with another B
+// stride (the packed forms pass the constants 32 and kc·32, folded when inlined).
 
 import { madd } from "../simd";
 
