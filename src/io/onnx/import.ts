@@ -13,6 +13,10 @@
 //   Mul(scalar), Sub/Add, Div by constants before the first layer → preprocessing
 //     x' = (x·scale − mean)/std, the model's preprocess (predict applies it)
 //   a trailing Softmax (last axis)                   → loss softmax-cross-entropy: predict gives it
+//   a trailing LogSoftmax                            → softmax-cross-entropy too: predict gives the
+//                                                      probabilities, the exp of the graph's output
+//   Shape, Gather, Unsqueeze, Concat of shapes and constants → integers for a Reshape (the form
+//                                                      of x.view(x.size(0), -1))
 //   a trailing Sigmoid right after a Dense layer     → loss bce-logits (predict applies it)
 //   otherwise                                        → loss mse (predict returns the chain's output)
 // A second graph output is allowed when it is the logits feeding that trailing Softmax/Sigmoid
@@ -35,7 +39,14 @@ export interface OnnxImportOptions {
   what?: string;
 }
 
-type Val = { kind: 'const'; t: OnnxTensor } | { kind: 'dyn'; version: number; dims: number[] };
+/**
+ * A value of the graph: a constant, the data flowing through the network (its version counts
+ * the operations applied; dims exclude the batch), or integers computed from shapes (the
+ * Shape → Gather → Unsqueeze → Concat → Reshape that x.view(x.size(0), -1) exports as), where
+ * 'batch' stands for the batch size.
+ */
+type Val = { kind: 'const'; t: OnnxTensor } | { kind: 'dyn'; version: number; dims: number[] }
+  | { kind: 'ints'; values: (number | 'batch')[]; scalar: boolean };
 
 interface LayerBuild {
   type: 'dense' | 'batchnorm' | 'layernorm';
@@ -134,7 +145,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   const pre: Preprocess = {};
   let head = 0;
   let open = false; // the head is the raw output of the last Dense (an Add may join its bias)
-  let final: 'softmax' | 'sigmoid' | undefined;
+  let final: 'Softmax' | 'LogSoftmax' | undefined;
   let logitsVersion = -1;
   const skip = new Set<OnnxNode>();
   for (const n of order) {
@@ -146,13 +157,20 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
       const v = get(i);
       if (!v || v.kind !== 'dyn') throw new DescentError(`${where}: input ${i} must be the data flowing through the network`);
       if (v.version !== head) throw new DescentError(`${where}: the graph branches (input ${JSON.stringify(n.inputs[i])} is used twice); only a single chain of layers is supported`);
-      if (final && !PASS_OPS.has(n.opType)) throw new DescentError(`${where}: nothing may follow the output ${final === 'softmax' ? 'Softmax' : 'Sigmoid'}`);
+      if (final && !PASS_OPS.has(n.opType)) throw new DescentError(`${where}: nothing may follow the output ${final}`);
       return v;
     };
     const cnst = (i: number, name: string): Float32Array => {
       const v = get(i);
       if (!v || v.kind !== 'const') throw new DescentError(`${where}: ${name} (input ${i}) must be a constant (an initializer)`);
       return tensorFloats(v.t, where);
+    };
+    /** Integers: computed from shapes, or an INT64/INT32 constant. */
+    const ints = (i: number): { values: (number | 'batch')[]; scalar: boolean } => {
+      const v = get(i);
+      if (v?.kind === 'ints') return v;
+      if (v?.kind === 'const') return { values: tensorInts(v.t, where), scalar: v.t.dims.length === 0 };
+      throw new DescentError(`${where}: input ${i} must be integers (a shape or a constant)`);
     };
     const cdims = (i: number): number[] => (get(i) as { t: OnnxTensor }).t.dims;
     const outs = n.outputs.filter((o, k) => o !== '' && (k === 0 || producerUsed(o)));
@@ -266,12 +284,12 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         activate(ACT_OPS[n.opType], alpha, x, n.outputs[0]);
         break;
       }
-      case 'Softmax': {
+      case 'Softmax': case 'LogSoftmax': {
         const x = dyn(0);
         width(x);
         const axis = intAttr(attrs, 'axis', opset >= 13 ? -1 : 1, where);
         if (axis !== -1 && axis !== 1) throw new DescentError(`${where}: axis ${axis}: only the feature axis is supported`);
-        final = 'softmax';
+        final = n.opType;
         advance(x.dims);
         logitsVersion = head - 1;
         open = false;
@@ -307,13 +325,47 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         alias([x.dims.reduce((a, b) => a * b, 1)]);
         break;
       }
+      case 'Shape': {
+        const v = get(0);
+        if (!v || v.kind !== 'dyn') throw new DescentError(`${where}: only the shape of the data flowing through the network is supported`);
+        const all: (number | 'batch')[] = ['batch', ...v.dims];
+        const at = (k: number) => Math.max(0, Math.min(all.length, k < 0 ? k + all.length : k));
+        const values = all.slice(at(intAttr(attrs, 'start', 0, where)), at(intAttr(attrs, 'end', all.length, where)));
+        vals.set(n.outputs[0], { kind: 'ints', values, scalar: false });
+        break;
+      }
+      case 'Gather': {
+        const src = ints(0), idx = ints(1);
+        if (src.scalar || intAttr(attrs, 'axis', 0, where) !== 0) throw new DescentError(`${where}: only gathering from a shape vector (axis 0) is supported`);
+        const L = src.values.length;
+        const values = idx.values.map((k) => {
+          if (typeof k !== 'number' || !(k >= -L && k < L)) throw new DescentError(`${where}: index ${k} is out of range for ${L} values`);
+          return src.values[k < 0 ? k + L : k];
+        });
+        vals.set(n.outputs[0], { kind: 'ints', values, scalar: idx.scalar });
+        break;
+      }
+      case 'Unsqueeze': {
+        const src = ints(0);
+        const axes = get(1) ? ints(1).values : attrs.get('axes')?.ints ?? [];
+        if (!src.scalar || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1)) throw new DescentError(`${where}: only a scalar made a one-element vector is supported`);
+        vals.set(n.outputs[0], { kind: 'ints', values: src.values, scalar: false });
+        break;
+      }
+      case 'Concat': {
+        const axis = intAttr(attrs, 'axis', 0, where);
+        const parts = n.inputs.map((_, i) => ints(i));
+        if ((axis !== 0 && axis !== -1) || parts.some((p) => p.scalar)) throw new DescentError(`${where}: only joining integer vectors (axis 0) is supported`);
+        const values = parts.flatMap((p) => p.values);
+        if (values.length > 64) throw new DescentError(`${where}: a shape of ${values.length} dimensions`);
+        vals.set(n.outputs[0], { kind: 'ints', values, scalar: false });
+        break;
+      }
       case 'Reshape': {
         const x = dyn(0);
-        const s = get(1);
-        if (!s || s.kind !== 'const') throw new DescentError(`${where}: the shape must be a constant`);
-        const shape = tensorInts(s.t, where);
+        const shape = ints(1).values;
         const F = x.dims.reduce((a, b) => a * b, 1);
-        if (shape.length !== 2 || !(shape[1] === F || shape[1] === -1) || !(shape[0] === -1 || shape[0] >= 0) || (shape[0] === -1 && shape[1] === -1)) {
+        if (shape.length !== 2 || !(shape[1] === F || shape[1] === -1) || !(shape[0] === 'batch' || shape[0] === -1 || shape[0] >= 0) || (shape[0] === -1 && shape[1] === -1)) {
           throw new DescentError(`${where}: Reshape to [${shape.join(', ')}] is not supported (only to [batch, ${F}])`);
         }
         alias([F]);
@@ -326,7 +378,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         break;
       }
       default:
-        throw new DescentError(`${where}: operator ${n.opType || '(empty)'} is not supported for import (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Elu, Tanh, Sigmoid, Softsign, Softmax, BatchNormalization, LayerNormalization, Flatten, Reshape, Identity, Dropout, Constant, and Mul/Sub/Div as input preprocessing)`);
+        throw new DescentError(`${where}: operator ${n.opType || '(empty)'} is not supported for import (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Elu, Tanh, Sigmoid, Softsign, Softmax, LogSoftmax, BatchNormalization, LayerNormalization, Flatten, Reshape, Identity, Dropout, Constant, Shape/Gather/Unsqueeze/Concat for a Reshape's shape, and Mul/Sub/Div as input preprocessing)`);
     }
   }
   function producerUsed(name: string): boolean {
@@ -349,8 +401,8 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   if (outputVal.dims.length !== 1) throw new DescentError(`${what}: the output must be [batch, outputs], got rank ${outputVal.dims.length + 1}`);
   const last = layers[layers.length - 1];
   let loss: LossName = 'mse';
-  if (final === 'softmax') {
-    if (last.type !== 'dense' || last.activation) throw new DescentError(`${what}: the Softmax must follow a Dense layer without activation (got ${last.activation ?? last.type} from ${last.node})`);
+  if (final) {
+    if (last.type !== 'dense' || last.activation) throw new DescentError(`${what}: the ${final} must follow a Dense layer without activation (got ${last.activation ?? last.type} from ${last.node})`);
     loss = 'softmax-cross-entropy';
   } else if (last.type === 'dense' && last.activation === 'sigmoid' && logitsVersion === head - 1) {
     // the same outputs either way; descent's own exports say which loss the model trained with
