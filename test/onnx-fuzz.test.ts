@@ -4,6 +4,7 @@
 // wrong types, cycles, duplicated outputs, missing initializers, unsupported operators, deep
 // nesting and malformed varints. Safetensors model files through loadModel: cuts at every byte
 // and seeded mutations (bytes and header text). Counts are printed.
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DescentError } from '../src/engine/errors.js';
 import { Model } from '../src/nn/model.js';
@@ -69,9 +70,10 @@ describe('ONNX import of hostile bytes', () => {
     const r = new Random(12);
     const counts = { ok: 0, refused: 0 };
     const t0 = performance.now();
-    const sources = [bytes, onnxBytes(tfStyle())];
+    // an exported model, a hand-made tf2onnx-style graph, and torch's x.view(x.size(0), -1) form
+    const sources = [bytes, onnxBytes(tfStyle()), new Uint8Array(readFileSync(new URL('./fixtures/onnx/torch-view-logsoftmax.onnx', import.meta.url)))];
     for (let i = 0; i < 4000; i++) {
-      const b = mutate(r, sources[i % 2]);
+      const b = mutate(r, sources[i % 3]);
       const o = outcome(() => importOnnx(engine, b));
       if (o instanceof Error) throw new Error(`mutation ${i}: ${o.stack}\nbytes: ${Buffer.from(b).toString('base64')}`);
       counts[o]++;
@@ -102,6 +104,14 @@ describe('ONNX import of hostile bytes', () => {
     ['custom domain', edit((m) => { m.nodes[2].domain = 'com.microsoft'; }), /domain "com.microsoft"/],
     ['output not on the chain', edit((m) => { m.outputs = [{ name: 'a1' }, { name: 'y' }]; }), /not the end of the layer chain/],
     ['NaN weight', edit((m) => { m.inits![0].floatData = [NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]; }), /NaN or Infinity/],
+    ['Gather index out of range in a shape computation', edit((m) => {
+      m.inits!.push({ name: 'i9', dims: [], dataType: 7, int64s: [9] }, { name: 'm1', dims: [1], dataType: 7, int64s: [-1] });
+      m.nodes.unshift({ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Gather', inputs: ['s', 'i9'], outputs: ['g'] },
+        { op: 'Unsqueeze', inputs: ['g', 'z0'], outputs: ['u'] }, { op: 'Concat', inputs: ['u', 'm1'], outputs: ['c'], attrs: [{ name: 'axis', i: 0 }] },
+        { op: 'Reshape', inputs: ['x', 'c'], outputs: ['r'] });
+      m.inits!.push({ name: 'z0', dims: [1], dataType: 7, int64s: [0] });
+      m.nodes[5].inputs = ['r', 'W1'];
+    }), /index 9 is out of range for 2 values/],
     ['no graph', new ProtoWriter().int(1, 8).finish(), /no graph/],
     ['varint of 11 bytes', new Uint8Array([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), /varint/],
     ['length past the end', new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00]), /runs past the end/],
