@@ -34,7 +34,7 @@ export function pythonModule(info: PythonInfo): string {
 #   model = load_model()     # nn.Sequential(pre, net): raw inputs in, logits out
 #   save(net, "more.safetensors", pre)   # a file importTorch reads back (keeps the preprocessing)
 #
-# Outputs are logits (loss ${info.loss}); softmax them for probabilities.
+${outputNote(info.loss)}
 import json
 import os
 import struct
@@ -159,4 +159,12 @@ def save(net, path, pre=None):
 if __name__ == "__main__":
     print(load_model())
 `;
+}
+
+function outputNote(loss: string): string {
+  switch (loss) {
+    case 'softmax-cross-entropy': return '# Outputs are logits (loss softmax-cross-entropy): softmax(dim=1) gives the probabilities.';
+    case 'bce-logits': return '# Outputs are logits (loss bce-logits): sigmoid gives the probabilities.';
+    default: return `# Outputs are the last module's values (loss ${loss}).`;
+  }
 }
