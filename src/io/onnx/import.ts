@@ -135,7 +135,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   }
   if (order.length !== g.nodes.length) {
     const stuck = g.nodes.find((n) => missing.get(n)! > 0)!;
-    throw new DescentError(`${what}: the graph has a cycle (${label(stuck)} depends on its own output)`);
+    throw new DescentError(`${what}: the graph has a cycle (${label(stuck)} is on it or waits for it)`);
   }
 
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
