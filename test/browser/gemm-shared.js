@@ -47,8 +47,9 @@ function makeCases() {
     // matmul: a fresh C = 1.25·Aᵀ·B + bias (β = 0, C never read)
     cases.push({ op: 'matmul', ...FORMS[2], m, k, n, alpha: 1.25, beta: 0, bias: true, seed: seed++ });
   }
-  // Model.predict on a few rows (a one-layer linear model with W = B, b = bias): the small-m
-  // inference path (assembly/gemm/smallm.ts), C = A·B + bias in its own summation order
+  // Model.predict on a few rows (a one-layer linear model with W = B, b = bias): the inference
+  // paths that read W in place — 1 and 3 rows gemmSmallM (its own summation order), 8 rows
+  // gemmDirectB (gemm()'s order)
   for (const m of [1, 3, 8]) {
     cases.push({ op: 'predict', ...FORMS[0], m, k: 29, n: 17, alpha: 1, beta: 0, bias: true, seed: seed++ });
   }
