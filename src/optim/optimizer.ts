@@ -36,7 +36,7 @@ import { DescentError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer, StepContext } from '../train/optimizer.js';
-import { rules, type Rule, type Scalars } from './rules.js';
+import { checkHyperSpec, rules, type Rule, type Scalars } from './rules.js';
 import { isShifting, momentumClassic, nesterovLookahead } from './momentum.js';
 import { rpropVariants } from './rprop-variants.js';
 import { deltaBarDelta } from './delta-bar-delta.js';
@@ -136,44 +136,50 @@ export class RuleOptimizer<H extends object> implements Optimizer {
   #model: Model | undefined;
 
   constructor(rule: Rule<H>, spec: HyperSpec<H> = {}, options: OptimizerOptions = {}) {
+    // everything is checked by own keys and by value before anything is kept
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(rule.name, `options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail(rule.name, `name must be a non-empty string, got ${typeof options.name}`);
     const name = options.name ?? rule.name;
     this.name = name;
     this.rule = rule;
-    if (!spec || typeof spec !== 'object') fail(name, `hyper-parameters must be an object, got ${String(spec)}`);
-    for (const k of Object.keys(spec)) {
-      if (!(k in rule.defaults)) fail(name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
-    }
-    const known = new Set(['groups', 'decayBiases', 'l1', 'clipNorm', 'noise', 'scheduleUnit', 'name']);
-    for (const k of Object.keys(options)) if (!known.has(k)) fail(name, `unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
+    const known = ['groups', 'decayBiases', 'l1', 'clipNorm', 'noise', 'scheduleUnit', 'name'];
+    for (const k of Object.keys(options)) if (!known.includes(k)) fail(name, `unknown option ${JSON.stringify(k)}; known: ${known.join(', ')}`);
+    checkHyperSpec(name, rule.defaults, spec, true);
+    if (options.decayBiases !== undefined && typeof options.decayBiases !== 'boolean') fail(name, `decayBiases must be true or false, got ${typeof options.decayBiases}`);
     if (options.l1 !== undefined) checkFactor(name, 'l1', options.l1);
     if (options.clipNorm !== undefined) checkFactor(name, 'clipNorm', options.clipNorm, true);
-    if (options.noise !== undefined && (typeof options.noise !== 'object' || typeof options.noise.apply !== 'function')) {
+    if (options.noise !== undefined && (options.noise === null || typeof options.noise !== 'object' || typeof options.noise.apply !== 'function')) {
       fail(name, 'noise must be a gradientNoise({ eta, gamma, seed }) transform');
     }
     if (options.scheduleUnit !== undefined && options.scheduleUnit !== 'step' && options.scheduleUnit !== 'epoch') {
-      fail(name, `scheduleUnit must be 'step' or 'epoch', got ${String(options.scheduleUnit)}`);
+      fail(name, `scheduleUnit must be 'step' or 'epoch', got ${typeof options.scheduleUnit === 'string' ? JSON.stringify(options.scheduleUnit) : typeof options.scheduleUnit}`);
     }
+    if (options.groups !== undefined && !Array.isArray(options.groups)) fail(name, `groups must be an array of { layers, kind, lrScale, weightDecay, l1, frozen }, got ${typeof options.groups === 'string' ? JSON.stringify(options.groups) : typeof options.groups}`);
+    const groupKeys = ['layers', 'kind', 'lrScale', 'weightDecay', 'l1', 'frozen'];
     for (const [i, g] of (options.groups ?? []).entries()) {
       const what = `group ${i}`;
-      if (!g || typeof g !== 'object') fail(name, `${what} must be an object`);
+      if (!g || typeof g !== 'object' || Array.isArray(g)) fail(name, `${what} must be an object`);
       for (const k of Object.keys(g)) {
-        if (!['layers', 'kind', 'lrScale', 'weightDecay', 'l1', 'frozen'].includes(k)) fail(name, `${what}: unknown key ${JSON.stringify(k)}`);
+        if (!groupKeys.includes(k)) fail(name, `${what}: unknown key ${JSON.stringify(k)}; known: ${groupKeys.join(', ')}`);
       }
-      if (g.layers !== undefined && (!Array.isArray(g.layers) || !g.layers.every((l) => Number.isSafeInteger(l) && l >= 0))) {
-        fail(name, `${what}: layers must be an array of layer indices, got ${JSON.stringify(g.layers)}`);
+      if (g.layers !== undefined && (!Array.isArray(g.layers) || !g.layers.every((l: unknown) => typeof l === 'number' && Number.isSafeInteger(l) && l >= 0))) {
+        fail(name, `${what}: layers must be an array of layer indices, got ${Array.isArray(g.layers) ? JSON.stringify((g.layers as unknown[]).map((l) => (typeof l === 'number' ? l : typeof l))) : typeof g.layers}`);
       }
-      if (g.kind !== undefined && g.kind !== 'weights' && g.kind !== 'biases') fail(name, `${what}: kind must be 'weights' or 'biases', got ${String(g.kind)}`);
+      if (g.kind !== undefined && g.kind !== 'weights' && g.kind !== 'biases') fail(name, `${what}: kind must be 'weights' or 'biases', got ${typeof g.kind === 'string' ? JSON.stringify(g.kind) : typeof g.kind}`);
       if (g.lrScale !== undefined) checkFactor(name, `${what}: lrScale`, g.lrScale);
       if (g.weightDecay !== undefined) checkFactor(name, `${what}: weightDecay`, g.weightDecay);
       if (g.l1 !== undefined) checkFactor(name, `${what}: l1`, g.l1);
+      if (g.frozen !== undefined && typeof g.frozen !== 'boolean') fail(name, `${what}: frozen must be true or false, got ${typeof g.frozen}`);
     }
-    this.options = { ...options };
+    this.options = { ...options, ...(options.groups ? { groups: options.groups.map((g) => ({ ...g, ...(g.layers ? { layers: [...g.layers] } : {}) })) } : {}) };
     this.#schedules = [];
     for (const [k, v] of Object.entries(spec) as [keyof H & string, unknown][]) {
+      if (v === undefined) continue;
       if (typeof v === 'function') this.#schedules.push([k, checkSchedule(v as Schedule, `${name}: ${k} schedule`)]);
     }
     // validate now, with every schedule at step 0
-    this.#fixed = { ...rule.defaults, ...spec } as H;
+    const given = Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined));
+    this.#fixed = { ...rule.defaults, ...given } as H;
     this.hyper(0);
   }
 
@@ -346,12 +352,14 @@ export class RuleOptimizer<H extends object> implements Optimizer {
    * parameters of every unfrozen segment there. fit calls it before each gradient.
    */
   beforeGradient(params: Tensor, ctx: StepContext): void {
+    // the step's hyper-parameters first: a schedule returning NaN throws here, before fit runs
+    // the forward pass (which moves running statistics and the dropout counter)
+    const h = this.hyper(this.#unit(ctx));
     if (!isShifting(this.rule)) return;
     this.#useEngine(params.engine);
     if (ctx.model && ctx.model !== this.#model) this.bind(ctx.model);
     if (!this.#segments) this.#attach([{ layer: 0, kind: 'weights', offset: 0, length: params.size, lrScale: 1, weightDecay: undefined, l1: this.options.l1 ?? 0, frozen: false, t: 0, scalars: {} }], params.size);
     if (params.size !== this.#length) fail(this.name, `beforeGradient: expected ${this.#length} parameters, got ${params.size}`);
-    const h = this.hyper(this.#unit(ctx));
     const state = this.#ensureState();
     const K = this.#engine!.kernels;
     const pp = params.pointer(`${this.name}.beforeGradient`, 'params');
@@ -450,8 +458,13 @@ export function optimizer(name: string, hyper: Record<string, unknown> = {}, opt
     momentum: ['sgd', { momentum: 0.9 }],
     nesterov: ['sgd', { momentum: 0.9, nesterov: true }],
   };
-  const [ruleName, preset] = presets[name] ?? [name, {}];
-  const rule = allRules[ruleName];
+  // own-property lookups only: 'constructor', '__proto__' or 'toString' name no optimizer
+  const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  if (typeof name !== 'string') throw new DescentError(`optimizer: the name must be a string (one of ${OPTIMIZER_NAMES.join(', ')}), got ${name === null ? 'null' : typeof name}`);
+  const [ruleName, preset] = own(presets, name) ? presets[name] : [name, {}];
+  const rule = own(allRules, ruleName) ? allRules[ruleName] : undefined;
   if (!rule) throw new DescentError(`optimizer: unknown optimizer ${JSON.stringify(name)}; known: ${OPTIMIZER_NAMES.join(', ')}`);
+  checkHyperSpec(name, rule.defaults, hyper, true);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new DescentError(`${name}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
   return new RuleOptimizer(rule, { ...preset, ...hyper } as HyperSpec<object>, { name, ...options });
 }

@@ -152,13 +152,41 @@ const zeros = (rule: string, names: readonly string[]) => (name: string): number
   return 0;
 };
 
-/** The defaults of `rule` overridden by `overrides`; unknown keys and invalid values throw. */
-export function withDefaults<H extends object>(rule: Rule<H>, overrides: Partial<H> = {}): H {
-  for (const k of Object.keys(overrides)) {
-    if (!(k in rule.defaults)) {
-      fail(rule.name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
+/**
+ * Checks the keys and value types of user hyper-parameters against `defaults`: every key must be
+ * an own key of the defaults (so `toString`, `constructor` or `__proto__` are unknown), a
+ * boolean default takes a boolean, a number a number (or, with `schedules`, a function of the
+ * step), a pair of numbers an array of as many numbers. Types are checked by value: an object
+ * with a `valueOf` or `toString` is refused. Ranges are the rule's check.
+ */
+export function checkHyperSpec(name: string, defaults: object, spec: unknown, schedules: boolean): void {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(name, `hyper-parameters must be an object, got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec}`);
+  const known = (): string => Object.keys(defaults).join(', ');
+  for (const k of Object.keys(spec)) {
+    if (!Object.prototype.hasOwnProperty.call(defaults, k)) fail(name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${known()}`);
+    const d = (defaults as Record<string, unknown>)[k], v = (spec as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof d === 'boolean') {
+      if (typeof v !== 'boolean') fail(name, `${k} must be true or false, got ${describeValue(v)}`);
+    } else if (typeof d === 'number') {
+      if (typeof v !== 'number' && !(schedules && typeof v === 'function')) fail(name, `${k} must be a number${schedules ? ' or a schedule (step) => number' : ''}, got ${describeValue(v)}`);
+    } else if (Array.isArray(d)) {
+      if (!Array.isArray(v) || v.length !== d.length || !v.every((x) => typeof x === 'number')) fail(name, `${k} must be an array of ${d.length} numbers, got ${describeValue(v)}`);
     }
   }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'number' ? String(x) : typeof x)).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** The defaults of `rule` overridden by `overrides`; unknown keys and invalid values throw. */
+export function withDefaults<H extends object>(rule: Rule<H>, overrides: Partial<H> = {}): H {
+  checkHyperSpec(rule.name, rule.defaults, overrides, false);
   const h = { ...rule.defaults, ...overrides } as H;
   rule.check(h);
   return h;

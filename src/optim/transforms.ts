@@ -71,7 +71,7 @@ import { DescentError } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
 import { Tensor } from '../engine/tensor.js';
 import {
-  adagradLr, adamCorrections, decoupledFactor, lerpCoef, lerpLarge, nadamCoefficients, radamCoefficients,
+  adagradLr, checkHyperSpec, adamCorrections, decoupledFactor, lerpCoef, lerpLarge, nadamCoefficients, radamCoefficients,
   rules, type Rule, type Scalars,
 } from './rules.js';
 import { asSchedule, type Schedule } from './schedules.js';
@@ -549,13 +549,11 @@ const PRESETS: Record<string, [string, Record<string, unknown>]> = {
  * and the same bits as its fused kernel.
  */
 export function composed(name: string, hyperSpec: Record<string, unknown> = {}): Composed {
-  const [ruleName, preset] = PRESETS[name] ?? [name, {}];
-  const rule = (rules as Record<string, Rule<object>>)[ruleName];
-  if (!rule) fail('composed', `unknown optimizer ${JSON.stringify(name)}; known: ${COMPOSED_NAMES.join(', ')}`);
-  if (!hyperSpec || typeof hyperSpec !== 'object') fail(name, `hyper-parameters must be an object, got ${String(hyperSpec)}`);
-  for (const k of Object.keys(hyperSpec)) {
-    if (!(k in rule.defaults)) fail(name, `unknown hyper-parameter ${JSON.stringify(k)}; known: ${Object.keys(rule.defaults).join(', ')}`);
-  }
+  const own = (o: object, k: unknown): boolean => typeof k === 'string' && Object.prototype.hasOwnProperty.call(o, k);
+  const [ruleName, preset] = own(PRESETS, name) ? PRESETS[name] : [name, {}];
+  const rule = own(rules, ruleName) ? (rules as Record<string, Rule<object>>)[ruleName] : undefined;
+  if (!rule) fail('composed', `unknown optimizer ${typeof name === 'string' ? JSON.stringify(name) : String(typeof name)}; known: ${COMPOSED_NAMES.join(', ')}`);
+  checkHyperSpec(name, rule.defaults, hyperSpec, true);
   const h = { ...rule.defaults, ...preset, ...hyperSpec } as Record<string, unknown>;
   // the rule's own checks, with every schedule at step 0 (as optimizer objects do)
   rule.check(Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === 'function' ? (v as Schedule)(0) : v])));
