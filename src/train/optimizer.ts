@@ -8,6 +8,7 @@ import { DescentError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
 import { axpy } from '../ops/vector.js';
+import { checkF32 } from '../optim/check.js';
 
 export interface StepContext {
   /** Updates done so far (0 on the first). */
@@ -32,19 +33,25 @@ export interface Optimizer {
    * else than at θ (look-ahead Nesterov) moves the parameters there and moves them back in step.
    */
   beforeGradient?(params: Tensor, ctx: StepContext): void;
+  /**
+   * True when the optimizer keeps no state between steps (plain sgd()): fit's
+   * `onNonFinite: 'rollback'` then needs no stateDict/loadStateDict to restore it.
+   */
+  readonly stateless?: boolean;
 }
 
 export function checkLearningRate(lr: unknown, what: string): number {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
     throw new DescentError(`${what}: learning rate must be a positive finite number, got ${String(lr)}`);
   }
-  return lr;
+  return checkF32(lr, `${what}: lr`);
 }
 
 export function sgd(opts: { lr?: number } = {}): Optimizer {
   const lr = checkLearningRate(opts.lr ?? 0.01, 'sgd');
   return {
     name: 'sgd',
+    stateless: true,
     step(params, grads) {
       axpy(-lr, grads, params);
     },
