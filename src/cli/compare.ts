@@ -13,7 +13,7 @@
 // over the last epoch, test accuracy, training time, samples/s) and one SVG with two panels
 // (src/plot/compare-chart.ts).
 
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Engine } from '../engine/engine.js';
@@ -258,7 +258,7 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
     title: `descent compare · ${data.name} · ${[model.inputs, ...model.layers.map((l) => l.units)].join('-')} ${model.layers[0].activation}, ${model.loss} · batch ${batchSize}, ${epochs} epoch${epochs === 1 ? '' : 's'}`,
     smooth: smooth ?? defaultWindow(totalSteps),
   });
-  writeFileSync(v.out!, svg);
+  writeFileAtomic(v.out!, svg);
   say(`\nwrote ${v.out} (training loss per step and test accuracy per epoch, SVG)`);
   return 0;
 }

@@ -8,7 +8,8 @@
 //     (diagnostics/hessian-spectrum.ts; Dense-only models),
 // and writes an SVG histogram of all weights (--out, default diagnose-weights.svg).
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
@@ -108,7 +109,7 @@ export async function diagnose(argv: string[], out: (s: string) => void = (s) =>
   const file = v.out ?? 'diagnose-weights.svg';
   const w: number[] = [];
   for (const l of model.layers) if (l.W) w.push(...l.W.toArray());
-  writeFileSync(file, histogramSvg(histogram(w, { bins: 60 }), { title: `Weights of ${model.describe()}` }));
+  writeFileAtomic(file, histogramSvg(histogram(w, { bins: 60 }), { title: `Weights of ${model.describe()}` }));
   out(`\nwrote ${file} (histogram of all ${w.length} weights)\n`);
   model.release();
   return 0;

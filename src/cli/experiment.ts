@@ -4,7 +4,8 @@
 // numbers, svg: FILE } instead of the lines (scripts/experiments.mjs collects these).
 // An unknown name is a one-line DescentError (exit code 1).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
@@ -65,7 +66,7 @@ export async function experiment(argv: string[], out: (s: string) => void = (s) 
   const seconds = (performance.now() - t0) / 1000;
   const file = v.out ?? `docs/pictures/experiment-${ex.name}.svg`;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, r.svg);
+  writeFileAtomic(file, r.svg);
   if (v.json) {
     out(JSON.stringify({ name: ex.name, claim: ex.claim, picture: ex.picture, lines: r.lines, numbers: r.numbers, svg: file, seconds }) + '\n');
   } else {

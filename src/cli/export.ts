@@ -8,7 +8,8 @@
 //          (io/torch/export.ts): FILE-torch.safetensors and FILE-torch.py by default; the .py
 //          builds the nn.Sequential, loads the weights and applies the preprocessing (unless --bare).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError, fmtBytes } from '../engine/errors.js';
@@ -90,7 +91,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const model = loadModel(engine, bytes, `--model ${v.model}`);
   const files = format.files(model, out, v.bare ?? false);
   for (const [path, data] of files) {
-    writeFileSync(path, data);
+    writeFileAtomic(path, data);
     process.stdout.write(`wrote ${path} (${name}, ${fmtBytes(typeof data === 'string' ? Buffer.byteLength(data) : data.length)})\n`);
   }
   const pre = model.preprocess === undefined ? 'no input preprocessing' : v.bare ? 'input preprocessing left out (--bare)' : 'input preprocessing included';

@@ -7,7 +7,7 @@
 // writes one SVG (src/plot/landscape.ts). Unknown names and malformed numbers fail before
 // anything runs, with a one-line DescentError (exit code 1).
 
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { DescentError } from '../engine/errors.js';
 import { landscapeSvg } from '../plot/landscape.js';
@@ -131,7 +131,7 @@ export async function landscape(argv: string[], out: (s: string) => void = (s) =
 
   const problem = landscapeProblem(fn as LandscapeFunction);
   const runs = names.map((n) => optimizerTrajectory(problem, n, { steps, lr: lrs.get(n) }));
-  writeFileSync(file, landscapeSvg(problem, runs, { filled: !v.lines }));
+  writeFileAtomic(file, landscapeSvg(problem, runs, { filled: !v.lines }));
 
   const targets = problem.minimizers ?? problem.saddles ?? [];
   const toWhat = problem.minimizers ? 'to minimum' : 'to saddle';

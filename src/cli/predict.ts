@@ -10,7 +10,8 @@
 // labels, the accuracy, confusion matrix and per-class table of `descent train` follow (on
 // stderr when the predictions take stdout).
 
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
@@ -146,7 +147,7 @@ export async function predict(argv: string[], out: (s: string) => void = (s) => 
     }
   }
   const text = lines.join('\n') + '\n';
-  if (v.out !== undefined) writeFileSync(v.out, text);
+  if (v.out !== undefined) writeFileAtomic(v.out, text);
   else out(text);
 
   if (labels) {

@@ -12,7 +12,8 @@
 // follow --lr-schedule. `descent compare` (compare.ts) reuses the data, network and optimizer
 // helpers exported here, so both commands read their options the same way.
 
-import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -588,9 +589,9 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   model.setPreprocess(data.preprocess);
   const classNames = trainSet.classNames ?? testSet.classNames;
   if (classNames?.length === model.classes) model.setClassNames(classNames);
-  writeFileSync(v.out!, saveModel(model));
+  writeFileAtomic(v.out!, saveModel(model));
   const curve = { epoch: history.epoch, loss: history.loss, accuracy: history.accuracy, valLoss: history.valLoss, valAccuracy: history.valAccuracy };
-  writeFileSync(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}`, ...(fullBatch ? { xLabel: `iteration (${optName}, full batch)`, logLoss: true } : {}) }));
+  writeFileAtomic(v.curve!, trainingCurveSvg(curve, { title: `descent train · ${name}`, ...(fullBatch ? { xLabel: `iteration (${optName}, full batch)`, logLoss: true } : {}) }));
   say(`\nwrote ${v.out} (model, safetensors) and ${v.curve} (training curve, SVG)`);
   opt.release?.();
   return 0;

@@ -1,0 +1,259 @@
+// Atomic writes (issue #13, item 2): a writer killed at any moment leaves the old file or the
+// new one, whole (io/atomic-file.ts), and every file the CLI writes goes through it.
+//   - kill test: a child process writes a 4 MB file again and again (version k: a header and
+//     a pattern that depends on k in every 4-byte word), SIGKILLed at seeded random moments;
+//     after each kill the file must be the version last reported done or the one after it,
+//     complete, and at most the killed write's temporary file may be left over
+//   - descent train --out/--curve killed mid-run: the model file from before survives
+//   - the rest of the contract: mode kept, links followed, stale temp files removed
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { hostTag, removeStaleTempFiles, STALE_TEMP_MS, tempPrefix, writeFileAtomic } from '../src/io/atomic-file.js';
+import { saveCheckpointFile, loadCheckpoint } from '../src/io/checkpoint.js';
+import { Engine } from '../src/engine/engine.js';
+import { loadModel } from '../src/io/model-file.js';
+import { Model } from '../src/nn/model.js';
+import { optimizer } from '../src/optim/optimizer.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = join(root, 'dist/cli.js');
+
+/** mulberry32: the kill delays are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Version k of the file: 8 MiB of a fixed pseudo-random pattern with k stamped in the first
+// word of every 4 KiB page, and the length, so that a partial or mixed file is told apart.
+const SIZE = 4 << 20;
+const PAGE = 4096;
+const PATTERN_SEED = 0x5eed;
+
+const WRITER = `
+import { writeFileAtomic } from './atomic-file.mjs';
+import { createInterface } from 'node:readline';
+const SIZE = ${SIZE}, PAGE = ${PAGE};
+const pattern = new Uint32Array(SIZE / 4);
+let a = ${PATTERN_SEED};
+for (let i = 0; i < pattern.length; i++) { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; pattern[i] = a; }
+const buf = new Uint32Array(SIZE / 4);
+const version = (k) => {
+  buf.set(pattern);
+  for (let p = 0; p < SIZE / 4; p += PAGE / 4) buf[p] = k;
+  return new Uint8Array(buf.buffer);
+};
+version(0);
+const target = process.argv[2];
+process.stdout.write('ready\\n');
+// wait for 'go <first version>', then write versions one after another until killed
+createInterface({ input: process.stdin }).once('line', (line) => {
+  for (let k = Number(line.split(' ')[1]); ; k++) {
+    writeFileAtomic(target, version(k));
+    process.stdout.write('done ' + k + '\\n');
+  }
+});
+`;
+
+function expected(k: number): Buffer {
+  const w = new Uint32Array(SIZE / 4);
+  let a = PATTERN_SEED;
+  for (let i = 0; i < w.length; i++) { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; w[i] = a; }
+  for (let p = 0; p < w.length; p += PAGE / 4) w[p] = k;
+  return Buffer.from(w.buffer);
+}
+
+/** The version a file holds, or what is wrong with it. */
+function versionOf(path: string, versions: Map<number, Buffer>): number | string {
+  if (!existsSync(path)) return 'missing';
+  const b = readFileSync(path);
+  if (b.length !== SIZE) return `partial: ${b.length} of ${SIZE} bytes`;
+  const k = b.readUInt32LE(0);
+  if (!versions.has(k)) versions.set(k, expected(k));
+  return b.equals(versions.get(k)!) ? k : `version ${k} with wrong bytes`;
+}
+
+const temps = (dir: string, name: string) => readdirSync(dir).filter((f) => f.startsWith(tempPrefix(name)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Writer { pid: number; go(start: number): void; kill(): Promise<number[]> }
+
+/** A writer process, started and ready (pattern built, module loaded) before it is told to go. */
+async function startWriter(writer: string, target: string): Promise<Writer> {
+  const child = spawn(process.execPath, [writer, target], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('ready\n')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`the writer exited before it was ready: ${out}`)));
+  });
+  return {
+    pid: child.pid!,
+    go: (start) => child.stdin!.write(`go ${start}\n`),
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+      return [...out.matchAll(/^done (\d+)$/gm)].map((m) => Number(m[1]));
+    },
+  };
+}
+
+describe('writeFileAtomic', () => {
+  it('SIGKILL at 60 random moments of 4 MB writes: the old or the new file, whole, every time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
+    const writer = join(dir, 'writer.mjs');
+    buildSync({ entryPoints: [join(root, 'src/io/atomic-file.ts')], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'atomic-file.mjs'), logLevel: 'error' });
+    writeFileSync(writer, WRITER);
+    const name = 'weights.bin';
+    const target = join(dir, name);
+    const versions = new Map<number, Buffer>();
+    writeFileAtomic(target, expected(0)); // version 0, written here through the same function
+    expect(versionOf(target, versions)).toBe(0);
+
+    const random = rng(13);
+    const KILLS = 60;
+    const POOL = 4; // writers start while earlier ones run: Node's start-up is not on the clock
+    const pool = Array.from({ length: POOL }, () => startWriter(writer, target));
+    let version = 0;
+    let midWrite = 0; // kills that left the killed writer's temporary file: it died between open and rename
+    let completed = 0; // writes reported done before a kill
+    const bad: string[] = [];
+    let stray = 0;
+    for (let n = 0; n < KILLS; n++) {
+      const w = await pool.shift()!;
+      if (n + POOL < KILLS) pool.push(startWriter(writer, target));
+      const delay = random() * 100;
+      w.go(version + 1);
+      await sleep(delay);
+      const done = await w.kill();
+      completed += done.length;
+      versions.forEach((_, k) => { if (k < version) versions.delete(k); });
+      const last = done.length ? done[done.length - 1] : version;
+      const v = versionOf(target, versions);
+      if (v !== last && v !== last + 1) bad.push(`kill ${n} after ${delay.toFixed(1)} ms: ${typeof v === 'number' ? `version ${v}, expected ${last} or ${last + 1}` : v}`);
+      const left = temps(dir, name);
+      if (left.some((f) => f.includes(`-${w.pid}-`))) midWrite++;
+      // a write that completed removed the temporary files of the writers killed before it
+      const allowed = done.length ? 1 : stray + 1;
+      if (left.length > allowed) bad.push(`kill ${n}: ${left.length} temporary files, at most ${allowed} expected`);
+      stray = left.length;
+      if (typeof v === 'number') version = v;
+    }
+    expect(bad).toEqual([]);
+    // the kills landed inside writes, not only between them
+    expect(midWrite).toBeGreaterThanOrEqual(10);
+    expect(completed).toBeGreaterThan(0);
+    // the next successful write removes what the killed writers left
+    writeFileAtomic(target, expected(0));
+    expect(temps(dir, name)).toEqual([]);
+    expect(versionOf(target, versions)).toBe(0);
+    console.log(`atomic-write: ${KILLS} kills, ${midWrite} inside a write (temporary file left), ${completed} writes completed, 0 files lost or partial`);
+  }, 60_000);
+
+  it('keeps the mode of the file it replaces, follows links, writes strings as UTF-8', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
+    const f = join(dir, 'a.csv');
+    writeFileAtomic(f, 'x,y\n1,2\n');
+    expect(readFileSync(f, 'utf8')).toBe('x,y\n1,2\n');
+    chmodSync(f, 0o640);
+    writeFileAtomic(f, 'é\n');
+    expect(statSync(f).mode & 0o777).toBe(0o640);
+    expect(readFileSync(f, 'utf8')).toBe('é\n');
+    const link = join(dir, 'link.csv');
+    symlinkSync(f, link);
+    writeFileAtomic(link, new Uint8Array([1, 2, 3]));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect([...readFileSync(f)]).toEqual([1, 2, 3]);
+    expect(readdirSync(dir).sort()).toEqual(['a.csv', 'link.csv']);
+    expect(() => writeFileAtomic(dir, 'x')).toThrow(/is a folder/);
+    expect(() => writeFileAtomic(join(dir, 'no', 'such', 'f'), 'x')).toThrow(/ENOENT/);
+    expect(readdirSync(dir).sort()).toEqual(['a.csv', 'link.csv']);
+  });
+
+  it('removes temporary files of dead writers and any older than an hour, never a live writer\'s', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
+    const f = join(dir, 'm.safetensors');
+    const p = tempPrefix('m.safetensors');
+    const host = hostTag();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited and reaped
+    const live = process.ppid;
+    const files = {
+      dead: `${p}${host}-${dead}-aa`, // a killed writer of this host: removed
+      live: `${p}${host}-${live}-bb`, // a writer of this host still running: kept
+      other: `${p}otherhost-${dead}-cc`, // another host's, fresh: kept (its pid means nothing here)
+      otherOld: `${p}otherhost-${dead}-dd`, // another host's, over an hour old: removed
+      liveOld: `${p}${host}-${live}-ee`, // over an hour old: removed whoever wrote it
+    };
+    for (const name of Object.values(files)) writeFileSync(join(dir, name), 'x');
+    const old = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+    utimesSync(join(dir, files.otherOld), old, old);
+    utimesSync(join(dir, files.liveOld), old, old);
+    writeFileSync(join(dir, 'other.tmp-1'), 'x'); // not a temporary file of m.safetensors
+    writeFileAtomic(f, 'new');
+    expect(readFileSync(f, 'utf8')).toBe('new');
+    expect(readdirSync(dir).sort()).toEqual([files.live, files.other, 'm.safetensors', 'other.tmp-1'].sort());
+    expect(removeStaleTempFiles(f)).toEqual([]);
+  });
+
+  it('saveCheckpointFile writes a checkpoint that loads', () => {
+    const engine = Engine.createSync({ isa: 'simd' });
+    const model = new Model(engine, { inputs: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 2 }], loss: 'softmax-cross-entropy', seed: 1 });
+    const opt = optimizer('adam', { lr: 0.01 });
+    opt.bind(model);
+    const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
+    const f = join(dir, 'run.ckpt');
+    const bytes = saveCheckpointFile(f, model, opt, { epoch: 2, step: 30 });
+    expect(new Uint8Array(readFileSync(f))).toEqual(bytes);
+    const back = loadCheckpoint(engine, new Uint8Array(readFileSync(f)));
+    expect(back.progress).toEqual({ epoch: 2, step: 30 });
+    expect(back.model.parameters().toArray()).toEqual(model.parameters().toArray());
+    expect(readdirSync(dir)).toEqual(['run.ckpt']);
+  });
+});
+
+describe('the CLI writes atomically', () => {
+  it('descent train killed mid-run leaves the model file from before, or the new one, whole', async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+    expect(readFileSync(cli, 'utf8').includes('tempPrefix'), 'dist/cli.js predates io/atomic-file.ts: rebuild').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-cli-'));
+    const args = ['train', '--epochs', '1', '--layers', '64-32-10', '--quiet', '--out', 'm.safetensors', '--curve', 'c.svg'];
+    const first = spawnSync(process.execPath, [cli, ...args, '--seed', '1'], { cwd: dir, encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    const before = readFileSync(join(dir, 'm.safetensors'));
+    const engine = Engine.createSync({ isa: 'simd' });
+    const random = rng(7);
+    let replaced = 0;
+    for (let n = 0; n < 8; n++) {
+      const child = spawn(process.execPath, [cli, ...args, '--seed', String(2 + n)], { cwd: dir, stdio: 'ignore' });
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
+      await sleep(150 + random() * 700);
+      child.kill('SIGKILL');
+      await exited;
+      const now = readFileSync(join(dir, 'm.safetensors'));
+      if (!now.equals(before)) replaced++;
+      const model = loadModel(engine, new Uint8Array(now), 'm.safetensors'); // whole, old or new
+      expect(model.describe()).toContain('64 → 32 tanh → 10 linear');
+      model.release();
+      const svg = readFileSync(join(dir, 'c.svg'), 'utf8');
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+      expect(temps(dir, 'm.safetensors').length + temps(dir, 'c.svg').length).toBeLessThanOrEqual(1);
+    }
+    const last = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8' });
+    expect(last.status, last.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['c.svg', 'm.safetensors']);
+    console.log(`atomic-write CLI: 8 kills of descent train, ${replaced} after it had written a new model, the model file whole every time`);
+  }, 60_000);
+});
