@@ -17,15 +17,43 @@ import { collector, type Collector } from './finalization.js';
 import { Block, Tensor, checkShape } from './tensor.js';
 import type { Engine } from './engine.js';
 
+/**
+ * The addresses an arena holds, apart from the arena: what a finalizer keeps to free the memory
+ * of an owner (a model) that was dropped without `release()`. It references neither the arena
+ * nor its blocks, so holding it keeps nothing else alive.
+ */
+export class ArenaMemory {
+  readonly ptrs = new Set<number>();
+  constructor(readonly allocator: { free(ptr: number): void }) {}
+  free(): void {
+    for (const p of this.ptrs) this.allocator.free(p);
+    this.ptrs.clear();
+  }
+}
+
 export class Arena {
   #blocks = new Set<Block>();
   #registry: Collector<number> | undefined;
+  #anchor: object | undefined;
+  /** Addresses of the blocks owned (for finalizers: see ArenaMemory). */
+  readonly memory: ArenaMemory;
 
   /** Internal: use engine.arena(name) or engine.scope(fn). */
   constructor(readonly engine: Engine, readonly name: string, weak = false) {
     if (weak) {
       this.#registry = collector((ptr: number) => engine.allocator.free(ptr));
     }
+    this.memory = new ArenaMemory(engine.allocator);
+  }
+
+  /**
+   * Make every block of this arena (and every tensor or view of them) keep `owner` reachable:
+   * an owner that frees the arena when it is garbage-collected (a model) is then collected only
+   * once no tensor of it is reachable either.
+   */
+  anchor(owner: object): void {
+    this.#anchor = owner;
+    for (const b of this.#blocks) b.anchor = owner;
   }
 
   /** A new tensor of `shape` owned by this arena, zero-filled or set from `values`. */
@@ -63,6 +91,7 @@ export class Arena {
       this.engine.allocator.free(block.ptr);
     }
     this.#blocks.clear();
+    this.memory.ptrs.clear();
   }
 
   /** Bytes and blocks held (the root arena reports none: it holds nothing strongly). */
@@ -82,13 +111,20 @@ export class Arena {
 
   #own(block: Block): void {
     block.owner = this;
+    block.anchor = this.#anchor;
     if (this.#registry) this.#registry.register(block, block.ptr, block);
-    else this.#blocks.add(block);
+    else {
+      this.#blocks.add(block);
+      this.memory.ptrs.add(block.ptr);
+    }
   }
 
   #forget(block: Block): void {
     if (this.#registry) this.#registry.unregister(block);
-    else this.#blocks.delete(block);
+    else {
+      this.#blocks.delete(block);
+      this.memory.ptrs.delete(block.ptr);
+    }
   }
 }
 

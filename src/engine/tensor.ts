@@ -15,6 +15,8 @@ import type { Arena } from './arena.js';
 
 export class Block {
   alive = true;
+  /** An object this memory keeps reachable (its arena's owner: see Arena.anchor). */
+  anchor: object | undefined;
   constructor(readonly ptr: number, readonly bytes: number, public owner: Arena) {}
 }
 

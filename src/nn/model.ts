@@ -36,9 +36,11 @@
 import type { Dataset } from '../data/dataset.js';
 import type { Objective } from '../minimize/objective.js';
 import { networkObjective, type NetworkObjectiveOptions } from './objective.js';
-import { Arena } from '../engine/arena.js';
+import { Arena, type ArenaMemory } from '../engine/arena.js';
+import { ALIGN } from '../engine/allocator.js';
 import type { Engine } from '../engine/engine.js';
-import { DescentError, fmtShape } from '../engine/errors.js';
+import { DescentError, fmtBytes, fmtShape } from '../engine/errors.js';
+import { collector } from '../engine/finalization.js';
 import type { Tensor } from '../engine/tensor.js';
 import { gemm } from '../ops/gemm.js';
 import { Random } from '../random.js';
@@ -234,11 +236,24 @@ export class Model {
     this.loss = loss;
     this.seed = seed;
     this.parameterCount = offset;
+    // sizes first: refuse what cannot fit before allocating anything, and on any allocation
+    // failure give back what this call allocated
+    checkModelFits(engine, offset, stateSize, what);
     this.#arena = engine.arena('model');
     this.#batchArena = engine.arena('model batch');
-    this.#params = this.#arena.tensor([offset], undefined, 'model parameters');
-    this.#grads = this.#arena.tensor([offset], undefined, 'model gradients');
-    this.#state = stateSize > 0 ? this.#arena.tensor([stateSize], undefined, 'model running statistics') : undefined;
+    try {
+      this.#params = this.#arena.tensor([offset], undefined, 'model parameters');
+      this.#grads = this.#arena.tensor([offset], undefined, 'model gradients');
+      this.#state = stateSize > 0 ? this.#arena.tensor([stateSize], undefined, 'model running statistics') : undefined;
+    } catch (e) {
+      this.#arena.release();
+      throw e;
+    }
+    // a model dropped without release() gives its memory back when it is garbage-collected
+    // (where the runtime has finalizers); its tensors and views keep it reachable (Arena.anchor)
+    this.#arena.anchor(this);
+    this.#batchArena.anchor(this);
+    dropped.register(this, [this.#arena.memory, this.#batchArena.memory], this);
     const params = this.#params, grads = this.#grads, state = this.#state;
     this.hasNormalization = plan.some((p) => p.type !== 'dense');
     this.layers = plan.map((p, index) => ({
@@ -361,6 +376,7 @@ export class Model {
   /** Mean loss over the batch, and the full gradient in gradients(). */
   lossAndGradient(batch: Batch): number {
     this.checkBatch(batch, 'lossAndGradient', false);
+    this.#checkPass(batch.n, this.training); // before staging allocates anything
     const v = this.stage(batch, 'lossAndGradient');
     return this.runStaged(v, batch.n, true);
   }
@@ -368,6 +384,7 @@ export class Model {
   /** Mean loss over the batch, without the gradient. */
   lossOnly(batch: Batch): number {
     this.checkBatch(batch, 'loss', false);
+    this.#checkPass(batch.n, this.training);
     const v = this.stage(batch, 'loss');
     return this.runStaged(v, batch.n, false);
   }
@@ -563,6 +580,7 @@ export class Model {
   /** The forward pass on staged buffers, in training mode unless training = false (see the header). */
   forward(v: ReturnType<Model['views']>, n: number, training = this.training): void {
     const K = this.engine.kernels;
+    this.#checkPass(n, training); // before the pass counter or any statistic moves
     if (training && this.hasNormalization && !this.frozen) this.passes = (this.passes + 1) >>> 0;
     let input = v.x;
     for (let l = 0; l < this.layers.length; l++) {
@@ -580,6 +598,13 @@ export class Model {
   }
 
   #trainedPass = true;
+
+  /** Throws if a pass on n rows cannot run: batch norm in training mode needs 2 rows or more. */
+  #checkPass(n: number, training: boolean): void {
+    if (!training || n >= 2) return;
+    const bn = this.layers.find((l) => l.type === 'batchnorm');
+    if (bn) throw new DescentError(`model: layer ${bn.index} ${bn.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
+  }
 
   /** y = input·W + b for an inference pass on n ≤ DIRECT_B_MAX rows, W read in place (see SMALL_M_MAX). */
   #inferDense(layer: DenseLayer, n: number, input: Tensor, y: Tensor): void {
@@ -735,11 +760,39 @@ export class Model {
     return v;
   }
 
-  /** Free the model's memory. The model cannot be used afterwards. */
+  /**
+   * Free the model's memory now. The model cannot be used afterwards. (A model dropped without
+   * release() frees it when garbage-collected, where the runtime has FinalizationRegistry.)
+   */
   release(): void {
+    dropped.unregister(this);
     this.#batchArena.release();
     this.#arena.release();
     this.#buf = undefined;
+  }
+}
+
+/** Frees the arenas of a model dropped without release() (ArenaMemory holds only addresses). */
+const dropped = collector((memories: ArenaMemory[]) => {
+  for (const m of memories) {
+    try { m.free(); } catch { /* the engine's allocator no longer knows the block: nothing to free */ }
+  }
+});
+
+/**
+ * Throws unless parameters, gradients and running statistics (what the constructor allocates)
+ * fit in what the engine can still give: its memory limit less the heap in use. Fragmentation
+ * may still make the allocation fail; the constructor then releases what it got.
+ */
+function checkModelFits(engine: Engine, parameters: number, stateSize: number, what: string): void {
+  const block = (floats: number): number => Math.max(ALIGN, Math.ceil((floats * 4) / ALIGN) * ALIGN);
+  const need = 2 * block(parameters) + (stateSize > 0 ? block(stateSize) : 0);
+  const a = engine.allocator, st = a.stats();
+  const free = a.maxBytes - a.base - st.liveBytes;
+  if (!Number.isFinite(need) || need > free) {
+    throw new DescentError(`${what}: out of memory: ${parameters} parameters need ${fmtBytes(need)} for parameters and gradients` +
+      `${stateSize > 0 ? ' and running statistics' : ''}, but the engine has ${fmtBytes(Math.max(0, free))} left ` +
+      `(heap in use ${fmtBytes(st.liveBytes)}, limit ${fmtBytes(a.maxBytes)}; createEngine({ maxMemoryMB }) raises it); nothing was allocated`);
   }
 }
 

@@ -28,6 +28,7 @@ import { sgd, type Optimizer } from './optimizer.js';
 import { isFullBatch, minimize, type FullBatchOptimizer } from './full-batch.js';
 import { networkObjective } from '../nn/objective.js';
 import type { MinimizeResult } from '../minimize/context.js';
+import { checkEvaluateOptions, checkFitOptions, checkOptionsObject, type EvaluateOptions } from './options.js';
 
 export interface EpochLogs {
   epoch: number;
@@ -223,6 +224,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
  * their onEpochEnd must be synchronous.
  */
 export async function fitAsync(model: Model, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+  checkOptionsObject(options, 'fitAsync');
   const every = options.yieldEveryMs ?? 16;
   if (typeof every !== 'number' || !(every >= 0)) throw new DescentError(`fitAsync: yieldEveryMs must be a non-negative number of milliseconds, got ${String(options.yieldEveryMs)}`);
   const clock: Clock = { paused: 0 };
@@ -277,6 +279,7 @@ function eventLoopTurns(): { next(): Promise<void>; close(): void } {
 
 /** The training loop shared by fit and fitAsync (see above): validation, then the epochs. */
 function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op: string, known: ReadonlySet<string>, clock: Clock): TrainingLoop {
+  checkOptionsObject(options, op);
   for (const k of Object.keys(options)) if (!known.has(k)) throw new DescentError(`${op}: unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
   checkDataset(data, op);
   checkCompatible(model, data, op);
@@ -289,6 +292,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   const progressEvery = options.progressEveryMs ?? 100;
   if (typeof progressEvery !== 'number' || !(progressEvery >= 0)) throw new DescentError(`${op}: progressEveryMs must be a non-negative number of milliseconds, got ${String(options.progressEveryMs)}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new DescentError(`${op}: onProgress must be a function`);
+  checkFitOptions(options as Record<string, unknown>, op); // types by value (options.ts), before anything moves
   const seed = options.seed ?? 0;
   const rng = new Random(seed);
   // validation set
@@ -355,11 +359,13 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
     let lossSum = 0, correct = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
       const start = b * B, size = Math.min(B, n - start);
+      // first, as it may throw (a schedule's NaN) before anything moves and may grow the memory
+      // (optimizer state allocated on first use), which detaches views taken before it
+      optimizer.beforeGradient?.(model.parameters(), { step, epoch, model });
       const v = model.views(size);
       const lab = train.labels ? model.labelArray(v.labels, size) : undefined;
       batchInto(train, order, start, size, v.x.data, lab, train.targets && !train.labels ? v.targets.data : undefined);
       if (lab) model.stageTargets(v, size, lab);
-      optimizer.beforeGradient?.(model.parameters(), { step, epoch, model });
       model.training = true; // batch statistics and dropout (evaluate, e.g. for validation, infers)
       model.forward(v, size);
       if (history.accuracy && lab) {
@@ -486,8 +492,9 @@ export interface Evaluation {
  * data is taken as prepared (as fit takes it); { preprocess: true } applies model.preprocess
  * to data.x first (raw data, as predict takes it).
  */
-export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number; preprocess?: boolean } = {}): Evaluation {
+export function evaluate(model: Model, data: Dataset, options: EvaluateOptions = {}): Evaluation {
   const op = 'evaluate';
+  const opts = checkEvaluateOptions(options, op);
   checkDataset(data, op);
   if (opts.preprocess && model.preprocess) {
     checkCompatible(model, data, op);
@@ -501,17 +508,20 @@ export function evaluate(model: Model, data: Dataset, opts: { batchSize?: number
   const K = model.engine.kernels;
   const training = model.training;
   model.training = false; // inference mode: running statistics, no dropout
-  for (let start = 0; start < data.n; start += B) {
-    const size = Math.min(B, data.n - start);
-    const v = model.views(size);
-    const lab = data.labels ? model.labelArray(v.labels, size) : undefined;
-    batchInto(data, order, start, size, v.x.data, lab, data.targets && !data.labels ? v.targets.data : undefined);
-    if (lab) model.stageTargets(v, size, lab);
-    model.forward(v, size);
-    if (lab) correct += countCorrect(model, v, size, lab, predicted, K);
-    lossSum += model.lossAndBackward(v, size, false);
+  try {
+    for (let start = 0; start < data.n; start += B) {
+      const size = Math.min(B, data.n - start);
+      const v = model.views(size);
+      const lab = data.labels ? model.labelArray(v.labels, size) : undefined;
+      batchInto(data, order, start, size, v.x.data, lab, data.targets && !data.labels ? v.targets.data : undefined);
+      if (lab) model.stageTargets(v, size, lab);
+      model.forward(v, size);
+      if (lab) correct += countCorrect(model, v, size, lab, predicted, K);
+      lossSum += model.lossAndBackward(v, size, false);
+    }
+  } finally {
+    model.training = training;
   }
-  model.training = training;
   return { loss: lossSum / data.n, accuracy: data.labels ? correct / data.n : undefined, n: data.n };
 }
 
