@@ -33,11 +33,48 @@ export interface CsvOptions {
   name?: string;
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Strict decimal number (no hex, no empty string, no "Infinity"); NaN if not one. */
+/**
+ * Strict decimal number ([+-] digits [. digits] [e [+-] digits], or .digits; no hex, no empty
+ * string, no "Infinity"); NaN if not one. One pass over the characters (no regular expression:
+ * a backtracking pattern took quadratic time on a long non-number); out-of-range values come
+ * back as ±Infinity (see `f32`).
+ */
 function num(s: string): number {
-  return NUMBER.test(s) ? Number(s) : NaN;
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) c = s.charCodeAt(++i); // + -
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    digits++;
+    c = s.charCodeAt(++i);
+  }
+  if (c === 46) {
+    // .
+    c = s.charCodeAt(++i);
+    while (c >= 48 && c <= 57) {
+      digits++;
+      c = s.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return NaN;
+  if (c === 101 || c === 69) {
+    // e E
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    const from = i;
+    while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
+    if (i === from) return NaN;
+  }
+  return i === n ? Number(s) : NaN;
+}
+
+/** Largest finite float32; values whose float32 rounding is ±Infinity are refused. */
+const F32_MAX = 3.4028234663852886e38;
+
+/** Field text for messages: long fields are cut, with their length. */
+function show(s: string): string {
+  return s.length <= 40 ? `'${s}'` : `'${s.slice(0, 24)}…' (${s.length} characters)`;
 }
 
 function splitLine(line: string, delim: string): string[] {
@@ -107,7 +144,18 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
     if (l.trim() === '') continue;
     // Split the untrimmed line (fields are trimmed one by one), so empty first or last fields
     // of tab-separated text survive.
-    rows.push(splitLine(l, delim));
+    const row = splitLine(l, delim);
+    // Every line must have the first line's field count: checked line by line, so a ragged
+    // file is refused without splitting the rest of it.
+    if (rows.length > 0 && row.length !== rows[0].length) {
+      throw new DescentError(
+        `${op}: line ${i + 1} has ${row.length} fields, expected ${rows[0].length} as on line ${lineNo[0]}` +
+          (delim === ',' ? '' : ` (delimiter ${JSON.stringify(delim)})`) +
+          // Most often the first line is a preamble (scikit-learn's `150,4,setosa,…`).
+          (rows.length === 1 ? `; if line ${lineNo[0]} is not part of the table, skip it with skipLines` : ''),
+      );
+    }
+    rows.push(row);
     lineNo.push(i + 1);
   }
   if (rows.length === 0) {
@@ -132,23 +180,19 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   const cols = rows[0].length;
   const n = rows.length - first;
   if (n === 0) throw new DescentError(`${op}: no data lines after the header on line ${lineNo[0]}`);
-  for (let r = 1; r < rows.length; r++) {
-    if (rows[r].length !== cols) {
-      throw new DescentError(
-        `${op}: line ${lineNo[r]} has ${rows[r].length} fields, expected ${cols} as on line ${lineNo[0]}` +
-          (delim === ',' ? '' : ` (delimiter ${JSON.stringify(delim)})`) +
-          // Most often the first line is a preamble (scikit-learn's `150,4,setosa,…`).
-          (r === 1 ? `; if line ${lineNo[0]} is not part of the table, skip it with skipLines` : ''),
-      );
-    }
-  }
   if (cols < (opts.label === null ? 1 : 2)) {
     throw new DescentError(
       `${op}: line ${lineNo[0]} has ${cols} field${cols === 1 ? '' : 's'}; need at least one feature column and a label column` +
         ` (delimiter ${JSON.stringify(delim)})`,
     );
   }
-  const colName = (c: number): string => (names ? `column '${names[c]}'` : `column ${c + 1}`);
+  const colName = (c: number): string => (names ? `column ${show(names[c])}` : `column ${c + 1}`);
+  // A value float32 cannot hold (|v| > 3.4028235e38 after rounding) is refused here, with its
+  // line and column, rather than becoming Infinity. Values that round to 0 or a denormal are fine.
+  const tooBig = (s: string, r: number, c: number, what: string): DescentError =>
+    new DescentError(
+      `${op}: line ${lineNo[first + r]}, ${colName(c)}: ${what}${show(s)} is out of float32 range (magnitude at most ${F32_MAX.toPrecision(8)})`,
+    );
 
   // Resolve the label column.
   let lc: number;
@@ -168,7 +212,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
     }
     const at = names.flatMap((nm, i) => (nm === label ? [i] : []));
     if (at.length === 0) {
-      throw new DescentError(`${op}: unknown label column '${label}'; the header has ${names.map((s) => `'${s}'`).join(', ')}`);
+      throw new DescentError(`${op}: unknown label column '${label}'; the header has ${names.slice(0, 20).map(show).join(', ')}${names.length > 20 ? `, … (${names.length} columns)` : ''}`);
     }
     if (at.length > 1) {
       throw new DescentError(`${op}: label column '${label}' is ambiguous: the header has it at columns ${at.map((i) => i + 1).join(' and ')}`);
@@ -191,11 +235,13 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
         throw new DescentError(
           (s === ''
             ? `${op}: line ${lineNo[first + r]}, ${colName(c)}: empty field (missing value)`
-            : `${op}: line ${lineNo[first + r]}, ${colName(c)}: '${s}' is not a number`) +
+            : `${op}: line ${lineNo[first + r]}, ${colName(c)}: ${show(s)} is not a number`) +
             (r === 0 && !names ? `; if line ${lineNo[0]} is not part of the table, skip it with skipLines (or set header: true)` : ''),
         );
       }
-      x[o++] = v;
+      const f = Math.fround(v);
+      if (f - f !== 0) throw tooBig(s, r, c, '');
+      x[o++] = f;
     }
   }
 
@@ -214,10 +260,12 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
         throw new DescentError(
           s === ''
             ? `${op}: line ${lineNo[first + r]}, ${colName(lc)}: empty target (missing value)`
-            : `${op}: line ${lineNo[first + r]}, ${colName(lc)}: target '${s}' is not a number`,
+            : `${op}: line ${lineNo[first + r]}, ${colName(lc)}: target ${show(s)} is not a number`,
         );
       }
-      targets[r] = v;
+      const f = Math.fround(v);
+      if (f - f !== 0) throw tooBig(s, r, lc, 'target ');
+      targets[r] = f;
     }
     ds.targets = targets;
     ds.targetWidth = 1;

@@ -3,7 +3,8 @@
 // Layout: bytes 0-1 zero; byte 2 the data type (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32,
 // 0x0E f64); byte 3 the number of dimensions d; then d big-endian u32 sizes; then the values,
 // big-endian, in row-major order. Gzip input (magic 1f 8b) is decompressed with the standard
-// DecompressionStream('gzip') (Node ≥ 18, browsers, Deno, workers), hence `parseIdx` is async.
+// DecompressionStream('gzip') (Node ≥ 18, browsers, Deno, workers), hence `parseIdx` is async;
+// it is decompressed incrementally and stopped as soon as it outgrows its own header.
 
 import { DescentError } from '../engine/errors.js';
 import type { Dataset } from './dataset.js';
@@ -33,26 +34,72 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decompresses gzip data with DecompressionStream; `what` names the input in errors. */
-export async function gunzip(bytes: Uint8Array, what = 'gunzip'): Promise<Uint8Array> {
+/**
+ * Input goes to the decompressor in pieces of this size, and the next piece only when the output
+ * so far has been read: deflate expands at most 1032:1, so one piece never yields more than
+ * ~16 MiB, whatever the runtime's DecompressionStream does with a whole chunk at once.
+ */
+const PIECE = 16384;
+
+/**
+ * Streams `bytes` through DecompressionStream('gzip'), handing each output chunk to `sink` as it
+ * comes. If `sink` throws, decompression stops at once (nothing more is inflated) and the error
+ * propagates; corrupt or truncated gzip data becomes a DescentError naming `what`.
+ */
+async function inflate(bytes: Uint8Array, what: string, sink: (chunk: Uint8Array) => void): Promise<void> {
   if (typeof DecompressionStream !== 'function') {
     throw new DescentError(`${what}: gzip input needs DecompressionStream, which this runtime lacks; decompress it first`);
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const reader = ds.readable.getReader();
+  let stopped = false;
+  // The feeder: one piece at a time, each a fresh ArrayBuffer-backed copy (never a view of the
+  // caller's possibly shared memory). Its failures surface on the reader, so they are dropped here.
+  void (async () => {
+    for (let i = 0; i < bytes.length; i += PIECE) {
+      await writer.ready;
+      if (stopped) return;
+      writer.write(new Uint8Array(bytes.subarray(i, i + PIECE))).catch(() => {});
+    }
+    await writer.ready;
+    if (!stopped) await writer.close();
+  })().catch(() => {});
   try {
-    // Copy into a fresh ArrayBuffer-backed array: Blob wants ArrayBuffer (not Shared) views.
-    const stream = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream('gzip'));
-    const reader = stream.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
-      total += value.length;
+      sink(value);
     }
   } catch (e) {
+    stopped = true;
+    reader.cancel().catch(() => {});
+    writer.abort().catch(() => {});
+    if (e instanceof DescentError) throw e;
     throw new DescentError(`${what}: corrupt gzip data (${bytes.length} bytes): ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/**
+ * Decompresses gzip data with DecompressionStream; `what` names the input in errors. With
+ * `maxBytes`, decompression stops as soon as the output would exceed it (a DescentError).
+ */
+export async function gunzip(bytes: Uint8Array, what = 'gunzip', maxBytes = Infinity): Promise<Uint8Array> {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DescentError(`${what}: gunzip needs a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  }
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
+    throw new DescentError(`${what}: maxBytes must be a non-negative number, got ${String(maxBytes)}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  await inflate(bytes, what, (c) => {
+    total += c.length;
+    if (total > maxBytes) {
+      throw new DescentError(`${what}: gzip data decompresses to more than the limit of ${maxBytes} bytes (stopped at ${total})`);
+    }
+    chunks.push(c);
+  });
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let o = 0;
@@ -63,22 +110,43 @@ export async function gunzip(bytes: Uint8Array, what = 'gunzip'): Promise<Uint8A
   return out;
 }
 
+export interface IdxOptions {
+  /**
+   * Largest data section accepted, in bytes (default 2^31 − 1): a header whose dimensions
+   * multiply out to more is refused before anything is allocated or decompressed further.
+   */
+  maxBytes?: number;
+}
+
+/** Default IDX size limit: the largest ArrayBuffer every JavaScript engine allows. */
+export const IDX_MAX_BYTES = 2 ** 31 - 1;
+
+interface IdxHeader {
+  type: IdxType;
+  size: number;
+  dims: number[];
+  headerBytes: number;
+  count: number;
+  dataBytes: number;
+}
+
+/** `60000×28×28 = 47040000 bytes of data` or `2×3 = 6 f32 values = 24 bytes of data`. */
+function says(h: IdxHeader): string {
+  return h.size === 1
+    ? `${h.dims.join('×')} = ${h.dataBytes} bytes of data`
+    : `${h.dims.join('×')} = ${h.count} ${h.type} values = ${h.dataBytes} bytes of data`;
+}
+
 /**
- * Parses an IDX file, gzip-compressed or not. `what` names the file in error messages, e.g.
- * `train-images-idx3-ubyte.gz: truncated: header says 60000×28×28 = 47040000 bytes of data,
- * file has 1000 after the 16-byte header`. The returned data never aliases `bytes`.
+ * Checks the first bytes of an IDX file: returns the number of bytes the header needs if `b` is
+ * shorter than that (`end`: there are no more; then it is an error), else the parsed header.
+ * Every size is checked here, before any allocation: no dimension may be 0 or ≥ 2^31 (negative
+ * to readers that take sizes as signed, as the format's reference code does), and their product
+ * may not exceed `maxBytes`.
  */
-export async function parseIdx(bytes: Uint8Array, what = 'idx'): Promise<Idx> {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new DescentError(`${what}: parseIdx needs a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
-  }
-  let b = bytes;
-  let owned = false;
-  if (isGzip(b)) {
-    b = await gunzip(b, what);
-    owned = true;
-  }
+function readHeader(b: Uint8Array, what: string, maxBytes: number, end: boolean): IdxHeader | number {
   if (b.length < 4) {
+    if (!end) return 4;
     throw new DescentError(`${what}: too short for an IDX file: ${b.length} bytes, the header alone needs at least 4`);
   }
   if (b[0] !== 0 || b[1] !== 0) {
@@ -96,74 +164,152 @@ export async function parseIdx(bytes: Uint8Array, what = 'idx'): Promise<Idx> {
   if (ndims === 0) throw new DescentError(`${what}: IDX header declares 0 dimensions`);
   const headerBytes = 4 + 4 * ndims;
   if (b.length < headerBytes) {
+    if (!end) return headerBytes;
     throw new DescentError(
       `${what}: too short: the header declares ${ndims} dimensions and so takes ${headerBytes} bytes, the file has ${b.length}`,
     );
   }
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const view = new DataView(b.buffer, b.byteOffset, headerBytes);
   const dims: number[] = [];
+  for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  for (let i = 0; i < ndims; i++) {
+    const d = dims[i];
+    if (d === 0) throw new DescentError(`${what}: IDX header: dimension ${i + 1} of ${ndims} is 0 (shape ${dims.join('×')}): no data`);
+    if (d >= 2 ** 31) {
+      throw new DescentError(
+        `${what}: IDX header: dimension ${i + 1} of ${ndims} is ${d}, not a size (≥ 2^31: negative as a signed 32-bit integer)`,
+      );
+    }
+  }
+  // Multiply step by step and stop at the limit: no product ever leaves the exact integers.
   let count = 1;
   for (let i = 0; i < ndims; i++) {
-    const d = view.getUint32(4 + 4 * i, false);
-    dims.push(d);
-    count *= d;
-  }
-  const dataBytes = count * t.size;
-  const have = b.length - headerBytes;
-  if (have !== dataBytes) {
-    const says =
-      t.size === 1
-        ? `${dims.join('×')} = ${dataBytes} bytes of data`
-        : `${dims.join('×')} = ${count} ${t.type} values = ${dataBytes} bytes of data`;
-    if (have < dataBytes) {
-      throw new DescentError(`${what}: truncated: header says ${says}, file has ${have} after the ${headerBytes}-byte header`);
+    count *= dims[i];
+    if (count * t.size > maxBytes) {
+      throw new DescentError(
+        `${what}: IDX header says ${dims.join('×')} ${t.type} values, more than the limit of ${maxBytes} bytes of data (option maxBytes)`,
+      );
     }
-    throw new DescentError(
-      `${what}: ${have - dataBytes} bytes too many: header says ${says}, file has ${have} after the ${headerBytes}-byte header`,
-    );
   }
-  let data: IdxData;
-  switch (t.type) {
-    case 'u8':
-    case 'i8': {
-      // Own the bytes: after gunzip they are ours already; raw input is copied so the result
-      // never aliases the caller's buffer.
-      let u: Uint8Array;
-      if (owned && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) {
-        u = new Uint8Array(b.buffer, headerBytes, count);
-      } else {
-        u = new Uint8Array(count);
-        u.set(b.subarray(headerBytes, headerBytes + count));
+  return { type: t.type, size: t.size, dims, headerBytes, count, dataBytes: count * t.size };
+}
+
+/**
+ * Parses an IDX file, gzip-compressed or not. `what` names the file in error messages, e.g.
+ * `train-images-idx3-ubyte.gz: truncated: header says 60000×28×28 = 47040000 bytes of data,
+ * file has 1000 after the 16-byte header`. The returned data never aliases `bytes`.
+ *
+ * Gzip input is decompressed incrementally: the header is read from the first bytes out, and
+ * decompression stops as soon as the output would exceed what the header says, so a gzip bomb
+ * costs no more than its header's (limited) size. Memory is allocated as data actually arrives.
+ */
+export async function parseIdx(bytes: Uint8Array, what = 'idx', opts: IdxOptions = {}): Promise<Idx> {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DescentError(`${what}: parseIdx needs a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  }
+  if (opts === null || typeof opts !== 'object') throw new DescentError(`${what}: parseIdx options must be an object`);
+  const maxBytes = opts.maxBytes ?? IDX_MAX_BYTES;
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 1)) {
+    throw new DescentError(`${what}: maxBytes must be a positive number, got ${String(maxBytes)}`);
+  }
+  let h: IdxHeader;
+  let data: Uint8Array; // the data section, owned, at offset 0 of its own buffer
+  if (!isGzip(bytes)) {
+    const r = readHeader(bytes, what, maxBytes, true) as IdxHeader;
+    h = r;
+    const have = bytes.length - h.headerBytes;
+    if (have < h.dataBytes) {
+      throw new DescentError(`${what}: truncated: header says ${says(h)}, file has ${have} after the ${h.headerBytes}-byte header`);
+    }
+    if (have > h.dataBytes) {
+      throw new DescentError(
+        `${what}: ${have - h.dataBytes} bytes too many: header says ${says(h)}, file has ${have} after the ${h.headerBytes}-byte header`,
+      );
+    }
+    data = new Uint8Array(h.dataBytes);
+    data.set(bytes.subarray(h.headerBytes));
+  } else {
+    const head = new Uint8Array(4 + 4 * 255);
+    let headLen = 0;
+    let hdr: IdxHeader | undefined;
+    let buf = new Uint8Array(0);
+    let filled = 0;
+    await inflate(bytes, what, (chunk) => {
+      let c = chunk;
+      if (!hdr) {
+        let r: IdxHeader | number = 4;
+        while (typeof r === 'number' && c.length > 0) {
+          const k = Math.min(r - headLen, c.length);
+          head.set(c.subarray(0, k), headLen);
+          headLen += k;
+          c = c.subarray(k);
+          if (headLen === r) r = readHeader(head.subarray(0, headLen), what, maxBytes, false);
+        }
+        if (typeof r === 'number') return;
+        hdr = r;
+        // Room for what this file can plausibly inflate to (deflate: at most 1032:1), grown on
+        // demand up to the header's size: a small file claiming a huge size allocates little.
+        buf = new Uint8Array(Math.min(hdr.dataBytes, 1032 * bytes.length + 65536));
       }
-      data = t.type === 'u8' ? u : new Int8Array(u.buffer, u.byteOffset, count);
-      break;
+      if (c.length === 0) return;
+      if (filled + c.length > hdr.dataBytes) {
+        throw new DescentError(
+          `${what}: at least ${filled + c.length - hdr.dataBytes} bytes too many: header says ${says(hdr)}; ` +
+            `decompression stopped after ${filled + c.length} bytes following the ${hdr.headerBytes}-byte header`,
+        );
+      }
+      if (filled + c.length > buf.length) {
+        const bigger = new Uint8Array(Math.min(hdr.dataBytes, Math.max(2 * buf.length, filled + c.length)));
+        bigger.set(buf.subarray(0, filled));
+        buf = bigger;
+      }
+      buf.set(c, filled);
+      filled += c.length;
+    });
+    if (!hdr) {
+      readHeader(head.subarray(0, headLen), what, maxBytes, true);
+      throw new DescentError(`${what}: incomplete IDX header`); // not reached: readHeader threw
     }
+    h = hdr;
+    if (filled < h.dataBytes) {
+      throw new DescentError(`${what}: truncated: header says ${says(h)}, file has ${filled} after the ${h.headerBytes}-byte header`);
+    }
+    data = buf;
+  }
+  return { dims: h.dims, type: h.type, data: decode(data, h) };
+}
+
+/** The big-endian values of `u` (owned, at offset 0 of its buffer) as native ones, in place. */
+function decode(u: Uint8Array, h: IdxHeader): IdxData {
+  const { count } = h;
+  const view = new DataView(u.buffer, 0, u.byteLength);
+  // Element i is read from and written to the same bytes, read first: decoding in place is safe.
+  switch (h.type) {
+    case 'u8':
+      return u;
+    case 'i8':
+      return new Int8Array(u.buffer, 0, count);
     case 'i16': {
-      const a = new Int16Array(count);
-      for (let i = 0, o = headerBytes; i < count; i++, o += 2) a[i] = view.getInt16(o, false);
-      data = a;
-      break;
+      const a = new Int16Array(u.buffer, 0, count);
+      for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, false);
+      return a;
     }
     case 'i32': {
-      const a = new Int32Array(count);
-      for (let i = 0, o = headerBytes; i < count; i++, o += 4) a[i] = view.getInt32(o, false);
-      data = a;
-      break;
+      const a = new Int32Array(u.buffer, 0, count);
+      for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, false);
+      return a;
     }
     case 'f32': {
-      const a = new Float32Array(count);
-      for (let i = 0, o = headerBytes; i < count; i++, o += 4) a[i] = view.getFloat32(o, false);
-      data = a;
-      break;
+      const a = new Float32Array(u.buffer, 0, count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, false);
+      return a;
     }
     case 'f64': {
-      const a = new Float64Array(count);
-      for (let i = 0, o = headerBytes; i < count; i++, o += 8) a[i] = view.getFloat64(o, false);
-      data = a;
-      break;
+      const a = new Float64Array(u.buffer, 0, count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, false);
+      return a;
     }
   }
-  return { dims, type: t.type, data };
 }
 
 /** Encodes an IDX file (uncompressed), the inverse of parseIdx; for tests and exports. */
@@ -230,8 +376,22 @@ export function idxDataset(images: Idx, labels: Idx, opts: IdxDatasetOptions = {
   const features = featureShape.reduce((a, d) => a * d, 1);
   if (features === 0) throw new DescentError(`${op}: images have no pixels: shape [${images.dims.join(', ')}]`);
   const src = images.data;
+  if (src.length !== n * features) {
+    throw new DescentError(`${op}: images of shape [${images.dims.join(', ')}] hold ${n * features} values, their data has ${src.length}`);
+  }
+  if (labels.data.length !== n) throw new DescentError(`${op}: ${n} labels, but the labels' data has ${labels.data.length}`);
   const x = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) x[i] = src[i] * scale;
+  for (let i = 0; i < src.length; i++) {
+    const v = Math.fround(src[i] * scale);
+    x[i] = v;
+    // f32 and f64 files may hold NaN or ±Infinity, and a value times scale may overflow float32.
+    if (v - v !== 0) {
+      const s = Math.floor(i / features);
+      throw new DescentError(
+        `${op}: image value ${src[i]}${scale === 1 ? '' : ` × scale ${scale}`} at sample ${s}, pixel ${i - s * features} is ${v} in float32`,
+      );
+    }
+  }
   const lab = new Int32Array(n);
   let max = -1;
   for (let i = 0; i < n; i++) {
