@@ -8,8 +8,16 @@
 //                            (seeded), the last batch may be smaller.
 // Each update: stage the batch in wasm memory, forward + backward (model.ts), optimizer step.
 // Everything is validated before the first update (data shape, finiteness, label range,
-// options), so a bad call leaves the model untouched. A loss that turns NaN or infinite stops
-// training with an error naming the epoch and step.
+// options), so a bad call leaves the model untouched. Hyper-parameters that are finite as
+// doubles but not as float32 (lr 1e300, momentum 1e39, eps 1e-50) are refused up front.
+// Divergence (onNonFinite): every step's loss is checked before its update; at every epoch end
+// (also a partial one) one wasm pass (firstNonFinite) checks the parameters and the batch-norm
+// running statistics, which catches an update that broke them (the last one of the run too),
+// then the validation loss is checked. On NaN/±Infinity the run stops: 'throw' (default) throws
+// a NonFiniteError carrying the History so far (stopped 'non-finite', history.nonFinite says
+// what, where and the value); 'stop' returns that History; 'rollback' also puts back the
+// parameters, running statistics, dropout pass counter and optimizer state of the last epoch
+// end whose checks passed (a snapshot kept only in this mode: one copy per epoch).
 // History: per epoch the mean training loss over the epoch's batches (and training accuracy
 // from the same forward passes), validation loss/accuracy when there is a validation set,
 // and optionally the loss of every step. Progress (onProgress): step counts, running epoch
@@ -28,6 +36,7 @@ import { sgd, type Optimizer } from './optimizer.js';
 import { isFullBatch, minimize, type FullBatchOptimizer } from './full-batch.js';
 import { networkObjective } from '../nn/objective.js';
 import type { MinimizeResult } from '../minimize/context.js';
+import { checkF32, checkF32Hyper } from '../optim/check.js';
 import { checkEvaluateOptions, checkFitOptions, checkOptionsObject, type EvaluateOptions } from './options.js';
 
 export interface EpochLogs {
@@ -112,6 +121,62 @@ export interface FitOptions {
    * from initialEpoch + 1; `epochs` is the total (the last epoch's number).
    */
   initialEpoch?: number;
+  /**
+   * What to do when training diverges: a step's loss, the parameters or batch-norm running
+   * statistics after an epoch's updates (checked at every epoch end, the last one included), or
+   * the validation loss become NaN or ±Infinity (as Keras' TerminateOnNaN, which only stops).
+   * In every mode training stops there and history.stopped is 'non-finite', with
+   * history.nonFinite saying what, where (epoch, step, update) and the value; the epoch in
+   * progress is recorded over its finite steps.
+   *   'throw' (default): throw a NonFiniteError (a DescentError) whose `history` is that History;
+   *     the model keeps the state it diverged to.
+   *   'stop': return that History; the model keeps the state it diverged to.
+   *   'rollback': restore the parameters, batch-norm running statistics, dropout pass counter and
+   *     optimizer state (stateDict/loadStateDict) of the last epoch end that passed the checks
+   *     (or of the start), and return the History (nonFinite.restoredEpoch: that epoch, 0 for
+   *     the start). The snapshot is taken at the start and at every checked epoch end (a copy of
+   *     the parameters, statistics and optimizer state per epoch); without 'rollback' no
+   *     snapshot is taken. Needs an optimizer with stateDict/loadStateDict (every optimizer()
+   *     has them) or a stateless one (sgd()).
+   */
+  onNonFinite?: OnNonFinite;
+}
+
+export type OnNonFinite = 'throw' | 'stop' | 'rollback';
+
+/** Where and how a run diverged (History.nonFinite). */
+export interface NonFiniteInfo {
+  /**
+   * 'loss': a step's training loss (its update was not applied); 'parameters' / 'statistics':
+   * the parameters / batch-norm running statistics after the epoch's updates; 'valLoss': the
+   * validation loss at the epoch end. Full-batch methods: 'loss' / 'gradient' are the objective
+   * / its gradient norm at an iterate (the minimizer stops there, reason 'not-finite').
+   */
+  what: 'loss' | 'gradient' | 'parameters' | 'statistics' | 'valLoss';
+  /** The non-finite value (the first one found). */
+  value: number;
+  /** The epoch (1-based; full-batch methods: the iteration, 0 for the starting point). */
+  epoch: number;
+  /** 'loss': the step within the epoch (1-based). */
+  step?: number;
+  /** Updates applied before the detection (continuing from initialEpoch × stepsPerEpoch). */
+  update: number;
+  /** 'parameters' / 'statistics': index of the first non-finite value in the flat vector. */
+  index?: number;
+  /** 'rollback': the epoch whose end state was restored (0 or initialEpoch: the start). */
+  restoredEpoch?: number;
+}
+
+/** Thrown by fit / fitAsync (onNonFinite 'throw') when training diverges; carries the History so far. */
+export class NonFiniteError extends DescentError {
+  readonly history: History;
+  readonly nonFinite: NonFiniteInfo;
+  constructor(message: string, history: History) {
+    super(message);
+    this.name = 'NonFiniteError';
+    this.history = history;
+    this.nonFinite = history.nonFinite!;
+  }
 }
 
 /**
@@ -164,7 +229,9 @@ export interface History {
   valLoss?: number[];
   valAccuracy?: number[];
   steps?: number[];
-  stopped: 'completed' | 'early-stopping' | 'callback' | 'aborted';
+  stopped: 'completed' | 'early-stopping' | 'callback' | 'aborted' | 'non-finite';
+  /** With stopped 'non-finite': what diverged, where, and (rollback) what was restored. */
+  nonFinite?: NonFiniteInfo;
   bestEpoch?: number;
   /** Full-batch methods: value + gradient + residual evaluations after each iteration. */
   evaluations?: number[];
@@ -173,7 +240,7 @@ export interface History {
 }
 
 const FIT_OPTIONS: ReadonlySet<string> = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
-  'onBatchEnd', 'onEpochEnd', 'onProgress', 'progressEveryMs', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch']);
+  'onBatchEnd', 'onEpochEnd', 'onProgress', 'progressEveryMs', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch', 'onNonFinite']);
 const FIT_ASYNC_OPTIONS: ReadonlySet<string> = new Set([...FIT_OPTIONS, 'yieldEveryMs']);
 
 // One training loop, two drivers. trainingLoop is a generator: it validates, then trains, and
@@ -315,13 +382,30 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   const B = options.batchSize === 'full' ? n : options.batchSize ?? 32;
   if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer or 'full', got ${String(options.batchSize)}`);
   if (B > n) throw new DescentError(`${op}: batchSize ${B} is larger than the training set (${n} samples); use 'full' for batch gradient descent`);
-  const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? DEFAULT_FIT_LR });
   if (options.optimizer && options.lr !== undefined) throw new DescentError(`${op}: give lr to the optimizer, not to fit, when passing an optimizer`);
+  if (options.lr !== undefined) checkF32(options.lr, `${op}: lr`);
+  const optimizer = options.optimizer ?? sgd({ lr: options.lr ?? DEFAULT_FIT_LR });
+  const onNonFinite = options.onNonFinite ?? 'throw';
+  if (onNonFinite !== 'throw' && onNonFinite !== 'stop' && onNonFinite !== 'rollback') {
+    throw new DescentError(`${op}: onNonFinite must be 'throw', 'stop' or 'rollback', got ${typeof onNonFinite === 'string' ? JSON.stringify(onNonFinite) : typeof onNonFinite}`);
+  }
+  const stateful = onNonFinite === 'rollback' && !isFullBatch(optimizer) && !optimizer.stateless ? optimizer as Partial<Stateful> : undefined;
+  if (stateful && (typeof stateful.stateDict !== 'function' || typeof stateful.loadStateDict !== 'function')) {
+    throw new DescentError(`${op}: onNonFinite 'rollback' restores the optimizer state through stateDict()/loadStateDict(), which optimizer ${JSON.stringify(optimizer.name)} lacks (every optimizer() has them; mark a stateless one with stateless: true)`);
+  }
+  // hyper-parameters that are finite doubles but overflow (or, for eps, underflow) float32
+  const hyper = (optimizer as { hyper?: (s: number) => object }).hyper;
+  if (typeof hyper === 'function') {
+    const perEpoch = (optimizer as { options?: { scheduleUnit?: string } }).options?.scheduleUnit === 'epoch';
+    checkF32Hyper(`${op}: ${optimizer.name}`, hyper.call(optimizer, perEpoch ? initialEpoch : initialEpoch * Math.ceil(n / B)));
+  }
+  const broken = firstNonFiniteState(model);
+  if (broken) throw new DescentError(`${op}: the model's ${broken.what === 'parameters' ? 'parameter' : 'batch-norm running statistic'} ${broken.index} is ${broken.value} before training; reinitialize or reload the model`);
   optimizer.bind?.(model);
   if (isFullBatch(optimizer)) {
     if (options.earlyStopping) throw new DescentError(`${op}: early stopping is for stochastic training; full-batch methods stop on their own tolerances (see the optimizer's settings)`);
     if (options.initialEpoch) throw new DescentError(`${op}: initialEpoch does not apply to full-batch methods (they restart from the model's parameters)`);
-    return fitFullBatch(model, train, val, optimizer, epochs, options.batchSize, rng, options, op);
+    return fitFullBatch(model, train, val, optimizer, epochs, options.batchSize, rng, options, op, onNonFinite);
   }
   const es = options.earlyStopping === true ? {} : options.earlyStopping || undefined;
   const monitor = es ? es.monitor ?? (val ? 'valLoss' : 'loss') : undefined;
@@ -351,12 +435,14 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   const onProgress = options.onProgress;
   const totalSteps = epochs * stepsPerEpoch, firstStep = step, started = performance.now();
   let lastProgress = started, samplesDone = 0, lastLoss = NaN;
+  // rollback: the state of the last checked epoch end (none in the other modes)
+  let t0 = 0, lossSum = 0, correct = 0; // the epoch in progress
+  let snapshot = onNonFinite === 'rollback' ? takeSnapshot(model, stateful as Stateful | undefined, initialEpoch) : undefined;
 
   outer: for (let epoch = initialEpoch; epoch < epochs; epoch++) {
     if (options.signal?.aborted) { history.stopped = 'aborted'; break; }
     if (shuffling) rng.shuffle(order);
-    const t0 = now();
-    let lossSum = 0, correct = 0;
+    t0 = now(); lossSum = 0; correct = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
       const start = b * B, size = Math.min(B, n - start);
       // first, as it may throw (a schedule's NaN) before anything moves and may grow the memory
@@ -368,13 +454,15 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
       if (lab) model.stageTargets(v, size, lab);
       model.training = true; // batch statistics and dropout (evaluate, e.g. for validation, infers)
       model.forward(v, size);
-      if (history.accuracy && lab) {
-        correct += countCorrect(model, v, size, lab, predicted, K);
-      }
+      const c = history.accuracy && lab ? countCorrect(model, v, size, lab, predicted, K) : 0;
       const loss = model.lossAndBackward(v, size, true) / size;
       if (!Number.isFinite(loss)) {
-        throw new DescentError(`${op}: the loss became ${loss} at epoch ${epoch + 1}, step ${b + 1} of ${stepsPerEpoch} (update ${step + 1}); try a smaller learning rate`);
+        // this step's update is not applied; the epoch is recorded over its finite steps
+        const nf = b > 0 ? recordEpoch(b) : undefined;
+        diverged(nf ?? { what: 'loss', value: loss, epoch: epoch + 1, step: b + 1, update: step });
+        break outer;
       }
+      correct += c;
       optimizer.step(model.parameters(), model.gradients(), { step, epoch, model, loss });
       lossSum += loss * size;
       history.steps?.push(loss);
@@ -386,17 +474,18 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
         if (t - lastProgress >= progressEvery) progress(t, epoch, b, loss, lossSum, correct, false);
       }
       const r = yield { kind: 'batch', logs: { epoch, batch: b, step, stepsPerEpoch, loss, size } };
-      if (r === 'stop') { history.stopped = 'callback'; recordEpoch(); break outer; }
-      if (options.signal?.aborted) { history.stopped = 'aborted'; recordEpoch(); break outer; }
-      function recordEpoch(): void {
-        // a partial epoch is still recorded, over the batches that ran
-        const seen = Math.min(n, (b + 1) * B);
-        pushEpoch(epoch, lossSum / seen, correct / seen, now() - t0, seen);
-        if (onProgress) progress(performance.now(), epoch, b, loss, lossSum, correct, true);
+      const stop = r === 'stop' ? 'callback' : options.signal?.aborted ? 'aborted' : undefined;
+      if (stop) {
+        history.stopped = stop;
+        const nf = recordEpoch(b + 1);
+        if (nf) diverged(nf);
+        break outer;
       }
     }
-    const logs = pushEpoch(epoch, lossSum / n, correct / n, now() - t0, n);
+    const { logs, nonFinite } = pushEpoch(epoch, lossSum / n, correct / n, now() - t0, n);
     if (onProgress) progress(performance.now(), epoch, stepsPerEpoch - 1, lastLoss, lossSum, correct, true);
+    if (nonFinite) { diverged(nonFinite); break; }
+    if (snapshot) snapshot = takeSnapshot(model, stateful as Stateful | undefined, epoch + 1, snapshot);
     if ((yield { kind: 'epoch', logs }) === 'stop') { history.stopped = 'callback'; break; }
     if (es && monitor) {
       const value = logs[monitor];
@@ -416,7 +505,29 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   if (bestEpoch >= 0) history.bestEpoch = bestEpoch + 1;
   return history;
 
-  function pushEpoch(epoch: number, loss: number, acc: number, ms: number, samples: number): EpochLogs {
+  /** Records a partial epoch of `done` steps (stopped by a callback, an abort or a non-finite loss) and checks the state. */
+  function recordEpoch(done: number): NonFiniteInfo | undefined {
+    const seen = Math.min(n, done * B);
+    const epoch = history.epoch.length + initialEpoch; // the epoch in progress (0-based)
+    const { nonFinite } = pushEpoch(epoch, lossSum / seen, correct / seen, now() - t0, seen);
+    if (onProgress) progress(performance.now(), epoch, done - 1, lastLoss, lossSum, correct, true);
+    return nonFinite;
+  }
+
+  /** Stops the run at a non-finite value: records it, restores the snapshot ('rollback') or throws ('throw'). */
+  function diverged(info: NonFiniteInfo): void {
+    history.stopped = 'non-finite';
+    history.nonFinite = info;
+    if (snapshot) {
+      restoreSnapshot(model, stateful as Stateful | undefined, snapshot);
+      info.restoredEpoch = snapshot.epoch;
+    }
+    if (bestEpoch >= 0) history.bestEpoch = bestEpoch + 1;
+    if (onNonFinite === 'throw') throw new NonFiniteError(nonFiniteMessage(op, info, stepsPerEpoch), history);
+  }
+
+  /** After an epoch's updates: its history entry (validation included), then the parameters, running statistics and validation loss checked. */
+  function pushEpoch(epoch: number, loss: number, acc: number, ms: number, samples: number): { logs: EpochLogs; nonFinite?: NonFiniteInfo } {
     const logs: EpochLogs = { epoch: epoch + 1, loss, ms, samplesPerSecond: samples / (ms / 1000) };
     history.epoch.push(epoch + 1);
     history.loss.push(loss);
@@ -427,7 +538,10 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
       history.valLoss!.push(ev.loss);
       if (history.valAccuracy && ev.accuracy !== undefined) { logs.valAccuracy = ev.accuracy; history.valAccuracy.push(ev.accuracy); }
     }
-    return logs;
+    const bad = firstNonFiniteState(model);
+    if (bad) return { logs, nonFinite: { ...bad, epoch: epoch + 1, update: step } };
+    if (logs.valLoss !== undefined && !Number.isFinite(logs.valLoss)) return { logs, nonFinite: { what: 'valLoss', value: logs.valLoss, epoch: epoch + 1, update: step } };
+    return { logs };
   }
 
   function progress(t: number, epoch: number, b: number, loss: number, lossSum: number, correct: number, epochEnd: boolean): void {
@@ -441,6 +555,65 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
     };
     if (history.accuracy) p.epochAccuracy = correct / seen;
     onProgress!(p);
+  }
+}
+
+/** An optimizer whose state fit's rollback can copy and put back. */
+interface Stateful { stateDict(): unknown; loadStateDict(sd: unknown, model?: Model): void }
+
+/** What 'rollback' restores: the state after `epoch` epochs. */
+interface Snapshot { epoch: number; params: Float32Array; buffers: Float32Array[]; passes: number; optimizer?: unknown }
+
+/** Copies the model's parameters, running statistics and pass counter (into `reuse`'s arrays) and the optimizer's stateDict. */
+function takeSnapshot(model: Model, opt: Stateful | undefined, epoch: number, reuse?: Snapshot): Snapshot {
+  const p = model.parameters();
+  const params = reuse?.params ?? new Float32Array(p.size);
+  params.set(p.data);
+  const buffers = model.buffers().map(({ tensor }, i) => {
+    const a = reuse?.buffers[i] ?? new Float32Array(tensor.size);
+    a.set(tensor.data);
+    return a;
+  });
+  return { epoch, params, buffers, passes: model.passes, optimizer: opt?.stateDict() };
+}
+
+function restoreSnapshot(model: Model, opt: Stateful | undefined, s: Snapshot): void {
+  model.parameters().data.set(s.params);
+  model.buffers().forEach(({ tensor }, i) => tensor.data.set(s.buffers[i]));
+  model.passes = s.passes;
+  if (opt && s.optimizer !== undefined) opt.loadStateDict(s.optimizer, model);
+}
+
+/** The first NaN/±Infinity among the parameters, then the running statistics (one wasm pass each), or undefined. */
+function firstNonFiniteState(model: Model): Pick<NonFiniteInfo, 'what' | 'value' | 'index'> | undefined {
+  const K = model.engine.kernels;
+  const p = model.parameters();
+  const i = K.firstNonFinite(p.size, p.pointer());
+  if (i >= 0) return { what: 'parameters', value: p.data[i], index: i };
+  let base = 0;
+  for (const { tensor } of model.buffers()) {
+    const j = K.firstNonFinite(tensor.size, tensor.pointer());
+    if (j >= 0) return { what: 'statistics', value: tensor.data[j], index: base + j };
+    base += tensor.size;
+  }
+  return undefined;
+}
+
+function nonFiniteMessage(op: string, nf: NonFiniteInfo, stepsPerEpoch: number): string {
+  const tail = '; try a smaller learning rate (error.history holds the History so far)';
+  switch (nf.what) {
+    case 'loss':
+      return nf.step === undefined
+        ? `${op}: the loss became ${nf.value} at iteration ${nf.epoch}${tail}`
+        : `${op}: the loss became ${nf.value} at epoch ${nf.epoch}, step ${nf.step} of ${stepsPerEpoch} (update ${nf.update + 1})${tail}`;
+    case 'gradient':
+      return `${op}: the gradient became non-finite (norm ${nf.value}) at iteration ${nf.epoch}${tail}`;
+    case 'parameters':
+      return `${op}: parameter ${nf.index} became ${nf.value} in epoch ${nf.epoch} (after update ${nf.update})${tail}`;
+    case 'statistics':
+      return `${op}: batch-norm running statistic ${nf.index} (in the order of model.buffers()) became ${nf.value} in epoch ${nf.epoch} (after update ${nf.update})${tail}`;
+    case 'valLoss':
+      return `${op}: the validation loss became ${nf.value} at the end of epoch ${nf.epoch}${tail}`;
   }
 }
 
@@ -527,7 +700,7 @@ export function evaluate(model: Model, data: Dataset, options: EvaluateOptions =
 
 /** fit with a minimizer (full-batch.ts): one history entry per iteration. */
 function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, opt: FullBatchOptimizer, epochs: number,
-                      batchSize: number | 'full' | undefined, rng: Random, options: FitAsyncOptions, op: string): History {
+                      batchSize: number | 'full' | undefined, rng: Random, options: FitAsyncOptions, op: string, onNonFinite: OnNonFinite): History {
   const n = train.n;
   let indices: Int32Array | undefined;
   if (batchSize !== undefined && batchSize !== 'full') {
@@ -549,6 +722,12 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
   if (options.signal?.aborted) { history.stopped = 'aborted'; return history; } // as the loop: an aborted signal trains nothing
   const started = performance.now();
   let t0 = started;
+  // divergence: minimize's line searches back off from NaN trial points, so its iterates stay
+  // finite; what is left is a non-finite objective or gradient at an iterate (the minimizer
+  // stops, reason 'not-finite', also at the starting point) and a non-finite validation loss.
+  // 'rollback' restores the last iterate that passed (a copy per iteration, only in that mode).
+  let nonFinite: NonFiniteInfo | undefined;
+  let snapshot = onNonFinite === 'rollback' ? takeSnapshot(model, undefined, 0) : undefined;
   const result = minimize(objective, model.parameters().data, {
     ...(settings.space ? {} : { engine: model.engine }),
     ...settings,
@@ -557,6 +736,12 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
     callback: (info, x) => {
       if (info.iteration === 0) return undefined;
       model.parameters().data.set(x);
+      if (!Number.isFinite(info.value) || !Number.isFinite(info.gradientNorm)) {
+        // not recorded as an epoch; the minimizer stops right after this call ('not-finite')
+        const loss = !Number.isFinite(info.value);
+        nonFinite = { what: loss ? 'loss' : 'gradient', value: loss ? info.value : info.gradientNorm, epoch: info.iteration, update: info.iteration };
+        return undefined;
+      }
       const ms = performance.now() - t0;
       const logs: EpochLogs = { epoch: info.iteration, loss: info.value, ms, samplesPerSecond: NaN, evaluations: info.evaluations };
       history.epoch.push(info.iteration);
@@ -568,7 +753,12 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
         logs.valLoss = ev.loss;
         history.valLoss!.push(ev.loss);
         if (history.valAccuracy && ev.accuracy !== undefined) { logs.valAccuracy = ev.accuracy; history.valAccuracy.push(ev.accuracy); }
+        if (!Number.isFinite(ev.loss)) {
+          nonFinite = { what: 'valLoss', value: ev.loss, epoch: info.iteration, update: info.iteration };
+          return 'stop';
+        }
       }
+      if (snapshot) snapshot = takeSnapshot(model, undefined, info.iteration, snapshot);
       t0 = performance.now();
       if (options.onProgress) {
         const elapsedMs = t0 - started, it = info.iteration;
@@ -588,5 +778,23 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
   model.parameters().data.set(result.x);
   opt.lastResult = result;
   history.minimize = result;
+  if (!nonFinite && result.reason === 'not-finite') {
+    // at the starting point (the callback is not called for it)
+    const loss = !Number.isFinite(result.value);
+    nonFinite = { what: loss ? 'loss' : 'gradient', value: loss ? result.value : result.gradientNorm, epoch: result.iterations, update: result.iterations };
+  }
+  if (!nonFinite) {
+    const bad = firstNonFiniteState(model);
+    if (bad) nonFinite = { ...bad, epoch: result.iterations, update: result.iterations };
+  }
+  if (nonFinite) {
+    history.stopped = 'non-finite';
+    history.nonFinite = nonFinite;
+    if (snapshot) {
+      restoreSnapshot(model, undefined, snapshot);
+      nonFinite.restoredEpoch = snapshot.epoch;
+    }
+    if (onNonFinite === 'throw') throw new NonFiniteError(nonFiniteMessage(op, nonFinite, 1), history);
+  }
   return history;
 }

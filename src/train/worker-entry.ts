@@ -18,7 +18,7 @@ import { Model } from '../nn/model.js';
 import { gradientNoise, type GradientNoiseOptions } from '../optim/gradient-noise.js';
 import { optimizer, RuleOptimizer, type OptimizerOptions, type OptimizerStateDict } from '../optim/optimizer.js';
 import * as S from '../optim/schedules.js';
-import { fitAsync, type FitAsyncOptions } from './fit.js';
+import { fitAsync, NonFiniteError, type FitAsyncOptions } from './fit.js';
 import {
   bfgs, conjugateGradient, isFullBatch, lbfgs, levenbergMarquardt, newtonCg, newtonMethod, scaledConjugateGradient, steepestDescent,
   type FullBatchOptimizer, type FullBatchSettings,
@@ -48,7 +48,10 @@ channel.listen((m) => {
     started = true;
     train(m)
       .then(({ message, transfer }) => channel.post(message, transfer))
-      .catch((e: unknown) => channel.post({ type: 'error', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) }));
+      .catch((e: unknown) => channel.post({
+        type: 'error', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e),
+        ...(e instanceof NonFiniteError ? { history: e.history } : {}),
+      }));
   } else if (m.type === 'abort') {
     controller.abort();
   } else if (m.type === 'ack') {

@@ -58,7 +58,8 @@ export type WorkerMessage =
   /** An epoch's logs; `reply`: the worker waits for an ack. `params`: a full-batch iterate (streamIterates). */
   | { type: 'epoch'; logs: EpochLogs; reply: boolean; params?: Float32Array }
   | { type: 'done'; history: History; params: Float32Array; state: Float32Array; passes: number; training: boolean; optimizerState?: OptimizerStateDict }
-  | { type: 'error'; name: string; message: string };
+  /** `history`: a NonFiniteError's (onNonFinite 'throw'), rebuilt on the caller's side. */
+  | { type: 'error'; name: string; message: string; history?: History };
 
 // ---- the two ends -----------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ import { isClassification } from '../nn/losses.js';
 import type { Model } from '../nn/model.js';
 import type { GradientNoise, GradientNoiseOptions } from '../optim/gradient-noise.js';
 import type { OptimizerOptions, OptimizerStateDict } from '../optim/optimizer.js';
-import type { FitAsyncOptions, History } from './fit.js';
+import { NonFiniteError, type FitAsyncOptions, type History } from './fit.js';
 import type { FullBatchSettings } from './full-batch.js';
 import { ABORT_FLAG, spawnWorker, type StartMessage, type WorkerMessage } from './worker-port.js';
 
@@ -95,7 +95,7 @@ export interface WorkerHistory extends History {
 const OP = 'fitInWorker';
 const KNOWN: ReadonlySet<string> = new Set(['epochs', 'batchSize', 'lr', 'optimizer', 'shuffle', 'seed', 'validationSplit', 'validationData',
   'onEpochEnd', 'onProgress', 'progressEveryMs', 'earlyStopping', 'recordSteps', 'signal', 'initialEpoch', 'yieldEveryMs',
-  'workerUrl', 'returnOptimizerState']);
+  'onNonFinite', 'workerUrl', 'returnOptimizerState']);
 const SCHEDULE_HINT = "; describe a schedule as data, e.g. { schedule: 'cosine', args: [0.1, { tMax: 1000 }] }";
 
 /**
@@ -110,9 +110,11 @@ const SCHEDULE_HINT = "; describe a schedule as data, e.g. { schedule: 'cosine',
  * of it); onProgress is called as progress events arrive. An abort stops after the step in
  * progress (history.stopped 'aborted'; on pages without SharedArrayBuffer the worker's
  * yieldEveryMs defaults to 0 for that); see the header of worker.ts for full-batch methods.
- * Errors in the worker reject with the worker's message (a DescentError stays one); an
- * exception from a callback rejects with that exception. In both cases the model is left as
- * it was.
+ * Errors in the worker reject with the worker's message (a DescentError stays one; a
+ * NonFiniteError of onNonFinite 'throw' keeps its `history`); an exception from a callback
+ * rejects with that exception. In both cases the model is left as it was. With onNonFinite
+ * 'stop' or 'rollback' the model receives the state the worker stopped with (diverged, or
+ * restored).
  *
  * @example
  * const controller = new AbortController();
@@ -223,7 +225,8 @@ export async function fitInWorker(model: Model, data: Dataset, options: WorkerFi
           return;
         }
         case 'error': {
-          const e = m.name === 'DescentError' ? new DescentError(m.message) : new Error(m.message);
+          const e = m.name === 'NonFiniteError' && m.history?.nonFinite ? new NonFiniteError(m.message, m.history)
+            : m.name === 'DescentError' ? new DescentError(m.message) : new Error(m.message);
           if (e.name !== m.name) e.name = m.name;
           fail(e);
           return;
