@@ -71,7 +71,8 @@ export { OUTPUT_KINDS, type Preprocess, type OutputKind } from './nn/preprocess.
 export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
 export { INITIALIZERS, type InitName, type InitSpec } from './nn/init.js';
 export { LOSSES, type LossName } from './nn/losses.js';
-export { fit, fitAsync, evaluate, DEFAULT_FIT_LR, type FitOptions, type FitAsyncOptions, type FitProgress, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation } from './train/fit.js';
+export { fit, fitAsync, evaluate, DEFAULT_FIT_LR, NonFiniteError, type FitOptions, type FitAsyncOptions, type FitProgress, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation, type OnNonFinite, type NonFiniteInfo } from './train/fit.js';
+export { checkF32, checkF32Hyper, F32_MAX } from './optim/check.js';
 export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
 export { saveModel, loadModel, modelSpec } from './io/model-file.js';
 export { saveCheckpoint, saveCheckpointFile, loadCheckpoint, type Checkpoint, type Progress } from './io/checkpoint.js';
