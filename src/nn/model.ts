@@ -203,6 +203,7 @@ export class Model {
   constructor(readonly engine: Engine, spec: ModelSpec) {
     const what = 'model';
     if (!spec || typeof spec !== 'object') throw new DescentError(`${what}: expected a spec { inputs, layers, loss }`);
+    checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
     const inputs = spec.inputs;
     if (!Number.isSafeInteger(inputs) || inputs < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${String(inputs)}`);
     if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
@@ -217,7 +218,10 @@ export class Model {
       const last = i === spec.layers.length - 1;
       if (type !== 'dense') return this.#planNorm(l as AnyLayerSpec, type, i, name, last, fanIn, (size) => { const o = offset; offset += size; return o; }, (size) => { const o = stateSize; stateSize += size; return o; });
       const d = l as LayerSpec;
-      if (!d || !Number.isSafeInteger(d.units) || d.units < 1) throw new DescentError(`${name}: units must be a positive integer, got ${String(d?.units)}`);
+      if (!d || typeof d !== 'object' || Array.isArray(d)) throw new DescentError(`${name}: must be a layer spec object, got ${d === null ? 'null' : Array.isArray(d) ? 'an array' : typeof d}`);
+      checkKeys(d, ['type', 'units', 'activation', 'alpha', 'bias', 'init'], name);
+      if (!Number.isSafeInteger(d.units) || d.units < 1) throw new DescentError(`${name}: units must be a positive integer, got ${typeof d.units === 'number' ? d.units : typeof d.units}`);
+      if (d.bias !== undefined && typeof d.bias !== 'boolean') throw new DescentError(`${name}: bias must be true or false, got ${typeof d.bias === 'string' ? JSON.stringify(d.bias) : typeof d.bias}`);
       const forced = last ? lossOutputActivation(loss) : undefined;
       const act = checkActivation(d.activation ?? (last ? (forced ?? 'linear') : 'tanh'), d.alpha, name);
       if (forced && act.name !== forced) {
@@ -280,6 +284,7 @@ export class Model {
       throw new DescentError(`${name}: unknown layer type ${JSON.stringify(type)} (dense, batchnorm, layernorm, dropout)`);
     }
     const label = `${name} (${type})`;
+    checkKeys(l, type === 'dropout' ? ['type', 'rate', 'seed'] : type === 'batchnorm' ? ['type', 'momentum', 'eps', 'activation', 'alpha'] : ['type', 'eps', 'activation', 'alpha'], label);
     if (i === 0) throw new DescentError(`${label}: must follow a Dense layer, not be the first layer`);
     if (last) throw new DescentError(`${label}: the last layer must be Dense (the loss reads its outputs)`);
     const c = fanIn;
@@ -439,7 +444,7 @@ export class Model {
   predict(x: Float32Array, opts?: number | (PredictOptions & { output?: 'probabilities' | 'logits' })): Float32Array;
   predict(x: Float32Array, opts: PredictOptions): Float32Array | Int32Array;
   predict(x: Float32Array, nOrOpts?: number | PredictOptions): Float32Array | Int32Array {
-    const o: PredictOptions = typeof nOrOpts === 'object' && nOrOpts !== null ? nOrOpts : { n: nOrOpts };
+    const o = predictOptions(nOrOpts, 'predict', ['n', 'output', 'preprocess']);
     const output = checkOutputKind(o.output, this.loss, 'predict');
     if (output === 'classes') return this.predictLabels(x, { n: o.n, preprocess: o.preprocess });
     const n = o.n ?? x.length / this.inputs;
@@ -464,7 +469,7 @@ export class Model {
 
   /** Predicted class per sample: argmax of the outputs, or output > ½ for one-output bce models. */
   predictLabels(x: Float32Array, nOrOpts?: number | Omit<PredictOptions, 'output'>): Int32Array {
-    const o = typeof nOrOpts === 'object' && nOrOpts !== null ? nOrOpts : { n: nOrOpts };
+    const o = predictOptions(nOrOpts, 'predictLabels', ['n', 'preprocess']);
     const n = o.n ?? x.length / this.inputs;
     const p = this.predict(x, { n, preprocess: o.preprocess });
     const out = new Int32Array(n);
@@ -770,6 +775,22 @@ export class Model {
     this.#arena.release();
     this.#buf = undefined;
   }
+}
+
+/** Throws unless every own key of `o` is one of `known` (so toString, constructor, __proto__ are refused). */
+function checkKeys(o: object, known: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new DescentError(`${what}: unknown key ${JSON.stringify(k)}; known: ${known.join(', ')}`);
+}
+
+/** predict's second argument: n, or an options object of own keys `known`, checked by value. */
+function predictOptions(nOrOpts: unknown, op: string, known: string[]): PredictOptions {
+  if (nOrOpts === undefined || typeof nOrOpts === 'number') return { n: nOrOpts };
+  if (nOrOpts === null || typeof nOrOpts !== 'object' || Array.isArray(nOrOpts)) throw new DescentError(`${op}: the second argument must be n or { ${known.join(', ')} }, got ${nOrOpts === null ? 'null' : Array.isArray(nOrOpts) ? 'an array' : typeof nOrOpts}`);
+  const o = nOrOpts as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new DescentError(`${op}: unknown option ${JSON.stringify(k)}; known: ${known.join(', ')}`);
+  if (o.n !== undefined && (typeof o.n !== 'number' || !Number.isSafeInteger(o.n) || o.n < 1)) throw new DescentError(`${op}: n must be a positive integer, got ${typeof o.n === 'number' ? o.n : typeof o.n}`);
+  if (o.preprocess !== undefined && typeof o.preprocess !== 'boolean') throw new DescentError(`${op}: preprocess must be true or false, got ${typeof o.preprocess}`);
+  return o as PredictOptions;
 }
 
 /** Frees the arenas of a model dropped without release() (ArenaMemory holds only addresses). */

@@ -31,7 +31,7 @@ export function checkFitOptions(o: Record<string, unknown>, op: string): void {
   for (const k of ['shuffle', 'recordSteps']) bool(k);
   for (const k of ['onBatchEnd', 'onEpochEnd', 'onProgress']) fn(k);
   if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) fail(op, `seed must be a finite number, got ${describe(o.seed)}`);
-  if (o.lr !== undefined && typeof o.lr !== 'number') fail(op, `lr must be a number, got ${describe(o.lr)}`);
+  if (o.lr !== undefined && (typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr <= 0)) fail(op, `lr: learning rate must be a positive finite number, got ${describe(o.lr)}`);
   if (o.batchSize !== undefined && o.batchSize !== 'full' && (typeof o.batchSize !== 'number' || !Number.isSafeInteger(o.batchSize) || o.batchSize < 1)) {
     fail(op, `batchSize must be a positive integer or 'full', got ${describe(o.batchSize)}`);
   }
