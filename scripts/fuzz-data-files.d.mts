@@ -4,6 +4,7 @@ export interface FuzzResult {
   cases: number;
   ok: number;
   refused: number;
+  invalid: number;
   other: number;
   hangs: number;
   expensive: number;

@@ -19,7 +19,7 @@ describe('data-file fuzzing (short campaign)', () => {
     const res = fuzzCsv({ parseCsv, checkDataset, DescentError }, { cases: 4000, seed: 13 });
     report.push(summary(res, performance.now() - t0));
     expect(res.failures.map((f) => `${f.kind} ${String(f.error ?? "")}`)).toEqual([]);
-    expect([res.other, res.hangs, res.expensive]).toEqual([0, 0, 0]);
+    expect([res.invalid, res.other, res.hangs, res.expensive]).toEqual([0, 0, 0, 0]);
     // The campaign reaches both outcomes.
     expect(res.ok).toBeGreaterThan(200);
     expect(res.refused).toBeGreaterThan(200);
@@ -30,7 +30,7 @@ describe('data-file fuzzing (short campaign)', () => {
     const res = await fuzzIdx({ parseIdx, idxDataset, checkDataset, DescentError }, { cases: 2000, seed: 13 });
     report.push(summary(res, performance.now() - t0));
     expect(res.failures.map((f) => `${f.kind} ${String(f.error ?? "")}`)).toEqual([]);
-    expect([res.other, res.hangs, res.expensive]).toEqual([0, 0, 0]);
+    expect([res.invalid, res.other, res.hangs, res.expensive]).toEqual([0, 0, 0, 0]);
     expect(res.ok).toBeGreaterThan(100);
     expect(res.refused).toBeGreaterThan(500);
     expect(res.gzip).toBeGreaterThan(500);
