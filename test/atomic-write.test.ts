@@ -34,24 +34,22 @@ function rng(seed: number): () => number {
   };
 }
 
-// Version k of the file: 8 MiB of a fixed pseudo-random pattern with k stamped in the first
-// word of every 4 KiB page, and the length, so that a partial or mixed file is told apart.
+// Version k of the file: 4 MiB of a fixed text pattern with k stamped in the first word of
+// every 4 KiB page: a partial file (length) or a mix of versions (stamps) is told apart.
 const SIZE = 4 << 20;
 const PAGE = 4096;
-const PATTERN_SEED = 0x5eed;
+const PATTERN = 'descentjs atomic write test, version stamped per page. ';
 
 const WRITER = `
 import { writeFileAtomic } from './atomic-file.mjs';
 import { createInterface } from 'node:readline';
 const SIZE = ${SIZE}, PAGE = ${PAGE};
-const pattern = new Uint32Array(SIZE / 4);
-let a = ${PATTERN_SEED};
-for (let i = 0; i < pattern.length; i++) { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; pattern[i] = a; }
-const buf = new Uint32Array(SIZE / 4);
+const pattern = Buffer.alloc(SIZE, ${JSON.stringify(PATTERN)});
+const buf = Buffer.alloc(SIZE);
 const version = (k) => {
-  buf.set(pattern);
-  for (let p = 0; p < SIZE / 4; p += PAGE / 4) buf[p] = k;
-  return new Uint8Array(buf.buffer);
+  pattern.copy(buf);
+  for (let p = 0; p < SIZE; p += PAGE) buf.writeUInt32LE(k, p);
+  return buf;
 };
 version(0);
 const target = process.argv[2];
@@ -66,11 +64,9 @@ createInterface({ input: process.stdin }).once('line', (line) => {
 `;
 
 function expected(k: number): Buffer {
-  const w = new Uint32Array(SIZE / 4);
-  let a = PATTERN_SEED;
-  for (let i = 0; i < w.length; i++) { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; w[i] = a; }
-  for (let p = 0; p < w.length; p += PAGE / 4) w[p] = k;
-  return Buffer.from(w.buffer);
+  const b = Buffer.alloc(SIZE, PATTERN);
+  for (let p = 0; p < SIZE; p += PAGE) b.writeUInt32LE(k, p);
+  return b;
 }
 
 /** The version a file holds, or what is wrong with it. */
@@ -112,7 +108,7 @@ async function startWriter(writer: string, target: string): Promise<Writer> {
 }
 
 describe('writeFileAtomic', () => {
-  it('SIGKILL at 60 random moments of 4 MB writes: the old or the new file, whole, every time', async () => {
+  it('SIGKILL at ≥ 60 random moments of 4 MB writes (≥ 20 inside a write): the old or the new file, whole, every time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
     const writer = join(dir, 'writer.mjs');
     buildSync({ entryPoints: [join(root, 'src/io/atomic-file.ts')], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'atomic-file.mjs'), logLevel: 'error' });
@@ -123,22 +119,36 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(target, expected(0)); // version 0, written here through the same function
     expect(versionOf(target, versions)).toBe(0);
 
+    // kill moments scale with how long a write takes here and now (the machine may be busy)
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      writeFileAtomic(target, expected(0));
+      times.push(performance.now() - t0);
+    }
+    const writeMs = Math.max(5, times.sort((a, b) => a - b)[1]);
     const random = rng(13);
-    const KILLS = 60;
+    // at least 60 kills and at least 20 of them inside a write (between the temporary file's
+    // creation and the rename); more kills where too few landed there, up to 150
+    const MIN_KILLS = 60;
+    const MIN_INSIDE = 20;
+    const MAX_KILLS = 150;
     const POOL = 4; // writers start while earlier ones run: Node's start-up is not on the clock
-    const pool = Array.from({ length: POOL }, () => startWriter(writer, target));
+    const pool = [startWriter(writer, target)];
+    let kills = 0;
     let version = 0;
     let midWrite = 0; // kills that left the killed writer's temporary file: it died between open and rename
     let completed = 0; // writes reported done before a kill
     const bad: string[] = [];
     let stray = 0;
-    for (let n = 0; n < KILLS; n++) {
+    while (kills < MAX_KILLS && (kills < MIN_KILLS || midWrite < MIN_INSIDE)) {
+      while (pool.length < POOL) pool.push(startWriter(writer, target));
       const w = await pool.shift()!;
-      if (n + POOL < KILLS) pool.push(startWriter(writer, target));
-      const delay = random() * 100;
+      const delay = random() * 3 * writeMs;
       w.go(version + 1);
       await sleep(delay);
       const done = await w.kill();
+      const n = kills++;
       completed += done.length;
       versions.forEach((_, k) => { if (k < version) versions.delete(k); });
       const last = done.length ? done[done.length - 1] : version;
@@ -152,16 +162,18 @@ describe('writeFileAtomic', () => {
       stray = left.length;
       if (typeof v === 'number') version = v;
     }
+    for (const w of pool) await (await w).kill();
     expect(bad).toEqual([]);
     // the kills landed inside writes, not only between them
-    expect(midWrite).toBeGreaterThanOrEqual(10);
+    expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    expect(midWrite).toBeGreaterThanOrEqual(MIN_INSIDE);
     expect(completed).toBeGreaterThan(0);
     // the next successful write removes what the killed writers left
     writeFileAtomic(target, expected(0));
     expect(temps(dir, name)).toEqual([]);
     expect(versionOf(target, versions)).toBe(0);
-    console.log(`atomic-write: ${KILLS} kills, ${midWrite} inside a write (temporary file left), ${completed} writes completed, 0 files lost or partial`);
-  }, 60_000);
+    console.log(`atomic-write: ${kills} kills (delays 0–${(3 * writeMs).toFixed(0)} ms), ${midWrite} inside a write (temporary file left), ${completed} writes completed, 0 files lost or partial`);
+  }, 150_000);
 
   it('keeps the mode of the file it replaces, follows links, writes strings as UTF-8', () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-atomic-'));
