@@ -267,6 +267,33 @@ describe.each(['node', 'browser'] as const)('dist/%s/index.js', (platform) => {
       expect(differ(before, b.parameters().toArray())).toBe('');
     });
 
+    it('divergence (onNonFinite): the same History as fit; \'throw\' rejects with a NonFiniteError carrying it, the model left as it was; \'rollback\' writes back the restored state', async () => {
+      // one full-batch update with lr 1e37 on inputs ×1000 takes the weights past float32
+      const big = { ...small, x: small.x.map((v) => v * 1000) };
+      const relu = () => new d.Model(engine, { inputs: 64, layers: [{ units: 16, activation: 'relu' }, { units: 10 }], seed: 1 });
+      const opts = { epochs: 2, batchSize: 'full' as const, lr: 1e37 };
+      const a = relu(), b = relu();
+      const ha = d.fit(a, big, { ...opts, onNonFinite: 'stop' });
+      const hb = await d.fitInWorker(b, big, { ...opts, onNonFinite: 'stop' });
+      expect(hb.stopped).toBe('non-finite');
+      expect(hb).toEqual(ha);
+      expect(differ(a.parameters().toArray(), b.parameters().toArray())).toBe('');
+      const c = relu();
+      const before = c.parameters().toArray();
+      const err = await d.fitInWorker(c, big, opts).then(() => undefined, (x: unknown) => x);
+      expect(err).toBeInstanceOf(d.NonFiniteError);
+      const nfe = err as InstanceType<typeof d.NonFiniteError>;
+      expect(nfe.message).toMatch(/^fitAsync: parameter \d+ became -?Infinity in epoch 1 \(after update 1\)/);
+      expect(nfe.history).toEqual(ha);
+      expect(nfe.nonFinite).toEqual(ha.nonFinite);
+      expect(differ(before, c.parameters().toArray())).toBe('');
+      const r = relu();
+      const hr = await d.fitInWorker(r, big, { ...opts, onNonFinite: 'rollback' });
+      expect(hr.nonFinite).toMatchObject({ what: 'parameters', epoch: 1, restoredEpoch: 0 });
+      expect(differ(before, r.parameters().toArray())).toBe('');
+      await expect(d.fitInWorker(r, big, { ...opts, onNonFinite: 'retry' as 'stop' })).rejects.toThrow(/onNonFinite must be 'throw', 'stop' or 'rollback'/);
+    });
+
     it('what cannot cross threads is refused before a worker starts, saying why', async () => {
       const m = mlp();
       await expect(d.fitInWorker(m, train, { optimizer: d.optimizer('adam') as never }))
