@@ -1,9 +1,10 @@
 // Atomic writes (issue #13, item 2): a writer killed at any moment leaves the old file or the
 // new one, whole (io/atomic-file.ts), and every file the CLI writes goes through it.
-//   - kill test: a child process writes a 4 MB file again and again (version k: a header and
-//     a pattern that depends on k in every 4-byte word), SIGKILLed at seeded random moments;
-//     after each kill the file must be the version last reported done or the one after it,
-//     complete, and at most the killed write's temporary file may be left over
+//   - kill test: child processes write a 4 MB file again and again (version k: a text pattern
+//     with k stamped in every 4 KiB page), SIGKILLed at seeded random moments (≥ 60 kills,
+//     ≥ 20 of them between the temporary file's creation and the rename); after each kill the
+//     file must be the version last reported done or the one after it, complete, and at most
+//     the killed write's temporary file may be left over (the next write removes it)
 //   - descent train --out/--curve killed mid-run: the model file from before survives
 //   - the rest of the contract: mode kept, links followed, stale temp files removed
 import { spawn, spawnSync } from 'node:child_process';
@@ -193,6 +194,16 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic(dir, 'x')).toThrow(/is a folder/);
     expect(() => writeFileAtomic(join(dir, 'no', 'such', 'f'), 'x')).toThrow(/ENOENT/);
     expect(readdirSync(dir).sort()).toEqual(['a.csv', 'link.csv']);
+    // without node:fs (a browser): a library error, nothing touched
+    const proc = process as { getBuiltinModule?: unknown };
+    const saved = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      expect(() => writeFileAtomic(f, 'x')).toThrow(/needs node:fs/);
+    } finally {
+      proc.getBuiltinModule = saved;
+    }
+    expect([...readFileSync(f)]).toEqual([1, 2, 3]);
   });
 
   it('removes temporary files of dead writers and any older than an hour, never a live writer\'s', () => {
