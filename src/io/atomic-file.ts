@@ -19,6 +19,8 @@
 // A symbolic link at the target is followed: the file it points to is replaced, the link stays.
 // A target that is not a regular file (/dev/stdout, a FIFO, a device) is written in place.
 // Owner and group of a replaced file are not carried over (the new file is the writer's).
+// The folder must be writable (the temporary file is created there): a writable file in a
+// read-only folder is refused (EACCES) where an in-place write would have succeeded.
 //
 // node:fs is reached through process.getBuiltinModule at call time, never imported, so the
 // browser bundle that exports this function does not import a node: module.
