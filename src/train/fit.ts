@@ -457,9 +457,10 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
       const c = history.accuracy && lab ? countCorrect(model, v, size, lab, predicted, K) : 0;
       const loss = model.lossAndBackward(v, size, true) / size;
       if (!Number.isFinite(loss)) {
-        // this step's update is not applied; the epoch is recorded over its finite steps
-        const nf = b > 0 ? recordEpoch(b) : undefined;
-        diverged(nf ?? { what: 'loss', value: loss, epoch: epoch + 1, step: b + 1, update: step });
+        // this step's update is not applied; the epoch is recorded over its finite steps (the
+        // loss, found first, is what the History reports)
+        if (b > 0) recordEpoch(b);
+        diverged({ what: 'loss', value: loss, epoch: epoch + 1, step: b + 1, update: step });
         break outer;
       }
       correct += c;
