@@ -180,7 +180,9 @@ describe('save / load', () => {
     expect(() => loadModel(e, bytes.subarray(0, bytes.length - 10))).toThrow(/tensor layers\.1\.bias: its data ends at byte \d+ but the file has \d+ bytes of data \(truncated\)/);
     expect(() => loadModel(e, bytes.subarray(0, 100))).toThrow(/header length \d+ exceeds/);
     const garbled = bytes.slice(); garbled[8] = 0x5b;
-    expect(() => loadModel(e, garbled)).toThrow(/header is not valid JSON/);
+    expect(() => loadModel(e, garbled)).toThrow(/the header must begin with '\{' \(safetensors allows no leading whitespace\)/);
+    const broken = bytes.slice(); broken[9] = 0x7b;
+    expect(() => loadModel(e, broken)).toThrow(/header is not valid JSON/);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
     const rebuild = (h: object) => {
       const hb = new TextEncoder().encode(JSON.stringify(h));

@@ -155,21 +155,21 @@ for (const isa of isas) {
       let stdOffset = 0;
       rewrite(good, (h) => { stdOffset = stdAt(h); });
       const cases: [Uint8Array, RegExp][] = [
-        [rewrite(good, (h) => { h['preprocess.mean'].shape = [63]; }), /tensor preprocess.mean: shape \[63\], expected \[64\]/],
+        [rewrite(good, (h) => { h['preprocess.mean'].shape = [63]; }), /tensor preprocess.mean: data_offsets \[\d+, \d+\] hold 256 bytes, shape \[63\] needs 252/],
         [rewrite(good, (h) => { h['preprocess.mean'].dtype = 'F64'; }), /tensor preprocess.mean: dtype F64, expected F32/],
-        [rewrite(good, (h) => { h['preprocess.std'].data_offsets = [0, 1e15]; }), /tensor preprocess.std: data offsets/],
-        [rewrite(good, (h) => { h['preprocess.std'].shape = [1e12]; }), /tensor preprocess.std: shape \[1000000000000\]/],
+        [rewrite(good, (h) => { h['preprocess.std'].data_offsets = [0, 1e15]; }), /tensor preprocess.std: data_offsets \[0, 1000000000000000\] hold/],
+        [rewrite(good, (h) => { h['preprocess.std'].shape = [1e12]; }), /tensor preprocess.std: data_offsets .* shape \[1000000000000\] needs 4000000000000/],
         [rewrite(good, () => {}, (d) => d.setFloat32(stdOffset + 8, -3, true)), /std\[2\] must be > 0, got -3/],
         [rewrite(good, () => {}, (d) => d.setFloat32(stdOffset, NaN, true)), /std\[0\] is NaN/],
         [rewrite(good, () => {}, (d) => d.setFloat32(stdOffset - 4, Infinity, true)), /mean\[63\] is Infinity/],
         [rewrite(good, (h) => { h.__metadata__.preprocess_scale = 'NaN'; }), /preprocess_scale must be a number as a string, got "NaN"/],
         [rewrite(good, (h) => { h.__metadata__.preprocess_scale = '1e999'; }), /scale must be a finite non-zero number/],
-        [rewrite(good, (h) => { h.__metadata__.preprocess_scale = 0.25; }), /preprocess_scale must be a number as a string/],
+        [rewrite(good, (h) => { h.__metadata__.preprocess_scale = 0.25; }), /metadata "preprocess_scale" must be a string, got 0.25/],
         [rewrite(good, (h) => { h.__metadata__.class_names = 'not json'; }), /class_names is not valid JSON/],
         [rewrite(good, (h) => { h.__metadata__.class_names = '{"a":1}'; }), /must be an array of strings/],
         [rewrite(good, (h) => { h.__metadata__.class_names = JSON.stringify([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); }), /class name 0 is not a string/],
         [rewrite(good, (h) => { h.__metadata__.class_names = JSON.stringify(Array.from({ length: 1e6 }, () => 'x')); }), /1000000 class names for a model of 10 classes/],
-        [rewrite(good, (h) => { h.__metadata__.class_names = ['a']; }), /class_names must be a JSON array of strings as a string/],
+        [rewrite(good, (h) => { h.__metadata__.class_names = ['a']; }), /metadata "class_names" must be a string, got an array of 1/],
       ];
       for (const [bytes, msg] of cases) {
         let err: unknown;

@@ -17,7 +17,9 @@ import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
 import type { Model } from '../nn/model.js';
 import type { OptimizerStateDict, RuleOptimizer } from '../optim/optimizer.js';
-import { readModelFile, saveModel } from './model-file.js';
+import { buildModel, parseModelFile, saveModel } from './model-file.js';
+import { brief, isRecord, label, parseJson } from './safetensors.js';
+import { checkStateDict } from '../optim/state-dict.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 export interface Progress {
@@ -36,7 +38,7 @@ export interface Checkpoint {
 }
 
 function checkProgress(p: Progress, what: string): void {
-  if (!p || !Number.isSafeInteger(p.epoch) || p.epoch < 0 || !Number.isSafeInteger(p.step) || p.step < 0) {
+  if (!isRecord(p) || !Number.isSafeInteger(p.epoch) || p.epoch < 0 || !Number.isSafeInteger(p.step) || p.step < 0) {
     throw new DescentError(`${what}: progress must be { epoch, step } with integers ≥ 0, got ${JSON.stringify(p)}`);
   }
 }
@@ -69,38 +71,55 @@ export function saveCheckpointFile(path: string, model: Model, optimizer: RuleOp
   return bytes;
 }
 
+/**
+ * A checkpoint from bytes written by saveCheckpoint. Everything is checked before the model is
+ * allocated (model-file.ts, safetensors.ts): the optimizer entry's types and values (state-dict.ts:
+ * finite buffers, second moments ≥ 0, integral step counts, NAdam's mu_product in (0, 1], …), the
+ * progress, the optimizer tensors; then, against the model built, the optimizer's layout (the
+ * model is released if it does not fit). On any error nothing stays allocated.
+ */
 export function loadCheckpoint(engine: Engine, bytes: Uint8Array, what = 'checkpoint'): Checkpoint {
-  const { model, metadata, extra } = readModelFile(engine, bytes, what, ['optimizer']);
+  const file = parseModelFile(bytes, what, ['optimizer']);
+  const { metadata, extra } = file;
+  if (metadata.optimizer === undefined || metadata.progress === undefined) {
+    throw new DescentError(`${what}: a model file without optimizer state or progress (not a checkpoint)`);
+  }
+  // { format, version, rule, name, length, layout: [[o, n], …], steps, scalars: [{…}], frozen, buffers }: 3 levels
+  const info = parseJson(metadata.optimizer, `${what}: the optimizer entry`, 3);
+  const progress = parseJson(metadata.progress, `${what}: the progress entry`, 1) as Progress;
+  checkProgress(progress, what);
+  if (!isRecord(info)) throw new DescentError(`${what}: the optimizer entry is not a descent optimizer state, got ${brief(info)}`);
+  const keys = ['format', 'version', 'rule', 'name', 'length', 'layout', 'steps', 'scalars', 'frozen', 'buffers'];
+  for (const k of Object.keys(info)) {
+    if (!keys.includes(k)) throw new DescentError(`${what}: the optimizer entry has unknown key ${brief(k)} (${keys.join(', ')})`);
+  }
+  const { name, buffers: names, ...rest } = info;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new DescentError(`${what}: the optimizer's name must be a string of 1 to 64 characters, got ${brief(name)}`);
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string') || new Set(names).size !== names.length) {
+    throw new DescentError(`${what}: the optimizer entry's buffers must be distinct names, got ${brief(names)}`);
+  }
+  const buffers: Record<string, Float32Array> = {};
+  for (const n of names as string[]) {
+    const b = extra.get(`optimizer.${n}`);
+    if (!b) throw new DescentError(`${what}: tensor optimizer.${label(n)} is missing`);
+    buffers[n] = b;
+  }
+  for (const key of extra.keys()) {
+    if (!names.includes(key.slice('optimizer.'.length))) throw new DescentError(`${what}: unexpected tensor ${label(key)}`);
+  }
+  const optimizer = { ...rest, buffers } as unknown as OptimizerStateDict;
+  checkStateDict(optimizer, what);
+  const model = buildModel(engine, file);
   try {
-    if (typeof metadata.optimizer !== 'string' || typeof metadata.progress !== 'string') {
-      throw new DescentError(`${what}: a model file without optimizer state or progress (not a checkpoint)`);
+    // the segments RuleOptimizer.bind makes: weights and bias of every layer, in order
+    const segments = model.layers.flatMap((l) => [[l.weightOffset, l.inputs * l.units], ...(l.hasBias ? [[l.biasOffset, l.units]] : [])]);
+    if (optimizer.length !== model.parameterCount || optimizer.layout.length !== segments.length ||
+      !segments.every(([o, n], i) => optimizer.layout[i][0] === o && optimizer.layout[i][1] === n)) {
+      throw new DescentError(`${what}: the optimizer state's layout ${JSON.stringify(optimizer.layout).slice(0, 200)} is not the model's ${JSON.stringify(segments).slice(0, 200)}`);
     }
-    let info: Omit<OptimizerStateDict, 'buffers'> & { name: string; buffers: string[] };
-    let progress: Progress;
-    try {
-      info = JSON.parse(metadata.optimizer);
-      progress = JSON.parse(metadata.progress);
-    } catch (e) {
-      throw new DescentError(`${what}: the optimizer or progress entry is not valid JSON (${(e as Error).message})`);
-    }
-    checkProgress(progress, what);
-    if (!info || info.format !== 'descent-optimizer' || !Array.isArray(info.buffers)) {
-      throw new DescentError(`${what}: the optimizer entry is not a descent optimizer state`);
-    }
-    const buffers: Record<string, Float32Array> = {};
-    for (const n of info.buffers) {
-      const b = extra.get(`optimizer.${n}`);
-      if (!b) throw new DescentError(`${what}: tensor optimizer.${n} is missing`);
-      if (b.length !== info.length) throw new DescentError(`${what}: tensor optimizer.${n} holds ${b.length} values, the optimizer state ${info.length}`);
-      buffers[n] = b;
-    }
-    for (const key of extra.keys()) {
-      if (!info.buffers.includes(key.slice('optimizer.'.length))) throw new DescentError(`${what}: unexpected tensor ${key}`);
-    }
-    const { name, buffers: _names, ...rest } = info;
-    return { model, optimizer: { ...rest, buffers }, optimizerName: name, progress };
   } catch (e) {
     model.release();
     throw e;
   }
+  return { model, optimizer, optimizerName: name, progress };
 }

@@ -26,8 +26,7 @@ import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
 import { Model, type AnyLayerSpec, type DenseLayer, type ModelSpec } from '../nn/model.js';
 import { checkClassNames, checkPreprocess, type Preprocess } from '../nn/preprocess.js';
-
-interface TensorEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
+import { brief, isRecord, label, own, parseJson, readSafetensors, type TensorInfo } from './safetensors.js';
 
 export function modelSpec(model: Model): ModelSpec {
   return {
@@ -109,104 +108,175 @@ export function loadModel(engine: Engine, bytes: Uint8Array, what = 'model file'
   return readModelFile(engine, bytes, what, []).model;
 }
 
+// Loading checks everything the file says before it allocates anything (parseModelFile), then
+// builds the model (buildModel). A rejected file allocates nothing in the engine: wasm memory
+// can grow but never shrink, so the only way not to keep memory for a bad file is to refuse
+// it first. Declared sizes are bounded by the file's length (the tensors tile the data section,
+// safetensors.ts) and the model the description implies must match them tensor for tensor, so a
+// file of n bytes makes the engine allocate about 2n (parameters and gradients), and not even
+// that if it exceeds what the engine's memory limit leaves.
+
+/** A model file checked whole, nothing allocated yet. */
+export interface ParsedModelFile {
+  what: string;
+  spec: ModelSpec;
+  passes: number;
+  metadata: Record<string, string>;
+  /** The file's tensors by name, and its data section. */
+  tensors: Map<string, TensorInfo>;
+  data: Uint8Array;
+  preprocess: Preprocess | undefined;
+  classNames: string[] | undefined;
+  /** The tensors under extraPrefixes (F32, 1-D, any length), copied out. */
+  extra: Map<string, Float32Array>;
+  /** Floats the model allocates: parameters (and as many gradients), running statistics. */
+  parameters: number;
+  state: number;
+}
+
 export function readModelFile(engine: Engine, bytes: Uint8Array, what: string, extraPrefixes: readonly string[]):
   { model: Model; metadata: Record<string, unknown>; extra: Map<string, Float32Array> } {
-  if (!(bytes instanceof Uint8Array)) throw new DescentError(`${what}: expected bytes (Uint8Array)`);
-  if (bytes.length < 8) throw new DescentError(`${what}: truncated: ${bytes.length} bytes, the header length alone takes 8`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = Number(dv.getBigUint64(0, true));
-  if (hlen > bytes.length - 8) throw new DescentError(`${what}: truncated or not a safetensors file: header length ${hlen} exceeds the ${bytes.length - 8} bytes that follow`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
-  } catch (e) {
-    throw new DescentError(`${what}: the header is not valid JSON (${(e as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new DescentError(`${what}: the header is not a JSON object`);
-  const meta = header.__metadata__ as Record<string, unknown> | undefined;
-  if (!meta || meta.format !== 'descent' || typeof meta.model !== 'string') {
-    const torch = Object.keys(header).some((k) => /^\d+\.weight$/.test(k));
+  const file = parseModelFile(bytes, what, extraPrefixes);
+  return { model: buildModel(engine, file), metadata: file.metadata, extra: file.extra };
+}
+
+/** Deepest nesting of the JSON strings in the metadata (a model description needs 3: spec → layers → layer, 4 with init). */
+const MAX_SPEC_DEPTH = 16;
+
+export function parseModelFile(bytes: Uint8Array, what: string, extraPrefixes: readonly string[]): ParsedModelFile {
+  const { metadata: meta, tensors, data } = readSafetensors(bytes, what);
+  if (meta.format !== 'descent' || typeof meta.model !== 'string') {
+    const torch = [...tensors.keys()].some((k) => /^\d+\.weight$/.test(k));
     throw new DescentError(`${what}: not a descent model (the safetensors metadata lacks format "descent" and the model description)${torch ? '; it looks like a PyTorch nn.Sequential state_dict ([out, in] weights): read it with importTorch' : ''}`);
   }
-  let spec: ModelSpec;
-  try {
-    spec = JSON.parse(meta.model);
-  } catch (e) {
-    throw new DescentError(`${what}: the model description is not valid JSON (${(e as Error).message})`);
-  }
+  if (meta.version !== undefined && meta.version !== '1') throw new DescentError(`${what}: unsupported version ${brief(meta.version)} (this descent reads "1")`);
+  const spec = parseJson(meta.model, `${what}: the model description`, MAX_SPEC_DEPTH);
+  const plan = planTensors(spec, what);
   let passes = 0;
   if (meta.passes !== undefined) {
-    passes = typeof meta.passes === 'string' && /^\d{1,10}$/.test(meta.passes) ? Number(meta.passes) : NaN;
-    if (!(passes <= 0xffffffff)) throw new DescentError(`${what}: metadata passes must be an integer in [0, 2^32), got ${JSON.stringify(meta.passes)}`);
+    passes = /^\d{1,10}$/.test(meta.passes) ? Number(meta.passes) : NaN;
+    if (!(passes <= 0xffffffff)) throw new DescentError(`${what}: metadata passes must be an integer in [0, 2^32), got ${brief(meta.passes)}`);
   }
-  const data = bytes.subarray(8 + hlen);
-  // check every tensor before building anything
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (const [name, shape, nonNegative] of plan.tensors) {
+    const t = tensors.get(name);
+    if (!t) throw new DescentError(`${what}: tensor ${name} is missing`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new DescentError(`${what}: tensor ${name}: shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`);
+    }
+    checkValues(view, t, what, nonNegative);
+  }
+  const planned = new Set(plan.tensors.map(([n]) => n));
+  const extra = new Map<string, Float32Array>();
+  // a checkpoint (checkpoint.ts) is a model file too: its optimizer tensors are not the model's
+  const allowed = typeof meta.optimizer === 'string' ? [...extraPrefixes, 'optimizer'] : extraPrefixes;
+  for (const [name, t] of tensors) {
+    if (planned.has(name)) continue;
+    if (name === 'preprocess.mean' || name === 'preprocess.std') {
+      if (t.shape.length !== 1 || t.shape[0] !== plan.inputs) throw new DescentError(`${what}: tensor ${name}: shape ${JSON.stringify(t.shape)}, expected [${plan.inputs}] (the model's inputs)`);
+      continue;
+    }
+    if (!allowed.some((p) => name.startsWith(`${p}.`))) throw new DescentError(`${what}: unexpected tensor ${label(name)} for a model of ${plan.tensors.length} tensors`);
+    if (t.shape.length !== 1) throw new DescentError(`${what}: tensor ${label(name)}: shape ${JSON.stringify(t.shape)}, expected one dimension`);
+    extra.set(name, floats(data, t));
+  }
+  const { preprocess, classNames } = readPreprocess(plan, tensors, meta, data, what);
+  return {
+    what, spec: spec as ModelSpec, passes, metadata: meta, tensors, data, preprocess, classNames, extra,
+    parameters: plan.parameters, state: plan.state,
+  };
+}
+
+/** The model of a parsed file, its parameters, statistics, preprocessing and class names set. */
+export function buildModel(engine: Engine, file: ParsedModelFile): Model {
+  const { what, tensors, data } = file;
+  // parameters and gradients, running statistics, alignment
+  const need = (2 * file.parameters + file.state) * 4 + 256;
+  const room = engine.allocator.maxBytes - engine.memoryStats().liveBytes;
+  if (need > room) {
+    throw new DescentError(`${what}: the model needs ${(need / 2 ** 20).toFixed(1)} MiB, the engine's memory limit leaves ${(room / 2 ** 20).toFixed(1)} MiB (create the engine with a larger maxMemoryMB)`);
+  }
   let model: Model;
   try {
-    model = new Model(engine, spec);
+    model = new Model(engine, file.spec);
   } catch (e) {
     throw new DescentError(`${what}: invalid model description: ${(e as Error).message}`);
   }
-  const expected = new Set<string>();
-  const copies: [number, Uint8Array][] = [];
-  const states = new Map(model.buffers().map((b) => [b.name, b.tensor]));
-  const stateCopies: [string, Uint8Array][] = [];
-  for (const l of model.layers) {
-    const parts: [string, number[], number][] = [];
-    if (l.type !== 'dropout') parts.push([`layers.${l.index}.weight`, weightShape(l), l.weightOffset]);
-    if (l.hasBias) parts.push([`layers.${l.index}.bias`, [l.units], l.biasOffset]);
-    if (l.runningMean) parts.push([`layers.${l.index}.running_mean`, [l.units], -1], [`layers.${l.index}.running_var`, [l.units], -1]);
-    for (const [name, shape, offset] of parts) {
-      expected.add(name);
-      const t = header[name] as TensorEntry | undefined;
-      if (!t) { model.release(); throw new DescentError(`${what}: tensor ${name} is missing`); }
-      const size = shape.reduce((a, b) => a * b, 1);
-      const [b0, b1] = Array.isArray(t.data_offsets) ? t.data_offsets : [NaN, NaN];
-      const problem = t.dtype !== 'F32' ? `dtype ${t.dtype}, expected F32`
-        : JSON.stringify(t.shape) !== JSON.stringify(shape) ? `shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`
-        : !(Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b1 - b0 === size * 4 && b0 >= 0) ? `data offsets ${JSON.stringify(t.data_offsets)} do not hold ${size} floats`
-        : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
-        : undefined;
-      if (problem) { model.release(); throw new DescentError(`${what}: tensor ${name}: ${problem}`); }
-      const chunk = data.subarray(b0, b1);
-      const f = new Float32Array(chunk.slice().buffer);
-      const bad = f.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) { model.release(); throw new DescentError(`${what}: tensor ${name} holds ${f[bad]} at index ${bad}`); }
-      if (offset >= 0) copies.push([offset, chunk]);
-      else stateCopies.push([name, chunk]);
-    }
-  }
-  const extra = new Map<string, Float32Array>();
-  for (const key of Object.keys(header)) {
-    if (key === '__metadata__' || expected.has(key) || key === 'preprocess.mean' || key === 'preprocess.std') continue;
-    // a checkpoint (checkpoint.ts) is a model file too: its optimizer tensors are not the model's
-    const allowed = typeof meta.optimizer === 'string' ? [...extraPrefixes, 'optimizer'] : extraPrefixes;
-    if (!allowed.some((p) => key.startsWith(`${p}.`))) { model.release(); throw new DescentError(`${what}: unexpected tensor ${key} for ${model.describe()}`); }
-    const t = header[key] as TensorEntry;
-    const [b0, b1] = Array.isArray(t?.data_offsets) ? t.data_offsets : [NaN, NaN];
-    const size = Array.isArray(t?.shape) && t.shape.length === 1 ? t.shape[0] : NaN;
-    const problem = t?.dtype !== 'F32' ? `dtype ${String(t?.dtype)}, expected F32`
-      : !(Number.isSafeInteger(size) && Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b0 >= 0 && b1 - b0 === size * 4) ? `shape ${JSON.stringify(t.shape)} and data offsets ${JSON.stringify(t.data_offsets)} do not agree`
-      : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
-      : undefined;
-    if (problem) { model.release(); throw new DescentError(`${what}: tensor ${key}: ${problem}`); }
-    extra.set(key, new Float32Array(data.subarray(b0, b1).slice().buffer));
-  }
   try {
-    readPreprocess(model, header, meta, data, what);
+    const params = model.parameters().data;
+    const out = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+    const put = (name: string, at: number): void => {
+      const t = tensors.get(name)!;
+      out.set(data.subarray(t.begin, t.end), at * 4);
+    };
+    for (const l of model.layers) {
+      if (l.type !== 'dropout') put(`layers.${l.index}.weight`, l.weightOffset);
+      if (l.hasBias) put(`layers.${l.index}.bias`, l.biasOffset);
+    }
+    for (const b of model.buffers()) {
+      const t = tensors.get(b.name)!, d = b.tensor.data;
+      new Uint8Array(d.buffer, d.byteOffset, d.byteLength).set(data.subarray(t.begin, t.end));
+    }
+    model.setPreprocess(file.preprocess).setClassNames(file.classNames);
   } catch (e) {
     model.release();
     throw e;
   }
-  const params = model.parameters().data;
-  const view = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
-  for (const [offset, chunk] of copies) view.set(chunk, offset * 4);
-  for (const [name, chunk] of stateCopies) {
-    const t = states.get(name)!.data;
-    new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(chunk);
+  model.passes = file.passes;
+  return model;
+}
+
+/** Every float of tensor t finite (and ≥ 0 when nonNegative), read in place. */
+function checkValues(view: DataView, t: TensorInfo, what: string, nonNegative = false): void {
+  for (let at = t.begin, i = 0; at < t.end; at += 4, i++) {
+    const x = view.getFloat32(at, true);
+    if (!Number.isFinite(x) || (nonNegative && x < 0)) {
+      throw new DescentError(`${what}: tensor ${t.name} holds ${x} at index ${i}${nonNegative ? ' (a variance: it must be finite and ≥ 0)' : ''}`);
+    }
   }
-  model.passes = passes;
-  return { model, metadata: meta, extra };
+}
+
+/** A copy of tensor t's floats. */
+function floats(data: Uint8Array, t: TensorInfo): Float32Array {
+  return new Float32Array(data.slice(t.begin, t.end).buffer);
+}
+
+/**
+ * The tensors a model description implies, [name, shape, non-negative], computed from the
+ * description alone (types checked by value, own keys only) so that they can be compared with
+ * the file before the model is built; the Model constructor checks the rest (activations,
+ * initializers, loss) before it allocates.
+ */
+function planTensors(spec: unknown, what: string): { inputs: number; outputs: number; parameters: number; state: number; tensors: [string, number[], boolean][] } {
+  const fail = (msg: string): never => { throw new DescentError(`${what}: invalid model description: ${msg}`); };
+  if (!isRecord(spec)) return fail(`expected { inputs, layers, loss }, got ${brief(spec)}`);
+  const inputs = own(spec, 'inputs'), layers = own(spec, 'layers');
+  if (typeof inputs !== 'number' || !Number.isSafeInteger(inputs) || inputs < 1) return fail(`inputs must be a positive integer, got ${brief(inputs)}`);
+  if (!Array.isArray(layers) || layers.length === 0) return fail(`layers must be a non-empty array, got ${brief(layers)}`);
+  const tensors: [string, number[], boolean][] = [];
+  let fan = inputs, parameters = 0, state = 0;
+  layers.forEach((l: unknown, i) => {
+    if (!isRecord(l)) return fail(`layer ${i} must be an object, got ${brief(l)}`);
+    const type = own(l, 'type') ?? 'dense';
+    if (type === 'dense') {
+      const units = own(l, 'units'), bias = own(l, 'bias') ?? true;
+      if (typeof units !== 'number' || !Number.isSafeInteger(units) || units < 1) return fail(`layer ${i}: units must be a positive integer, got ${brief(units)}`);
+      if (typeof bias !== 'boolean') return fail(`layer ${i}: bias must be true or false, got ${brief(bias)}`);
+      tensors.push([`layers.${i}.weight`, [fan, units], false]);
+      parameters += fan * units;
+      if (bias) { tensors.push([`layers.${i}.bias`, [units], false]); parameters += units; }
+      fan = units;
+    } else if (type === 'batchnorm' || type === 'layernorm') {
+      tensors.push([`layers.${i}.weight`, [fan], false], [`layers.${i}.bias`, [fan], false]);
+      parameters += 2 * fan;
+      if (type === 'batchnorm') {
+        tensors.push([`layers.${i}.running_mean`, [fan], false], [`layers.${i}.running_var`, [fan], true]);
+        state += 2 * fan;
+      }
+    } else if (type !== 'dropout') return fail(`layer ${i}: unknown layer type ${brief(type)} (dense, batchnorm, layernorm, dropout)`);
+    if (!Number.isSafeInteger(parameters)) return fail('too many parameters');
+  });
+  return { inputs, outputs: fan, parameters, state, tensors };
 }
 
 /** Shape of a layer's weight tensor in the file: [inputs, units] for Dense, [c] for γ of a norm. */
@@ -214,39 +284,24 @@ function weightShape(l: DenseLayer): number[] {
   return l.type === 'dense' ? [l.inputs, l.units] : [l.units];
 }
 
-/** Sets model.preprocess and model.classNames from the file (absent: none); throws on anything malformed. */
-function readPreprocess(model: Model, header: Record<string, unknown>, meta: Record<string, unknown>, data: Uint8Array, what: string): void {
+/** The file's preprocessing and class names (absent: none), validated; throws on anything malformed. */
+function readPreprocess(plan: { inputs: number; outputs: number }, tensors: Map<string, TensorInfo>, meta: Record<string, string>, data: Uint8Array, what: string):
+  { preprocess: Preprocess | undefined; classNames: string[] | undefined } {
   const p: Preprocess = {};
   if (meta.preprocess_scale !== undefined) {
     const t = meta.preprocess_scale;
     // a plain decimal number as String(number) writes it
-    if (typeof t !== 'string' || !/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new DescentError(`${what}: metadata preprocess_scale must be a number as a string, got ${JSON.stringify(t)?.slice(0, 80)}`);
+    if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new DescentError(`${what}: metadata preprocess_scale must be a number as a string, got ${brief(t)}`);
     p.scale = Number(t);
   }
   for (const part of ['mean', 'std'] as const) {
-    const name = `preprocess.${part}`;
-    const t = header[name] as TensorEntry | undefined;
-    if (t === undefined) continue;
-    const [b0, b1] = Array.isArray(t?.data_offsets) ? t.data_offsets : [NaN, NaN];
-    const problem = t?.dtype !== 'F32' ? `dtype ${String(t?.dtype)}, expected F32`
-      : JSON.stringify(t.shape) !== JSON.stringify([model.inputs]) ? `shape ${JSON.stringify(t.shape)?.slice(0, 80)}, expected [${model.inputs}] (the model's inputs)`
-      : !(Number.isSafeInteger(b0) && Number.isSafeInteger(b1) && b0 >= 0 && b1 - b0 === model.inputs * 4) ? `data offsets ${JSON.stringify(t.data_offsets)?.slice(0, 80)} do not hold ${model.inputs} floats`
-      : b1 > data.length ? `its data ends at byte ${b1} but the file has ${data.length} bytes of data (truncated)`
-      : undefined;
-    if (problem) throw new DescentError(`${what}: tensor ${name}: ${problem}`);
-    p[part] = new Float32Array(data.subarray(b0, b1).slice().buffer);
+    const t = tensors.get(`preprocess.${part}`);
+    if (t) p[part] = floats(data, t);
   }
   let names: unknown;
-  if (meta.class_names !== undefined) {
-    if (typeof meta.class_names !== 'string') throw new DescentError(`${what}: metadata class_names must be a JSON array of strings as a string`);
-    try {
-      names = JSON.parse(meta.class_names);
-    } catch (e) {
-      throw new DescentError(`${what}: metadata class_names is not valid JSON (${(e as Error).message})`);
-    }
-  }
-  // validate both before setting either (the setters name the problem)
-  const pre = checkPreprocess(p, model.inputs, what);
-  const cn = checkClassNames(names, model.classes, `${what}: class_names`);
-  model.setPreprocess(pre).setClassNames(cn);
+  if (meta.class_names !== undefined) names = parseJson(meta.class_names, `${what}: metadata class_names`, 1);
+  return {
+    preprocess: checkPreprocess(p, plan.inputs, what),
+    classNames: checkClassNames(names, plan.outputs === 1 ? 2 : plan.outputs, `${what}: class_names`),
+  };
 }

@@ -42,6 +42,7 @@ import { rpropVariants } from './rprop-variants.js';
 import { deltaBarDelta } from './delta-bar-delta.js';
 import type { GradientNoise } from './gradient-noise.js';
 import { checkSchedule, type Schedule } from './schedules.js';
+import { checkStateDict } from './state-dict.js';
 
 /** Hyper-parameters as given by the user: any number may be a schedule of the step. */
 export type HyperSpec<H> = { [K in keyof H]?: H[K] extends number ? number | Schedule : H[K] };
@@ -389,8 +390,8 @@ export class RuleOptimizer<H extends object> implements Optimizer {
   /** Replace the state by `sd` (from stateDict or a checkpoint). Checks all of it first. */
   loadStateDict(sd: OptimizerStateDict, model?: Model): void {
     const what = `${this.name}: loadStateDict`;
-    if (!sd || typeof sd !== 'object' || sd.format !== 'descent-optimizer') fail(what, 'not an optimizer state dict (format "descent-optimizer")');
-    if (sd.version !== 1) fail(what, `unsupported version ${String(sd.version)}`);
+    // types and values first (state-dict.ts), then this optimizer's rule and the model's layout
+    checkStateDict(sd, what);
     if (sd.rule !== this.rule.name) fail(what, `the state belongs to rule ${JSON.stringify(sd.rule)}, this optimizer is ${JSON.stringify(this.rule.name)}`);
     if (model) this.bind(model);
     const segs = this.#requireSegments('loadStateDict');
@@ -403,16 +404,14 @@ export class RuleOptimizer<H extends object> implements Optimizer {
       if (!Array.isArray(sd[key]) || sd[key].length !== segs.length) fail(what, `${key} must hold one entry per segment (${segs.length})`);
     }
     if (!sd.steps.every((t) => Number.isSafeInteger(t) && t >= 0)) fail(what, `steps must be integers ≥ 0, got ${JSON.stringify(sd.steps)}`);
-    const state = this.#ensureState();
-    const names = Object.keys(state).sort(), given = Object.keys(sd.buffers ?? {}).sort();
+    // the buffers #ensureState allocates, named without allocating them (nothing allocated on an error)
+    const names = this.rule.stateNames.filter((n) => this.rule.uses(n, this.#fixed)).sort(), given = Object.keys(sd.buffers).sort();
     if (JSON.stringify(names) !== JSON.stringify(given)) fail(what, `buffers ${JSON.stringify(given)} do not match this optimizer's ${JSON.stringify(names)}`);
     for (const k of names) {
-      const b = sd.buffers[k];
-      if (!(b instanceof Float32Array) || b.length !== this.#length) fail(what, `buffer ${k} must be a Float32Array of ${this.#length} values`);
-      const bad = b.findIndex((x) => Number.isNaN(x));
-      if (bad >= 0) fail(what, `buffer ${k} holds NaN at index ${bad}`);
+      if (sd.buffers[k].length !== this.#length) fail(what, `buffer ${k} must be a Float32Array of ${this.#length} values`);
     }
     // all checked: apply
+    const state = this.#ensureState();
     for (const k of names) state[k].data.set(sd.buffers[k]);
     segs.forEach((s, i) => { s.t = sd.steps[i]; s.scalars = { ...sd.scalars[i] }; s.frozen = !!sd.frozen[i]; });
   }

@@ -1,0 +1,14 @@
+// One fuzz campaign in a worker thread, so that scripts/fuzz.mjs can stop a case that hangs.
+// workerData: { target, cases, seed, from, hangMs }; progress: the index of the case running,
+// in workerData.progress (Int32Array over a SharedArrayBuffer); posts { counts, findings }.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as d from '../../dist/node/index.js';
+import { campaign } from './harness.mjs';
+import { targets } from './targets.mjs';
+
+const { target: name, cases, seed, from, hangMs, progress } = workerData;
+const target = targets.find((t) => t.name === name);
+const engine = d.createEngineSync();
+const shared = new Int32Array(progress);
+const result = campaign(d, engine, target, { cases, seed, from, hangMs, onCase: (i) => Atomics.store(shared, 0, i) });
+parentPort.postMessage(result);
