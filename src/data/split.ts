@@ -4,6 +4,7 @@
 import { DescentError } from '../engine/errors.js';
 import { Random } from '../random.js';
 import { checkDataset, subset, type Dataset } from './dataset.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface SplitOptions {
   /** Share of samples that go to the test set, in (0, 1); default 0.2. */
@@ -30,6 +31,7 @@ export interface Split {
  * keep the original order of the rows.
  */
 export function trainTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
+  checkOptionKeys(opts, 'trainTestSplit', ['testFraction', 'seed', 'stratify']);
   const op = 'trainTestSplit';
   checkDataset(ds, op);
   const frac = opts.testFraction ?? 0.2;

@@ -40,6 +40,7 @@ import { DescentError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Batch, DenseLayer, Model } from '../nn/model.js';
 import { Random } from '../random.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 const F32_EPS = 2 ** -23;
 
@@ -130,6 +131,7 @@ function choose(n: number, k: number, rng: Random): number[] {
 
 /** Check the backpropagated gradient of `model` on `batch` against central differences (see the header). */
 export function gradientCheck(model: Checkable, batch: Batch, opts: GradientCheckOptions = {}): GradientCheck {
+  checkOptionKeys(opts, 'gradientCheck', ['samples', 'epsilon', 'seed', 'floor', 'noise', 'tolerance']);
   const samples = opts.samples ?? 10;
   if (!Number.isSafeInteger(samples) || samples < 1) throw new DescentError(`gradientCheck: samples must be a positive integer, got ${String(opts.samples)}`);
   const epsilon = positive(opts.epsilon, 1e-2, 'epsilon');

@@ -10,6 +10,7 @@
 import { scaleLinear } from 'd3-scale';
 import { DescentError } from '../engine/errors.js';
 import { escapeXml } from '../plot/svg-curve.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface HistogramOptions {
   bins?: number;
@@ -27,6 +28,7 @@ export interface Histogram {
 
 /** Counts of `values` in equal-width bins (see the header). Default 20 bins. */
 export function histogram(values: ArrayLike<number>, opts: HistogramOptions = {}): Histogram {
+  checkOptionKeys(opts, 'histogram', ['bins', 'range']);
   const op = 'histogram';
   if (!values || typeof values.length !== 'number') throw new DescentError(`${op}: values must be an array of numbers`);
   if (values.length === 0) throw new DescentError(`${op}: no values (empty input)`);
@@ -76,6 +78,7 @@ export interface HistogramSvgOptions {
 
 /** A histogram as a standalone SVG bar chart (d3-scale for the axes; inline attributes only). */
 export function histogramSvg(h: Histogram, opts: HistogramSvgOptions = {}): string {
+  checkOptionKeys(opts, 'histogramSvg', ['title', 'xLabel', 'width', 'height', 'color']);
   const op = 'histogramSvg';
   if (!h || !(h.edges?.length === h.counts?.length + 1) || h.counts.length < 1) throw new DescentError(`${op}: expected a histogram { edges, counts } with edges.length = counts.length + 1`);
   const width = opts.width ?? 480, height = opts.height ?? 300;

@@ -19,6 +19,7 @@ import type { Objective } from '../minimize/objective.js';
 import type { Model } from '../nn/model.js';
 import { networkObjective, type NetworkObjectiveOptions } from '../nn/objective.js';
 import { Random } from '../random.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface LineOptions {
   /** The interval [a, b] of t (default [−1, 1]). */
@@ -116,6 +117,7 @@ export function planeValues(obj: Objective, x: ArrayLike<number>, u: ArrayLike<n
 
 /** A random direction in parameter space, filter-normalized by default (see the header). */
 export function randomDirection(model: Model, opts: DirectionOptions = {}): Float64Array {
+  checkOptionKeys(opts, 'randomDirection', ['seed', 'normalization']);
   const op = 'randomDirection';
   const norm = opts.normalization ?? 'filter';
   if (norm !== 'filter' && norm !== 'none') throw new DescentError(`${op}: normalization must be 'filter' or 'none', got ${String(opts.normalization)}`);
@@ -165,12 +167,14 @@ function withRestore<T>(model: Model, data: Dataset, opts: NetworkObjectiveOptio
 
 /** The model's loss on `data` along θ + t·d (see the header); θ is unchanged afterwards. */
 export function lossAlongLine(model: Model, data: Dataset, opts: ModelLineOptions = {}): LineSlice & { direction: Float64Array } {
+  checkOptionKeys(opts, 'lossAlongLine', ['direction', 'range', 'points', 'batchSize', 'indices', 'weightDecay']);
   const d = Float64Array.from(direction(model, opts.direction, 0));
   return { ...withRestore(model, data, opts, (obj, theta) => lineValues(obj, theta, d, opts)), direction: d };
 }
 
 /** The model's loss on `data` over θ + s·u + t·v (see the header); θ is unchanged afterwards. */
 export function lossSurface(model: Model, data: Dataset, opts: ModelPlaneOptions = {}): PlaneSlice & { u: Float64Array; v: Float64Array } {
+  checkOptionKeys(opts, 'lossSurface', ['u', 'v', 'sRange', 'tRange', 'points', 'batchSize', 'indices', 'weightDecay']);
   const u = Float64Array.from(direction(model, opts.u, 0));
   const v = Float64Array.from(direction(model, opts.v, 1));
   return { ...withRestore(model, data, opts, (obj, theta) => planeValues(obj, theta, u, v, opts)), u, v };

@@ -25,6 +25,7 @@ import { batchInto, checkDataset, type Dataset } from '../data/dataset.js';
 import type { Objective } from '../minimize/objective.js';
 import type { Model } from './model.js';
 import { gemm } from '../ops/gemm.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface NetworkObjectiveOptions {
   /** Samples per forward/backward pass (default 1000). */
@@ -40,6 +41,7 @@ export interface NetworkObjectiveOptions {
 
 export function networkObjective(model: Model, data: Dataset, opts: NetworkObjectiveOptions = {}): Objective {
   const op = 'networkObjective';
+  checkOptionKeys(opts, op, ['batchSize', 'indices', 'weightDecay']);
   checkDataset(data, op);
   if (data.features !== model.inputs) throw new DescentError(`${op}: the data has ${data.features} features, ${model.describe()} expects ${model.inputs}`);
   const refused = model.layers.find((l) => l.type === 'batchnorm' || l.type === 'dropout');

@@ -13,6 +13,7 @@ import { DescentError } from '../engine/errors.js';
 import type { Arena } from '../engine/arena.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface Averager {
   /** Fold the current parameters in (call after each optimizer step). */
@@ -60,6 +61,7 @@ function make(model: Model, name: string, weight: (k: number, step: number) => n
 
 /** Polyak averaging: the running mean of θ from step `start` on (0-based), optionally restarted every `window` iterates. */
 export function polyakAverage(model: Model, opts: { start?: number; window?: number } = {}): Averager {
+  checkOptionKeys(opts, 'polyakAverage', ['start', 'window']);
   const start = opts.start ?? 0;
   const window = opts.window;
   if (!Number.isSafeInteger(start) || start < 0) throw new DescentError(`polyakAverage: start must be a non-negative integer, got ${start}`);
@@ -73,6 +75,7 @@ export function polyakAverage(model: Model, opts: { start?: number; window?: num
 
 /** Exponential moving average of the weights with decay β ∈ [0, 1). */
 export function emaOfWeights(model: Model, opts: { decay?: number } = {}): Averager {
+  checkOptionKeys(opts, 'emaOfWeights', ['decay']);
   const beta = opts.decay ?? 0.999;
   if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) throw new DescentError(`emaOfWeights: decay must be in [0, 1), got ${String(beta)}`);
   return make(model, 'weight EMA', () => 1 - beta);

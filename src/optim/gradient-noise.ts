@@ -16,6 +16,7 @@
 
 import { DescentError } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface GradientNoiseOptions { eta?: number; gamma?: number; seed?: number }
 
@@ -41,6 +42,7 @@ function checkU32(x: unknown, what: string): number {
 }
 
 export function gradientNoise(o: GradientNoiseOptions = {}): GradientNoise {
+  checkOptionKeys(o, 'gradientNoise', ['eta', 'gamma', 'seed']);
   for (const k of Object.keys(o)) if (!['eta', 'gamma', 'seed'].includes(k)) fail(`unknown option ${JSON.stringify(k)}; known: eta, gamma, seed`);
   const { eta = 0.01, gamma = 0.55, seed = 0 } = o;
   if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) fail(`eta must be a finite number ≥ 0, got ${String(eta)}`);

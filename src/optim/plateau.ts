@@ -27,6 +27,7 @@
 
 import { DescentError } from '../engine/errors.js';
 import { checkStep, type Schedule } from './schedules.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface PlateauOptions {
   /** 'min' (default): the metric should decrease (a loss); 'max': increase (an accuracy). */
@@ -87,6 +88,7 @@ function count(x: unknown, what: string): number {
 
 /** PyTorch's ReduceLROnPlateau as a small state machine around lr0. */
 export function reduceOnPlateau(lr0: number, opts: PlateauOptions = {}): ReduceOnPlateau {
+  checkOptionKeys(opts, 'reduceOnPlateau', ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
   if (typeof lr0 !== 'number' || !Number.isFinite(lr0) || lr0 <= 0) fail('lr0', 'a positive finite number', lr0);
   const mode = opts.mode ?? 'min';
   if (mode !== 'min' && mode !== 'max') fail('mode', "'min' or 'max'", mode);

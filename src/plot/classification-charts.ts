@@ -16,6 +16,7 @@ import { DescentError } from '../engine/errors.js';
 import type { RocCurve } from '../metrics/roc.js';
 import type { ConfusionMatrix } from '../metrics/classification.js';
 import { escapeXml, lineChartSvg, type LineSeries } from './svg-curve.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface NamedRoc { name: string; roc: RocCurve }
 
@@ -27,6 +28,7 @@ export function rocArea(roc: RocCurve): number {
 }
 
 export function rocCurveSvg(curves: readonly NamedRoc[], opts: { title?: string; width?: number; height?: number } = {}): string {
+  checkOptionKeys(opts, 'rocCurveSvg', ['title', 'width', 'height']);
   if (!Array.isArray(curves) || curves.length === 0) throw new DescentError('rocCurveSvg: give at least one { name, roc } curve');
   const series: LineSeries[] = curves.map(({ name, roc }) => {
     if (!roc || !(roc.fpr?.length >= 2) || roc.fpr.length !== roc.tpr?.length) throw new DescentError(`rocCurveSvg: curve ${JSON.stringify(name)} is not a ROC curve (fpr and tpr of equal length ≥ 2)`);
@@ -40,6 +42,7 @@ export function rocCurveSvg(curves: readonly NamedRoc[], opts: { title?: string;
 }
 
 export function confusionMatrixSvg(m: ConfusionMatrix, opts: { title?: string; labels?: readonly string[]; cell?: number } = {}): string {
+  checkOptionKeys(opts, 'confusionMatrixSvg', ['title', 'labels', 'cell']);
   const K = m?.classes;
   if (!Number.isInteger(K) || K < 1 || !(m.counts instanceof Int32Array) || m.counts.length !== K * K) {
     throw new DescentError('confusionMatrixSvg: expected a confusion matrix (metrics/classification.ts)');

@@ -21,6 +21,7 @@
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3-scale';
 import { line } from 'd3-shape';
 import { DescentError } from '../engine/errors.js';
+import { checkOptionKeys } from '../engine/options.js';
 
 export interface LineSeries {
   name: string;
@@ -192,6 +193,7 @@ function sharedColor(points: Points[]): string {
 
 /** A chart of named (x, y) series, with an optional second y axis on the right; returns an SVG string. */
 export function lineChartSvg(series: readonly LineSeries[], opts: LineChartOptions = {}): string {
+  checkOptionKeys(opts, 'lineChartSvg', ['title', 'xLabel', 'yLabel', 'logY', 'yDomain', 'y2Label', 'y2Domain', 'width', 'height']);
   const op = 'lineChartSvg';
   checkSeries(series, op);
   const width = opts.width ?? 720;
@@ -383,6 +385,7 @@ function historySeries(h: TrainingHistory, key: keyof TrainingHistory, op: strin
  * accuracy) on the right axis; training solid, validation dashed. Returns an SVG string.
  */
 export function trainingCurveSvg(history: TrainingHistory, opts: TrainingCurveOptions = {}): string {
+  checkOptionKeys(opts, 'trainingCurveSvg', ['title', 'logLoss', 'accuracyRange', 'xLabel', 'width', 'height']);
   const op = 'trainingCurveSvg';
   if (history === null || typeof history !== 'object' || !Array.isArray(history.epoch) || history.loss === undefined) {
     throw new DescentError(`${op}: history must be { epoch: number[], loss: number[], valLoss?, accuracy?, valAccuracy? }`);

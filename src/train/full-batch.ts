@@ -32,6 +32,10 @@ export interface FullBatchOptimizer extends Optimizer {
 }
 
 function make(method: MethodName, settings: FullBatchSettings = {}): FullBatchOptimizer {
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) throw new DescentError(`${method}: settings must be an object, got ${settings === null ? 'null' : Array.isArray(settings) ? 'an array' : typeof settings}`);
+  for (const k of ['toString', 'valueOf', 'constructor', '__proto__', 'hasOwnProperty']) {
+    if (Object.prototype.hasOwnProperty.call(settings, k)) throw new DescentError(`${method}: unknown setting ${JSON.stringify(k)}`);
+  }
   if ('method' in settings || 'maxIterations' in settings || 'callback' in settings) {
     throw new DescentError(`${method}: give the iteration limit as fit's epochs and callbacks to fit, not to the method`);
   }
