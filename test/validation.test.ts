@@ -18,6 +18,7 @@ import { optimizer } from '../src/optim/optimizer.js';
 import { composed } from '../src/optim/transforms.js';
 import { withDefaults, adam } from '../src/optim/rules.js';
 import type { Dataset } from '../src/data/dataset.js';
+import * as d from '../src/index.js';
 
 const engine = Engine.createSync({ isa: 'simd' });
 const SPEC: ModelSpec = { inputs: 4, layers: [{ units: 8 }, { type: 'batchnorm' }, { type: 'dropout', rate: 0.5 }, { units: 3 }], seed: 2 };
@@ -307,4 +308,45 @@ describe('createEngine options', () => {
   for (const [what, opts, pattern] of cases) {
     it(`refuses ${what}`, () => refused(() => Engine.createSync(opts as never), pattern));
   }
+});
+
+describe('the other entry points with an options object: own keys, a plain object, a DescentError', () => {
+  const m = () => new Model(engine, { inputs: 4, layers: [{ units: 5 }, { units: 3 }] });
+  const batch = { x: DATA.x.subarray(0, 16), n: 4, labels: DATA.labels!.subarray(0, 4) };
+  const calls: [string, (o: unknown) => unknown][] = [
+    ['trainTestSplit', (o) => d.trainTestSplit(DATA, o as never)],
+    ['reduceOnPlateau', (o) => d.reduceOnPlateau(0.1, o as never)],
+    ['gradientNoise', (o) => d.gradientNoise(o as never)],
+    ['polyakAverage', (o) => d.polyakAverage(m(), o as never)],
+    ['emaOfWeights', (o) => d.emaOfWeights(m(), o as never)],
+    ['gradientCheck', (o) => d.gradientCheck(m(), batch, o as never)],
+    ['histogram', (o) => d.histogram([1, 2, 3], o as never)],
+    ['histogramSvg', (o) => d.histogramSvg(d.histogram([1, 2, 3]), o as never)],
+    ['networkObjective', (o) => d.networkObjective(m(), DATA, o as never)],
+    ['lossAlongLine', (o) => d.lossAlongLine(m(), DATA, o as never)],
+    ['lossSurface', (o) => d.lossSurface(m(), DATA, o as never)],
+    ['randomDirection', (o) => d.randomDirection(m(), o as never)],
+    ['lineChartSvg', (o) => d.lineChartSvg([{ name: 'a', x: [1, 2], y: [1, 2] }], o as never)],
+    ['trainingCurveSvg', (o) => d.trainingCurveSvg({ epoch: [1, 2], loss: [1, 0.5] }, o as never)],
+    ['rocCurveSvg', (o) => d.rocCurveSvg([], o as never)],
+    ['confusionMatrixSvg', (o) => d.confusionMatrixSvg(d.confusionMatrix(Int32Array.of(0, 1), Int32Array.of(0, 1), 2), o as never)],
+    ['exportOnnx', (o) => d.exportOnnx(m(), o as never)],
+    ['exportTorch', (o) => d.exportTorch(m(), o as never)],
+    ['lbfgs', (o) => d.lbfgs(o as never)],
+  ];
+  const hostile: [string, unknown][] = [['null', null], ['a string', 'x'], ['toString key', { toString: 1 }], ['own __proto__ key', JSON.parse('{"__proto__": {"a": 1}}')]];
+  for (const [name, call] of calls) {
+    it(`${name} refuses null, a string, and prototype-named keys`, () => {
+      for (const [what, o] of hostile) {
+        let err: unknown;
+        try { call(o); } catch (e) { err = e; }
+        expect(err, `${name}(${what})`).toBeInstanceOf(DescentError);
+        expect((err as Error).message, `${name}(${what})`).toMatch(new RegExp(`^${name}: `));
+      }
+    });
+  }
+  it('layerStats and clipByGlobalNorm refuse a null batch and a toString object as a limit', () => {
+    refused(() => d.layerStats(m(), null as never), /layerStats: the batch must be an object/);
+    refused(() => d.clipByGlobalNorm(m().gradients(), { toString: 1 } as never), /clipByGlobalNorm: the limit must be a positive finite number, got object/);
+  });
 });

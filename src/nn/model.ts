@@ -494,9 +494,10 @@ export class Model {
    * staging them (checkStagedInputs: one SIMD pass in wasm instead of a JS loop).
    */
   checkBatch(batch: Batch, op: string, checkInputs = true): void {
+    if (batch === null || typeof batch !== 'object') throw new DescentError(`${op}: the batch must be an object { x, n, labels | targets }, got ${batch === null ? 'null' : typeof batch}`);
     const { x, n } = batch;
     if (!(x instanceof Float32Array)) throw new DescentError(`${op}: x must be a Float32Array`);
-    if (!Number.isSafeInteger(n) || n < 1) throw new DescentError(`${op}: the batch is empty (n = ${n})`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new DescentError(`${op}: the batch is empty (n = ${typeof n === 'number' ? n : typeof n})`);
     if (x.length !== n * this.inputs) {
       throw new DescentError(`${op}: expected x of ${n}×${this.inputs} = ${n * this.inputs} values for ${this.describe()}, got ${x.length} (${x.length / n} features per sample?)`);
     }

@@ -14,7 +14,7 @@ import { checkTensor } from '../ops/check.js';
 
 function checkLimit(c: unknown, what: string): number {
   if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) {
-    throw new DescentError(`${what}: the limit must be a positive finite number, got ${String(c)}`);
+    throw new DescentError(`${what}: the limit must be a positive finite number, got ${typeof c === 'number' ? c : typeof c}`);
   }
   return c;
 }

@@ -23,6 +23,7 @@
 import { DescentError } from '../../engine/errors.js';
 import type { Model } from '../../nn/model.js';
 import { encodeModel, type AttributeOut, type NodeOut, type TensorOut } from './messages.js';
+import { checkOptionKeys } from '../../engine/options.js';
 
 export interface OnnxExportOptions {
   /** Leave the preprocessing out of the graph (inputs are then the preprocessed values). */
@@ -36,6 +37,9 @@ export const ONNX_INPUT = 'input', ONNX_LOGITS = 'logits', ONNX_PROBABILITIES = 
 /** The model as ONNX ModelProto bytes (see the header for the graph). */
 export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
   const what = 'exportOnnx';
+  checkOptionKeys(opts, what, ['bare', 'name']);
+  if (opts.bare !== undefined && typeof opts.bare !== 'boolean') throw new DescentError(`${what}: bare must be true or false, got ${typeof opts.bare}`);
+  if (opts.name !== undefined && typeof opts.name !== 'string') throw new DescentError(`${what}: name must be a string, got ${typeof opts.name}`);
   const nodes: NodeOut[] = [];
   const inits: TensorOut[] = [];
   let cur = ONNX_INPUT;

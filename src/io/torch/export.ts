@@ -24,6 +24,7 @@ import { modulesOf, type TorchModule } from './modules.js';
 import { pythonModule } from './python.js';
 import { writeSafetensors, type TensorOut } from './safetensors.js';
 import { moduleSource } from './modules.js';
+import { checkOptionKeys } from '../../engine/options.js';
 
 export interface TorchExportOptions {
   /** Leave the preprocessing out (the network alone; inputs must be preprocessed by the caller). */
@@ -53,8 +54,8 @@ export function modelClassNames(model: Model): readonly string[] | undefined {
 
 export function exportTorch(model: Model, options: TorchExportOptions = {}): TorchExport {
   const what = 'exportTorch';
-  const known = new Set(['bare']);
-  for (const k of Object.keys(options ?? {})) if (!known.has(k)) throw new DescentError(`${what}: unknown option ${JSON.stringify(k)}; known: bare`);
+  checkOptionKeys(options, what, ['bare']);
+  if (options.bare !== undefined && typeof options.bare !== 'boolean') throw new DescentError(`${what}: bare must be true or false, got ${typeof options.bare}`);
   const { modules, index } = modulesOf(model.layers);
   const tensors: TensorOut[] = [];
   model.layers.forEach((l, i) => {
