@@ -135,37 +135,53 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   if (!Number.isInteger(skip) || skip < 0) throw new DescentError(`${op}: skipLines must be a non-negative integer, got ${String(skip)}`);
 
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split(/\r\n|\n|\r/);
-  // Non-blank lines after the skipped ones, with their 1-based line numbers.
-  const rows: string[][] = [];
+  // Non-blank lines after the skipped ones, split into fields: one flat row-major array of
+  // fields and one of 1-based line numbers (a file of many tiny rows costs a few words per field,
+  // not an array per row). Every line must have the first line's field count: checked line by
+  // line, so a ragged file is refused at its first bad line without splitting the rest.
+  let fields: string[] = [];
   const lineNo: number[] = [];
-  for (let i = skip; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.trim() === '') continue;
+  let cols = 0;
+  const len = text.length;
+  for (let pos = 0, line = 1; pos <= len; line++) {
+    let e = pos;
+    let c = 0;
+    while (e < len && (c = text.charCodeAt(e)) !== 10 && c !== 13) e++;
+    const l = text.slice(pos, e);
+    pos = e < len && c === 13 && text.charCodeAt(e + 1) === 10 ? e + 2 : e + 1;
+    if (line <= skip || l.trim() === '') continue;
     // Split the untrimmed line (fields are trimmed one by one), so empty first or last fields
     // of tab-separated text survive.
     const row = splitLine(l, delim);
-    // Every line must have the first line's field count: checked line by line, so a ragged
-    // file is refused without splitting the rest of it.
-    if (rows.length > 0 && row.length !== rows[0].length) {
+    if (lineNo.length === 0) {
+      cols = row.length;
+      if (cols < (opts.label === null ? 1 : 2)) {
+        throw new DescentError(
+          `${op}: line ${line} has ${cols} field${cols === 1 ? '' : 's'}; need at least one feature column and a label column` +
+            ` (delimiter ${JSON.stringify(delim)})`,
+        );
+      }
+    } else if (row.length !== cols) {
       throw new DescentError(
-        `${op}: line ${i + 1} has ${row.length} fields, expected ${rows[0].length} as on line ${lineNo[0]}` +
+        `${op}: line ${line} has ${row.length} fields, expected ${cols} as on line ${lineNo[0]}` +
           (delim === ',' ? '' : ` (delimiter ${JSON.stringify(delim)})`) +
           // Most often the first line is a preamble (scikit-learn's `150,4,setosa,…`).
-          (rows.length === 1 ? `; if line ${lineNo[0]} is not part of the table, skip it with skipLines` : ''),
+          (lineNo.length === 1 ? `; if line ${lineNo[0]} is not part of the table, skip it with skipLines` : ''),
       );
     }
-    rows.push(row);
-    lineNo.push(i + 1);
+    if (lineNo.length === 0) fields = row; // a wide first line is not copied
+    else for (let k = 0; k < row.length; k++) fields.push(row[k]);
+    lineNo.push(line);
   }
-  if (rows.length === 0) {
+  if (lineNo.length === 0) {
     throw new DescentError(skip > 0 ? `${op}: empty file: no data lines after skipping ${skip} lines` : `${op}: empty file: no data lines`);
   }
+  const at = (r: number, c: number): string => fields[r * cols + c];
 
   let header = opts.header ?? 'auto';
   if (header === 'auto') {
-    const first = rows[0];
-    const next = rows[1];
+    const first = lineNo.length === 1 ? fields : fields.slice(0, cols);
+    const next = lineNo.length > 1 ? fields.slice(cols, 2 * cols) : undefined;
     if (next) {
       // Columns that hold a number on the second line: all of them must be non-numbers on the
       // first line (a typo in a data line does not turn it into a header).
@@ -175,17 +191,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
       header = first.every((f) => Number.isNaN(num(f)));
     }
   }
-  const names = header ? rows[0] : undefined;
+  const names = header ? (lineNo.length === 1 ? fields : fields.slice(0, cols)) : undefined;
   const first = header ? 1 : 0;
-  const cols = rows[0].length;
-  const n = rows.length - first;
+  const n = lineNo.length - first;
   if (n === 0) throw new DescentError(`${op}: no data lines after the header on line ${lineNo[0]}`);
-  if (cols < (opts.label === null ? 1 : 2)) {
-    throw new DescentError(
-      `${op}: line ${lineNo[0]} has ${cols} field${cols === 1 ? '' : 's'}; need at least one feature column and a label column` +
-        ` (delimiter ${JSON.stringify(delim)})`,
-    );
-  }
   const colName = (c: number): string => (names ? `column ${show(names[c])}` : `column ${c + 1}`);
   // A value float32 cannot hold (|v| > 3.4028235e38 after rounding) is refused here, with its
   // line and column, rather than becoming Infinity. Values that round to 0 or a denormal are fine.
@@ -225,11 +234,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   const features = lc < 0 ? cols : cols - 1;
   const x = new Float32Array(n * features);
   for (let r = 0; r < n; r++) {
-    const row = rows[first + r];
     let o = r * features;
     for (let c = 0; c < cols; c++) {
       if (c === lc) continue;
-      const s = row[c];
+      const s = at(first + r, c);
       const v = num(s);
       if (Number.isNaN(v)) {
         throw new DescentError(
@@ -254,7 +262,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
     if (opts.classNames !== undefined) throw new DescentError(`${op}: classNames only apply to task 'classification'`);
     const targets = new Float32Array(n);
     for (let r = 0; r < n; r++) {
-      const s = rows[first + r][lc];
+      const s = at(first + r, lc);
       const v = num(s);
       if (Number.isNaN(v)) {
         throw new DescentError(
@@ -276,7 +284,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   let ids = true;
   let max = -1;
   for (let r = 0; r < n; r++) {
-    const v = num(rows[first + r][lc]);
+    const v = num(at(first + r, lc));
     if (!(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) {
       ids = false;
       break;
@@ -306,7 +314,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
   // Class names: ids in order of first appearance.
   const index = new Map<string, number>();
   for (let r = 0; r < n; r++) {
-    const s = rows[first + r][lc];
+    const s = at(first + r, lc);
     if (s === '') throw new DescentError(`${op}: line ${lineNo[first + r]}, ${colName(lc)}: empty label (missing value)`);
     let id = index.get(s);
     if (id === undefined) {
