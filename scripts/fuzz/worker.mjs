@@ -10,5 +10,7 @@ const { target: name, cases, seed, from, hangMs, progress } = workerData;
 const target = targets.find((t) => t.name === name);
 const engine = d.createEngineSync();
 const shared = new Int32Array(progress);
-const result = campaign(d, engine, target, { cases, seed, from, hangMs, onCase: (i) => Atomics.store(shared, 0, i) });
+const opts = { cases, seed, from, hangMs, onCase: (i) => Atomics.store(shared, 0, i) };
+// An async loader (parseIdx) brings its own campaign: the same counts with the loader awaited.
+const result = target.async ? await target.campaign(d, engine, opts) : campaign(d, engine, target, opts);
 parentPort.postMessage(result);
