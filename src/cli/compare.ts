@@ -19,7 +19,7 @@ import cliProgress from 'cli-progress';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
 import type { Isa } from '../engine/isa.js';
-import { fit, evaluate } from '../train/fit.js';
+import { fit, evaluate, NonFiniteError } from '../train/fit.js';
 import { OPTIMIZER_NAMES } from '../optim/optimizer.js';
 import { compareChartSvg, defaultWindow, type CompareRun } from '../plot/compare-chart.js';
 import {
@@ -237,7 +237,7 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
         },
       });
     } catch (e) {
-      if (!(e instanceof DescentError) || !/the loss became/.test(e.message)) throw e;
+      if (!(e instanceof NonFiniteError)) throw e; // the loss, parameters or statistics became NaN/±Infinity
       diverged = `diverged at step ${stepLoss.length + 1}`;
     }
     const seconds = (performance.now() - t0 - evalMs) / 1000;
