@@ -601,7 +601,7 @@ function firstNonFiniteState(model: Model): Pick<NonFiniteInfo, 'what' | 'value'
 }
 
 function nonFiniteMessage(op: string, nf: NonFiniteInfo, stepsPerEpoch: number): string {
-  const tail = '; try a smaller learning rate (error.history holds the History so far)';
+  const tail = '; try a smaller learning rate';
   switch (nf.what) {
     case 'loss':
       return nf.step === undefined
