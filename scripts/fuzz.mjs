@@ -7,7 +7,7 @@
 // Runs N cases (default 100,000) per target of scripts/fuzz/targets.mjs (or only NAME), each in
 // a worker thread watched from here: a case that makes no progress for 10 s is a hang — the
 // worker is stopped, the case reported, and the campaign resumes after it. --case I replays
-// case I alone. Prints the counts per target and the first findings of each kind, with the
+// case I alone and prints its outcome. Prints the counts per target and the first findings of each kind, with the
 // input (base64) and the case number to replay; exits 1 if anything was found.
 // The invariants are described in scripts/fuzz/harness.mjs.
 import { Worker } from 'node:worker_threads';
@@ -59,7 +59,14 @@ for (const target of chosen) {
   const findings = [];
   let at = from;
   while (at < from + cases) {
-    const r = await run(target, at, from + cases - at);
+    let r = await run(target, at, from + cases - at);
+    if (r.hang !== undefined && r.hang > at) {
+      // the results of the cases before the hang went down with the worker: run them again
+      const hang = r.hang;
+      r = await run(target, at, hang - at);
+      if (r.hang === undefined) merge(r);
+      r = { hang: r.hang ?? hang };
+    }
     if (r.hang !== undefined) {
       total.cases++;
       total.hangs++;
@@ -67,9 +74,13 @@ for (const target of chosen) {
       at = r.hang + 1;
       continue;
     }
+    merge(r);
+    at = from + cases;
+  }
+  function merge(r) {
     for (const [k, v] of Object.entries(r.counts)) total[k] = k.startsWith('max') ? Math.max(total[k], v) : total[k] + v;
     findings.push(...r.findings);
-    at = from + cases;
+    for (const o of r.outcomes ?? []) console.log(`case ${o.case}: ${o.outcome}${o.message ? ` (${o.message})` : ''}`);
   }
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`${target.name}: ${total.cases} cases (seed ${seed}) in ${s} s: ${total.accepted} accepted, ${total.refused} refused (DescentError); ` +

@@ -55,10 +55,11 @@ const SMALL = 1024, MAX_COST_BYTES = 10e6, MAX_COST_MS = 50;
 
 /**
  * Runs `cases` cases of `target` from campaign seed `seed`, starting at case `from`.
- * onCase(i) is called before each case (the CLI's watchdog reads it). Returns the counts and
+ * onCase(i) is called before each case (the CLI's watchdog reads it), onOutcome(i, outcome,
+ * message) after it ('accepted' | 'refused' | 'other'; for --case replays). Returns the counts and
  * up to `keep` findings per kind: { case, kind, message, size, input (base64, inputs < 4 KiB) }.
  */
-export function campaign(d, engine, target, { cases, seed = 1, from = 0, hangMs = 2000, keep = 5, onCase, seeds } = {}) {
+export function campaign(d, engine, target, { cases, seed = 1, from = 0, hangMs = 2000, keep = 5, onCase, onOutcome, seeds } = {}) {
   const pool = seeds ?? target.seeds(d, engine);
   const counts = { cases: 0, accepted: 0, refused: 0, nonLibrary: 0, invalid: 0, leaks: 0, hangs: 0, costly: 0, maxRefusedSmallMs: 0, maxRefusedSmallBytes: 0 };
   const findings = [];
@@ -98,6 +99,7 @@ export function campaign(d, engine, target, { cases, seed = 1, from = 0, hangMs 
       counts.cases++;
       if (ms > hangMs) found(i, 'hangs', `${ms.toFixed(0)} ms`, bytes);
       if (error !== undefined) {
+        onOutcome?.(i, error instanceof d.DescentError ? 'refused' : 'other', `${error?.constructor?.name}: ${error?.message}`);
         if (!(error instanceof d.DescentError)) {
           found(i, 'nonLibrary', `${error?.constructor?.name}: ${error?.message}\n${String(error?.stack).split('\n').slice(1, 4).join('\n')}`, bytes);
           continue;
@@ -122,6 +124,7 @@ export function campaign(d, engine, target, { cases, seed = 1, from = 0, hangMs 
         continue;
       }
       counts.accepted++;
+      onOutcome?.(i, 'accepted', '');
       let problem;
       try {
         problem = target.check(d, engine, value, s, bytes);

@@ -10,7 +10,10 @@ const { target: name, cases, seed, from, hangMs, progress } = workerData;
 const target = targets.find((t) => t.name === name);
 const engine = d.createEngineSync();
 const shared = new Int32Array(progress);
-const opts = { cases, seed, from, hangMs, onCase: (i) => Atomics.store(shared, 0, i) };
+const outcomes = [];
+// a single case (--case): its outcome is printed
+const onOutcome = cases === 1 ? (i, outcome, message) => outcomes.push({ case: i, outcome, message: message.slice(0, 400) }) : undefined;
+const opts = { cases, seed, from, hangMs, onCase: (i) => Atomics.store(shared, 0, i), onOutcome };
 // An async loader (parseIdx) brings its own campaign: the same counts with the loader awaited.
 const result = target.async ? await target.campaign(d, engine, opts) : campaign(d, engine, target, opts);
-parentPort.postMessage(result);
+parentPort.postMessage({ ...result, outcomes });
