@@ -245,3 +245,28 @@ describe('IDX: gzip bomb, header sizes before allocation', () => {
     }
   });
 });
+
+describe('data loader options by value', () => {
+  it('parseCsv, parseIdx and idxDataset refuse unknown, prototype and mistyped options with a DescentError', async () => {
+    expect(refusal(() => parseCsv('1,2\n3,4', null as never))).toMatch(/^csv: options must be an object/);
+    expect(refusal(() => parseCsv('1,2\n3,4', { toString: 1 } as never))).toMatch(/^csv: unknown option "toString"/);
+    expect(refusal(() => parseCsv('1,2\n3,4', JSON.parse('{"__proto__": {"x": 1}}')))).toMatch(/^csv: unknown option "__proto__"/);
+    expect(refusal(() => parseCsv('1,2\n3,4', { header: 'yes' as never }))).toBe("csv: header must be true, false or 'auto', got 'yes'");
+    expect(refusal(() => parseCsv('1,2\n3,4', { classNames: [{ toString: () => 'a' }] as never }))).toBe('csv: classNames must be an array of strings');
+    expect(refusal(() => parseCsv('1,2\n3,4', { task: { toString: () => 'regression' } as never }))).toBe(
+      "csv: task must be 'classification' or 'regression', got object",
+    );
+    expect(refusal(() => parseCsv('1,2\n3,4', { skipLines: '1' as never }))).toBe('csv: skipLines must be a non-negative integer, got string');
+    const raw = new Uint8Array([...idxHeader(0x08, [2]), 1, 2]);
+    await expect(parseIdx(raw, 'f', { maxBytes: '9' as never })).rejects.toThrow('f: maxBytes must be a positive number, got 9');
+    await expect(parseIdx(raw, 'f', { limit: 1 } as never)).rejects.toThrow(/^f: parseIdx: unknown option "limit"/);
+    await expect(parseIdx(raw, 'f', null as never)).rejects.toThrow(/^f: parseIdx: options must be an object/);
+    const images: Idx = { dims: [2, 1], type: 'u8', data: new Uint8Array(2) };
+    const labels: Idx = { dims: [2], type: 'u8', data: new Uint8Array(2) };
+    expect(refusal(() => idxDataset(images, labels, { scale: '2' as never }))).toBe('idxDataset: scale must be a finite number, got string');
+    expect(refusal(() => idxDataset(null as never, labels))).toBe('idxDataset: images must be an Idx object { dims, type, data }, got null');
+    expect(refusal(() => idxDataset({ ...images, type: 'f16' as never }, labels))).toBe("idxDataset: images: unknown type 'f16'");
+    expect(refusal(() => idxDataset({ ...images, data: new Float32Array(2) }, labels))).toBe('idxDataset: images: type u8 needs data in a Uint8Array');
+    expect(refusal(() => idxDataset(images, { ...labels, dims: [2.5] }))).toBe('idxDataset: labels: dims must be 1 to 255 positive integers');
+  });
+});

@@ -7,6 +7,7 @@
 // column numbers (when there is no header) are 1-based too; the `label` option's index is 0-based.
 
 import { DescentError } from '../engine/errors.js';
+import { checkOptionKeys } from '../engine/options.js';
 import type { Dataset } from './dataset.js';
 
 export interface CsvOptions {
@@ -122,17 +123,27 @@ function splitLine(line: string, delim: string): string[] {
 }
 
 /** Parses delimited text into a Dataset; see CsvOptions. Errors name the line and column. */
-export function parseCsv(text: string, opts: CsvOptions = {}): Dataset {
+export function parseCsv(text: string, options?: CsvOptions): Dataset {
   const op = 'csv';
   if (typeof text !== 'string') throw new DescentError(`${op}: text must be a string, got ${text === null ? 'null' : typeof text}`);
+  const opts = checkOptionKeys(options, op, ['label', 'header', 'delimiter', 'task', 'skipLines', 'classNames', 'name']);
+  if (opts.header !== undefined && typeof opts.header !== 'boolean' && opts.header !== 'auto') {
+    throw new DescentError(`${op}: header must be true, false or 'auto', got ${typeof opts.header === 'string' ? `'${opts.header}'` : typeof opts.header}`);
+  }
+  if (opts.classNames !== undefined && !(Array.isArray(opts.classNames) && opts.classNames.every((c) => typeof c === 'string'))) {
+    throw new DescentError(`${op}: classNames must be an array of strings`);
+  }
+  if (opts.name !== undefined && typeof opts.name !== 'string') throw new DescentError(`${op}: name must be a string, got ${typeof opts.name}`);
   const delim = opts.delimiter ?? ',';
   if (typeof delim !== 'string' || delim.length === 0) throw new DescentError(`${op}: delimiter must be a non-empty string`);
   const task = opts.task ?? 'classification';
   if (task !== 'classification' && task !== 'regression') {
-    throw new DescentError(`${op}: task must be 'classification' or 'regression', got '${String(task)}'`);
+    throw new DescentError(`${op}: task must be 'classification' or 'regression', got ${typeof task === 'string' ? `'${task}'` : typeof task}`);
   }
   const skip = opts.skipLines ?? 0;
-  if (!Number.isInteger(skip) || skip < 0) throw new DescentError(`${op}: skipLines must be a non-negative integer, got ${String(skip)}`);
+  if (!Number.isInteger(skip) || skip < 0) {
+    throw new DescentError(`${op}: skipLines must be a non-negative integer, got ${typeof skip === 'number' ? skip : typeof skip}`);
+  }
 
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   // Non-blank lines after the skipped ones, split into fields: one flat row-major array of

@@ -7,6 +7,7 @@
 // it is decompressed incrementally and stopped as soon as it outgrows its own header.
 
 import { DescentError } from '../engine/errors.js';
+import { checkOptionKeys } from '../engine/options.js';
 import type { Dataset } from './dataset.js';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
@@ -203,11 +204,12 @@ function readHeader(b: Uint8Array, what: string, maxBytes: number, end: boolean)
  * decompression stops as soon as the output would exceed what the header says, so a gzip bomb
  * costs no more than its header's (limited) size. Memory is allocated as data actually arrives.
  */
-export async function parseIdx(bytes: Uint8Array, what = 'idx', opts: IdxOptions = {}): Promise<Idx> {
+export async function parseIdx(bytes: Uint8Array, what = 'idx', options?: IdxOptions): Promise<Idx> {
   if (!(bytes instanceof Uint8Array)) {
     throw new DescentError(`${what}: parseIdx needs a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   }
-  if (opts === null || typeof opts !== 'object') throw new DescentError(`${what}: parseIdx options must be an object`);
+  if (typeof what !== 'string') throw new DescentError(`parseIdx: the file's name must be a string, got ${typeof what}`);
+  const opts = checkOptionKeys(options, `${what}: parseIdx`, ['maxBytes']);
   const maxBytes = opts.maxBytes ?? IDX_MAX_BYTES;
   if (typeof maxBytes !== 'number' || !(maxBytes >= 1)) {
     throw new DescentError(`${what}: maxBytes must be a positive number, got ${String(maxBytes)}`);
@@ -352,14 +354,33 @@ export interface IdxDatasetOptions {
   name?: string;
 }
 
+const ARRAYS: Record<IdxType, Function> = { u8: Uint8Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, f32: Float32Array, f64: Float64Array };
+
+/** An Idx object by value: dims positive integers, a known type, data of that type's array. */
+function checkIdx(idx: Idx, what: string): void {
+  if (idx === null || typeof idx !== 'object') throw new DescentError(`${what} must be an Idx object { dims, type, data }, got ${idx === null ? 'null' : typeof idx}`);
+  const { dims, type, data } = idx;
+  if (!Array.isArray(dims) || dims.length < 1 || dims.length > 255 || !dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
+    throw new DescentError(`${what}: dims must be 1 to 255 positive integers`);
+  }
+  if (typeof type !== 'string' || !Object.hasOwn(ARRAYS, type)) throw new DescentError(`${what}: unknown type ${typeof type === 'string' ? `'${type}'` : typeof type}`);
+  if (!(data instanceof ARRAYS[type])) throw new DescentError(`${what}: type ${type} needs data in a ${ARRAYS[type].name}`);
+}
+
 /**
  * A classification data set from an images IDX (n × rows × cols, or any n × … shape) and a
  * labels IDX (n integer labels ≥ 0), both as returned by parseIdx.
  */
-export function idxDataset(images: Idx, labels: Idx, opts: IdxDatasetOptions = {}): Dataset {
+export function idxDataset(images: Idx, labels: Idx, options?: IdxDatasetOptions): Dataset {
   const op = 'idxDataset';
+  const opts = checkOptionKeys(options, op, ['scale', 'classes', 'name']);
+  if (opts.name !== undefined && typeof opts.name !== 'string') throw new DescentError(`${op}: name must be a string, got ${typeof opts.name}`);
   const scale = opts.scale ?? 1 / 255;
-  if (!Number.isFinite(scale)) throw new DescentError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) {
+    throw new DescentError(`${op}: scale must be a finite number, got ${typeof scale === 'number' ? scale : typeof scale}`);
+  }
+  checkIdx(images, `${op}: images`);
+  checkIdx(labels, `${op}: labels`);
   if (images.dims.length < 2) {
     throw new DescentError(`${op}: images must have at least 2 dimensions (n × …), got [${images.dims.join(', ')}]`);
   }
@@ -403,7 +424,7 @@ export function idxDataset(images: Idx, labels: Idx, opts: IdxDatasetOptions = {
   let classes = max + 1;
   if (opts.classes !== undefined) {
     if (!Number.isInteger(opts.classes) || opts.classes < 1) {
-      throw new DescentError(`${op}: classes must be a positive integer, got ${String(opts.classes)}`);
+      throw new DescentError(`${op}: classes must be a positive integer, got ${typeof opts.classes === 'number' ? opts.classes : typeof opts.classes}`);
     }
     if (opts.classes <= max) {
       throw new DescentError(`${op}: classes = ${opts.classes}, but the labels go up to ${max}`);
