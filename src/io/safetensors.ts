@@ -125,7 +125,7 @@ export function readSafetensors(bytes: Uint8Array, what: string): SafetensorsFil
   if (!(bytes instanceof Uint8Array)) throw new DescentError(`${what}: expected bytes (Uint8Array)`);
   if (bytes.length < 8) throw new DescentError(`${what}: truncated: ${bytes.length} bytes, the header length alone takes 8`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new DescentError(`${what}: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes (not a descent file?)`);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new DescentError(`${what}: not a safetensors file descent reads: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const hlen = Number(n);
   if (hlen > bytes.length - 8) throw new DescentError(`${what}: truncated or not a safetensors file: header length ${hlen} exceeds the ${bytes.length - 8} bytes that follow`);
   let text: string;
