@@ -146,7 +146,10 @@ export function input(target, pool, seed, i) {
   const s = rng.pick(pool);
   let bytes = s.bytes;
   const k = rng.next() < 0.7 ? 1 : 2 + rng.int(2);
-  for (let j = 0; j < k; j++) bytes = rng.pick(target.mutators)(rng, bytes, s);
+  for (let j = 0; j < k; j++) {
+    // a mutator that trips over an input an earlier one damaged flips bits instead
+    try { bytes = rng.pick(target.mutators)(rng, bytes, s); } catch { bytes = byteMutators.flip(rng, bytes); }
+  }
   return { bytes, seed: s };
 }
 

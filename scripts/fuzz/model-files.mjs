@@ -187,7 +187,7 @@ const headerMutators = {
     const s = split(bytes);
     if (!s) return byteMutators.truncate(rng, bytes);
     const { header, data } = s;
-    const names = Object.keys(header).filter((k) => k !== '__metadata__' && Array.isArray(header[k]?.data_offsets));
+    const names = Object.keys(header).filter((k) => k !== '__metadata__' && Array.isArray(header[k]?.data_offsets) && header[k].data_offsets.every((x) => typeof x === 'number'));
     if (!names.length) return bytes;
     const t = header[rng.pick(names)];
     const kind = rng.int(4);
