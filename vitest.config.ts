@@ -30,8 +30,9 @@ export default defineConfig({
         test: {
           name: 'node-relaxed',
           include: ['test/*.test.ts'],
-          // the long MNIST run and the packed-package runtimes once is enough: they run in the 'node' project
-          exclude: ['test/mnist.test.ts', 'test/pack.test.ts'],
+          // once is enough, in the 'node' project: the long MNIST run, the packed-package runtimes,
+          // and the kill-during-write test (it exercises files, not the ISA)
+          exclude: ['test/mnist.test.ts', 'test/pack.test.ts', 'test/atomic-write.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { DESCENT_EXPECT_RELAXED: '1' },
         },

@@ -138,7 +138,7 @@ describe('descent train --optimizer', () => {
     bad(['--optimizer', 'adamm'], /--optimizer: unknown optimizer "adamm"; known: sgd,/);
     bad(['--optimizer', 'adam', '--momentum', '0.9'], /adam: unknown hyper-parameter "momentum"; known: lr, betas/);
     bad(['--opt', 'betas=0.9,0.99'], /sgd: unknown hyper-parameter "betas"/);
-    bad(['--optimizer', 'adam', '--opt', 'betas=0.9'], /adam: betas must be two numbers/);
+    bad(['--optimizer', 'adam', '--opt', 'betas=0.9'], /adam: betas must be an array of 2 numbers, got 0\.9/);
     bad(['--optimizer', 'adam', '--opt', 'eps=small'], /--opt eps=small: expected a number, true\/false or numbers separated by commas/);
     bad(['--opt', 'lr=0.1'], /--opt lr: give the learning rate with --lr/);
     bad(['--momentum', '0.9', '--opt', 'momentum=0.8'], /momentum is given twice/);

@@ -72,12 +72,13 @@ describe('hyper-parameters that overflow float32 are refused up front', () => {
     m.release();
   });
 
-  it("optimizers' hyper-parameters: momentum 1e39, lr 1e300, eps 1e-50 (underflows to 0, divided by) are refused by fit naming the option", () => {
+  it("optimizers' hyper-parameters: momentum 1e39, lr 1e300, eps 1e-50 (underflows to 0, divided by) are refused naming the option, before anything moves", () => {
     const m = mlp();
     const before = state(m);
-    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('sgd', { lr: 0.1, momentum: 1e39 }) })).toThrow(/^fit: sgd: momentum = 1e\+39 is out of float32 range/);
-    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('adam', { lr: 1e300 }) })).toThrow(/^fit: adam: lr = 1e\+300 is out of float32 range/);
-    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('adam', { eps: 1e-50 }) })).toThrow(/^fit: adam: eps = 1e-50 underflows to 0 in float32/);
+    // constant values: the optimizer refuses them when it is made (RuleOptimizer.hyper checks f32 range)
+    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('sgd', { lr: 0.1, momentum: 1e39 }) })).toThrow(/^sgd: momentum = 1e\+39 is out of float32 range/);
+    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('adam', { lr: 1e300 }) })).toThrow(/^adam: lr = 1e\+300 is out of float32 range/);
+    expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('adam', { eps: 1e-50 }) })).toThrow(/^adam: eps = 1e-50 underflows to 0 in float32/);
     expect(() => fit(m, small, { epochs: 1, optimizer: optimizer('adam', { lr: (t: number) => (t < 10 ? 1e300 : 1e-3) }) })).toThrow(/adam: lr = 1e\+300/);
     expectSameState(state(m), before);
     // small but representable values pass (subnormal eps, tiny weight decay)
@@ -280,3 +281,15 @@ describe('full-batch methods report divergence the same way', () => {
 function stripMs(h: History): History {
   return JSON.parse(JSON.stringify(h, (_k, v: unknown) => (v instanceof Float32Array || v instanceof Float64Array ? Array.from(v) : typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v))) as History;
 }
+
+describe('optimizer objects refuse hyper-parameters that overflow float32 themselves', () => {
+  it('at construction, and when a schedule overflows at a later step (before anything moves)', () => {
+    expect(() => optimizer('adam', { lr: 1e300 })).toThrow(/adam: lr = 1e\+300 is out of float32 range/);
+    expect(() => optimizer('adam', { eps: 1e-50 })).toThrow(/adam: eps = 1e-50 underflows to 0 in float32/);
+    expect(() => optimizer('sgd', { lr: 0.1, momentum: 1e39 })).toThrow(/sgd: momentum = 1e\+39 is out of float32 range/);
+    const opt = optimizer('sgd', { lr: (s: number) => (s < 2 ? 0.1 : 1e300) });
+    expect(opt.hyper(1)).toMatchObject({ lr: 0.1 });
+    expect(() => opt.hyper(2)).toThrow(DescentError);
+    expect(() => opt.hyper(2)).toThrow(/sgd: lr = 1e\+300 is out of float32 range/);
+  });
+});

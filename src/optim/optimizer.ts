@@ -29,6 +29,7 @@
 // it out (step counts, scalar state, buffers) and `loadStateDict()` checks a dict against this
 // optimizer's rule and the bound model's layout before touching anything.
 
+import { checkF32Hyper } from './check.js';
 import { collector } from '../engine/finalization.js';
 import type { Arena } from '../engine/arena.js';
 import type { Engine } from '../engine/engine.js';
@@ -201,6 +202,7 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     const h = { ...this.#fixed } as H;
     for (const [k, f] of this.#schedules) (h as Record<string, unknown>)[k as string] = f(s);
     this.rule.check(h);
+    checkF32Hyper(this.name, h); // finite in f64 but Infinity or 0 in the f32 kernels (check.ts)
     // constant hyper-parameters are checked once (here, from the constructor) and reused
     if (this.#schedules.length === 0) this.#checked = Object.freeze(h);
     return h;
