@@ -14,6 +14,7 @@ import { optimizer } from '../src/optim/optimizer.js';
 import { fit } from '../src/train/fit.js';
 import { campaign } from '../scripts/fuzz/harness.mjs';
 import { modelFileTargets } from '../scripts/fuzz/model-files.mjs';
+import { onnxTargets } from '../scripts/fuzz/onnx.mjs';
 
 const engine = Engine.createSync();
 const report: string[] = [];
@@ -274,7 +275,7 @@ describe('the examples of issue #13 are refused with a DescentError, nothing kep
 });
 
 describe('fuzz: a short fixed-seed campaign per loader (npm run fuzz runs ≥ 100,000)', () => {
-  for (const target of modelFileTargets) {
+  for (const target of [...modelFileTargets, ...onnxTargets]) { // onnx: importOnnx, scripts/fuzz/onnx.mjs
     it(`${target.name}: 2,500 mutated files, every one a valid load or a DescentError, no leak, no costly refusal`, () => {
       const t0 = performance.now();
       const { counts, findings } = campaign(d, engine, target, { cases: 2500, seed: 13 });
