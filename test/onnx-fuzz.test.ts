@@ -199,3 +199,17 @@ describe('safetensors model files (loadModel) of hostile bytes', () => {
     expect(bugs).toEqual([]);
   });
 });
+
+describe('values the graph holds are checked for what they mean', () => {
+  it('a BatchNormalization variance below 0 is refused (npm run fuzz found models that predicted NaN for every input)', () => {
+    const m = new Model(engine, { inputs: 4, seed: 3, layers: [{ units: 3, activation: 'relu' }, { type: 'batchnorm' }, { units: 2 }] });
+    const v = m.buffers().find((b) => b.name.endsWith('running_var'))!.tensor;
+    v.data[1] = -0.5; // written behind the model's back: what a damaged file would hold
+    const bytes = exportOnnx(m);
+    const before = engine.memoryStats();
+    expect(() => importOnnx(engine, bytes)).toThrow(DescentError);
+    expect(() => importOnnx(engine, bytes)).toThrow(/variance input holds -0\.5 at channel 1; a variance must be ≥ 0/);
+    expect(engine.memoryStats().liveBytes).toBe(before.liveBytes);
+    m.release();
+  });
+});

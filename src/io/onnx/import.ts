@@ -423,6 +423,11 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   for (const l of layers) for (const a of [l.W, l.b, l.mean, l.var]) {
     if (a && a.some((x) => !Number.isFinite(x))) throw new DescentError(`${what}: ${l.node}: its constants hold NaN or Infinity`);
   }
+  // a variance below 0 makes √(var + ε) NaN for every sample (found by npm run fuzz)
+  for (const l of layers) {
+    const i = l.var ? l.var.findIndex((v) => v < 0) : -1;
+    if (i >= 0) throw new DescentError(`${what}: ${l.node}: its variance input holds ${l.var![i]} at channel ${i}; a variance must be ≥ 0`);
+  }
   let model: Model;
   try {
     model = new Model(engine, { inputs: inFeatures, layers: spec, loss });
