@@ -350,3 +350,26 @@ describe('the other entry points with an options object: own keys, a plain objec
     refused(() => d.clipByGlobalNorm(m().gradients(), { toString: 1 } as never), /clipByGlobalNorm: the limit must be a positive finite number, got object/);
   });
 });
+
+describe('values whose String() throws ({ toString: 1 }) still give the library error, naming the option', () => {
+  const evil = { toString: 1 } as never;
+  const engine = Engine.createSync({ isa: 'simd' });
+  const data = d.trainTestSplit(d.digits(), { testFraction: 0.2, seed: 1 }).train;
+  it('fit, fitAsync, reduceOnPlateau, tensor shapes, error messages of the optimizers', async () => {
+    const m = new Model(engine, { inputs: 64, seed: 1, layers: [{ units: 4, activation: 'tanh' }, { units: 10 }] });
+    const before = m.parameters().toArray();
+    expect(() => fit(m, data, { epochs: evil })).toThrow(/epochs must be a positive integer, got \[object Object\]/);
+    await expect(fitAsync(m, data, { epochs: evil })).rejects.toThrow(DescentError);
+    expect(() => d.reduceOnPlateau(evil)).toThrow(/reduceOnPlateau: lr0 must be a positive finite number, got \[object Object\]/);
+    expect(() => engine.tensor([evil])).toThrow(DescentError);
+    expect(() => optimizer('adam', { lr: evil })).toThrow(DescentError);
+    expect(m.parameters().toArray()).toEqual(before);
+    m.release();
+  });
+  it('null options: digits, loadDataset, minimize', async () => {
+    expect(() => d.digits(null as never)).toThrow(/digits: options must be an object/);
+    await expect(d.loadDataset('mnist', null as never)).rejects.toThrow(/loadDataset: options must be an object, got null/);
+    expect(() => d.minimize({ n: 1, f: (x: ArrayLike<number>) => x[0] * x[0] }, [1], null as never)).toThrow(/minimize: options must be an object/);
+    expect(() => d.digits({ toString: 1 } as never)).toThrow(/digits: unknown option "toString"/);
+  });
+});

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Isa } from '../engine/isa.js';
 import { batchInto } from '../data/dataset.js';
 import { loadModel } from '../io/model-file.js';
@@ -85,7 +85,7 @@ export async function diagnose(argv: string[], out: (s: string) => void = (s) =>
   const gc = gradientCheck(model, batch, { seed });
   out(`gradient check (central differences; ${gc.passed ? 'passed' : 'FAILED'}, tolerance ${gc.tolerance})\n`);
   out(`${'layer'.padEnd(28)} ${'checked'.padStart(7)} ${'max rel. error'.padStart(15)} ${'max abs. error'.padStart(15)}\n`);
-  for (const l of gc.layers) out(`${`${l.layer} ${l.kind}`.padEnd(28)} ${String(l.checked).padStart(7)} ${fmt(l.maxRelativeError).padStart(15)} ${fmt(l.maxAbsoluteError).padStart(15)}\n`);
+  for (const l of gc.layers) out(`${`${l.layer} ${l.kind}`.padEnd(28)} ${show(l.checked).padStart(7)} ${fmt(l.maxRelativeError).padStart(15)} ${fmt(l.maxAbsoluteError).padStart(15)}\n`);
 
   const st = layerStats(model, batch);
   out(`\nlayer statistics (loss ${fmt(st.loss)})\n`);

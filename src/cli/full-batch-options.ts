@@ -11,7 +11,7 @@
 //   --opt value_tolerance=X       stop when f changes by less than X relative (minimize's default)
 // Levenberg–Marquardt minimizes a sum of squares: it needs --loss mse.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import {
   bfgs, conjugateGradient, lbfgs, levenbergMarquardt, newtonCg, scaledConjugateGradient,
   type FullBatchOptimizer, type FullBatchSettings,
@@ -44,14 +44,14 @@ export function makeFullBatch(name: string, flags: StepFlags, hyper: Record<stri
   const text: string[] = [];
   const positive = (key: string, x: unknown, integer = false): number => {
     if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) {
-      throw new DescentError(`--opt ${key}: expected a ${integer ? 'positive integer' : 'positive number'}, got ${String(x)}`);
+      throw new DescentError(`--opt ${key}: expected a ${integer ? 'positive integer' : 'positive number'}, got ${show(x)}`);
     }
     return x;
   };
   for (const [key, x] of Object.entries(hyper)) {
     switch (key) {
       case 'weight_decay':
-        if (typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)) throw new DescentError(`--weight-decay: expected a number ≥ 0, got ${String(x)}`);
+        if (typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)) throw new DescentError(`--weight-decay: expected a number ≥ 0, got ${show(x)}`);
         settings.weightDecay = x;
         text.push(`L2 ${x}`);
         break;

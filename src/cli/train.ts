@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Engine } from '../engine/engine.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Isa } from '../engine/isa.js';
 import type { Dataset } from '../data/dataset.js';
 import { digits } from '../data/digits.js';
@@ -561,10 +561,10 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
     onEpochEnd: (l) => {
       if (fullBatch) {
         bar?.update(l.epoch, { loss: l.loss.toFixed(4) });
-        if (!bar && !quiet) say(`iteration ${String(l.epoch).padStart(4)}  loss ${l.loss.toFixed(6)}${metricsText(l)}`);
+        if (!bar && !quiet) say(`iteration ${show(l.epoch).padStart(4)}  loss ${l.loss.toFixed(6)}${metricsText(l)}`);
         return;
       }
-      if (!bar && !quiet) say(`epoch ${String(l.epoch).padStart(3)}  loss ${l.loss.toFixed(4)}${metricsText(l)}  ${Math.round(l.samplesPerSecond)} samples/s`);
+      if (!bar && !quiet) say(`epoch ${show(l.epoch).padStart(3)}  loss ${l.loss.toFixed(4)}${metricsText(l)}  ${Math.round(l.samplesPerSecond)} samples/s`);
     },
   });
   bar?.stop();

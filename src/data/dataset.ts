@@ -2,7 +2,7 @@
 // targets. Everything in src/data works on bytes or text and runs unchanged in Node, browsers,
 // workers and edge runtimes (no `node:` imports); reading files is the caller's business.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 export interface Dataset {
   /** Inputs, row-major n × features. */
@@ -46,9 +46,9 @@ function typeName(v: unknown): string {
 export function checkDataset(ds: Dataset, op: string): Dataset {
   if (ds === null || typeof ds !== 'object') throw new DescentError(`${op}: data must be a data set object, got ${typeName(ds)}`);
   const { x, n, features } = ds;
-  if (!isInt(n) || n < 0) throw new DescentError(`${op}: data n must be a non-negative integer, got ${String(n)}`);
+  if (!isInt(n) || n < 0) throw new DescentError(`${op}: data n must be a non-negative integer, got ${show(n)}`);
   if (n === 0) throw new DescentError(`${op}: empty data set (n = 0)`);
-  if (!isInt(features) || features < 1) throw new DescentError(`${op}: data features must be a positive integer, got ${String(features)}`);
+  if (!isInt(features) || features < 1) throw new DescentError(`${op}: data features must be a positive integer, got ${show(features)}`);
   if (!(x instanceof Float32Array)) throw new DescentError(`${op}: data x must be a Float32Array, got ${typeName(x)}`);
   if (x.length !== n * features) {
     throw new DescentError(`${op}: data x holds ${x.length} values, expected n × features = ${n} × ${features} = ${n * features}`);
@@ -56,7 +56,7 @@ export function checkDataset(ds: Dataset, op: string): Dataset {
   if (ds.featureShape !== undefined) {
     const fs = ds.featureShape;
     if (!Array.isArray(fs) || !fs.every((d) => isInt(d) && d >= 1) || fs.reduce((a, b) => a * b, 1) !== features) {
-      throw new DescentError(`${op}: data featureShape [${String(fs)}] does not multiply out to features = ${features}`);
+      throw new DescentError(`${op}: data featureShape [${show(fs)}] does not multiply out to features = ${features}`);
     }
   }
   for (let i = 0; i < x.length; i++) {
@@ -72,7 +72,7 @@ export function checkDataset(ds: Dataset, op: string): Dataset {
     if (!(labels instanceof Int32Array)) throw new DescentError(`${op}: data labels must be an Int32Array, got ${typeName(labels)}`);
     if (labels.length !== n) throw new DescentError(`${op}: data has ${n} samples but ${labels.length} labels`);
     if (!isInt(classes) || classes < 1) {
-      throw new DescentError(`${op}: data has labels, so classes must be a positive integer, got ${String(classes)}`);
+      throw new DescentError(`${op}: data has labels, so classes must be a positive integer, got ${show(classes)}`);
     }
     for (let i = 0; i < n; i++) {
       const l = labels[i];
@@ -81,16 +81,16 @@ export function checkDataset(ds: Dataset, op: string): Dataset {
       }
     }
     if (ds.classNames !== undefined && (!Array.isArray(ds.classNames) || ds.classNames.length !== classes)) {
-      throw new DescentError(`${op}: data classNames must hold one name per class (${classes}), got ${String(ds.classNames?.length)}`);
+      throw new DescentError(`${op}: data classNames must hold one name per class (${classes}), got ${show(ds.classNames?.length)}`);
     }
   } else if (ds.classes !== undefined && (!isInt(ds.classes) || ds.classes < 1)) {
-    throw new DescentError(`${op}: data classes must be a positive integer, got ${String(ds.classes)}`);
+    throw new DescentError(`${op}: data classes must be a positive integer, got ${show(ds.classes)}`);
   }
   if (ds.targets !== undefined) {
     const { targets, targetWidth } = ds;
     if (!(targets instanceof Float32Array)) throw new DescentError(`${op}: data targets must be a Float32Array, got ${typeName(targets)}`);
     if (!isInt(targetWidth) || targetWidth < 1) {
-      throw new DescentError(`${op}: data has targets, so targetWidth must be a positive integer, got ${String(targetWidth)}`);
+      throw new DescentError(`${op}: data has targets, so targetWidth must be a positive integer, got ${show(targetWidth)}`);
     }
     if (targets.length !== n * targetWidth) {
       throw new DescentError(

@@ -6,7 +6,7 @@
 // DecompressionStream('gzip') (Node ≥ 18, browsers, Deno, workers), hence `parseIdx` is async;
 // it is decompressed incrementally and stopped as soon as it outgrows its own header.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { checkOptionKeys } from '../engine/options.js';
 import type { Dataset } from './dataset.js';
 
@@ -90,7 +90,7 @@ export async function gunzip(bytes: Uint8Array, what = 'gunzip', maxBytes = Infi
     throw new DescentError(`${what}: gunzip needs a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   }
   if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
-    throw new DescentError(`${what}: maxBytes must be a non-negative number, got ${String(maxBytes)}`);
+    throw new DescentError(`${what}: maxBytes must be a non-negative number, got ${show(maxBytes)}`);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -212,7 +212,7 @@ export async function parseIdx(bytes: Uint8Array, what = 'idx', options?: IdxOpt
   const opts = checkOptionKeys(options, `${what}: parseIdx`, ['maxBytes']);
   const maxBytes = opts.maxBytes ?? IDX_MAX_BYTES;
   if (typeof maxBytes !== 'number' || !(maxBytes >= 1)) {
-    throw new DescentError(`${what}: maxBytes must be a positive number, got ${String(maxBytes)}`);
+    throw new DescentError(`${what}: maxBytes must be a positive number, got ${show(maxBytes)}`);
   }
   let h: IdxHeader;
   let data: Uint8Array; // the data section, owned, at offset 0 of its own buffer
@@ -317,7 +317,7 @@ function decode(u: Uint8Array, h: IdxHeader): IdxData {
 /** Encodes an IDX file (uncompressed), the inverse of parseIdx; for tests and exports. */
 export function encodeIdx(idx: Idx): Uint8Array {
   const entry = Object.entries(TYPES).find(([, v]) => v.type === idx.type);
-  if (!entry) throw new DescentError(`encodeIdx: unknown type '${String(idx.type)}'`);
+  if (!entry) throw new DescentError(`encodeIdx: unknown type '${show(idx.type)}'`);
   const code = Number(entry[0]);
   const size = entry[1].size;
   const { dims, data } = idx;

@@ -1,7 +1,7 @@
 // Train / test split, stratified by class where the data set has labels; deterministic per seed
 // (src/random.ts), identical on every JS engine.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { Random } from '../random.js';
 import { checkDataset, subset, type Dataset } from './dataset.js';
 import { checkOptionKeys } from '../engine/options.js';
@@ -36,10 +36,10 @@ export function trainTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
   checkDataset(ds, op);
   const frac = opts.testFraction ?? 0.2;
   if (typeof frac !== 'number' || !(frac > 0 && frac < 1)) {
-    throw new DescentError(`${op}: testFraction must be a number in (0, 1), got ${String(frac)}`);
+    throw new DescentError(`${op}: testFraction must be a number in (0, 1), got ${show(frac)}`);
   }
   const seed = opts.seed ?? 0;
-  if (!Number.isFinite(seed)) throw new DescentError(`${op}: seed must be a finite number, got ${String(seed)}`);
+  if (!Number.isFinite(seed)) throw new DescentError(`${op}: seed must be a finite number, got ${show(seed)}`);
   const n = ds.n;
   if (n < 2) throw new DescentError(`${op}: need at least 2 samples to split, the data set has ${n}`);
   const nTest = Math.min(n - 1, Math.max(1, Math.round(n * frac)));

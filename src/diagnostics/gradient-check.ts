@@ -36,7 +36,7 @@
 // The parameters are restored bit for bit before returning (also when an evaluation throws);
 // the gradient buffer holds the batch's backpropagated gradient afterwards.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Batch, DenseLayer, Model } from '../nn/model.js';
 import { Random } from '../random.js';
@@ -117,7 +117,7 @@ function oneSidedDifference(model: Checkable, batch: Batch, params: Tensor, t: n
 
 function positive(v: number | undefined, dflt: number, name: string): number {
   const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0)) throw new DescentError(`gradientCheck: ${name} must be a finite number > 0, got ${String(v)}`);
+  if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0)) throw new DescentError(`gradientCheck: ${name} must be a finite number > 0, got ${show(v)}`);
   return x;
 }
 
@@ -133,12 +133,12 @@ function choose(n: number, k: number, rng: Random): number[] {
 export function gradientCheck(model: Checkable, batch: Batch, opts: GradientCheckOptions = {}): GradientCheck {
   checkOptionKeys(opts, 'gradientCheck', ['samples', 'epsilon', 'seed', 'floor', 'noise', 'tolerance']);
   const samples = opts.samples ?? 10;
-  if (!Number.isSafeInteger(samples) || samples < 1) throw new DescentError(`gradientCheck: samples must be a positive integer, got ${String(opts.samples)}`);
+  if (!Number.isSafeInteger(samples) || samples < 1) throw new DescentError(`gradientCheck: samples must be a positive integer, got ${show(opts.samples)}`);
   const epsilon = positive(opts.epsilon, 1e-2, 'epsilon');
   const floor = positive(opts.floor, 1e-2, 'floor');
   const tolerance = positive(opts.tolerance, 1e-2, 'tolerance');
   const noise = opts.noise ?? 32;
-  if (typeof noise !== 'number' || !(noise >= 0) || !Number.isFinite(noise)) throw new DescentError(`gradientCheck: noise must be a finite number ≥ 0, got ${String(opts.noise)}`);
+  if (typeof noise !== 'number' || !(noise >= 0) || !Number.isFinite(noise)) throw new DescentError(`gradientCheck: noise must be a finite number ≥ 0, got ${show(opts.noise)}`);
   const seed = opts.seed ?? 0;
   if (!Number.isFinite(seed)) throw new DescentError(`gradientCheck: seed must be a finite number, got ${seed}`);
   const rng = new Random(seed);

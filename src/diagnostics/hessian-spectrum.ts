@@ -18,7 +18,7 @@
 // Works on any Objective with hessianVector (src/minimize/objective.ts), e.g. networkObjective,
 // where H·v is a finite difference of gradients in float32: expect ~1e-3 relative accuracy there.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Objective } from '../minimize/objective.js';
 import { Random } from '../random.js';
 
@@ -70,7 +70,7 @@ function needHv(obj: Objective, x: Float64Array, op: string): HvObjective {
 
 function positiveInt(v: number | undefined, dflt: number, op: string, name: string): number {
   const k = v ?? dflt;
-  if (!Number.isSafeInteger(k) || k < 1) throw new DescentError(`${op}: ${name} must be a positive integer, got ${String(v)}`);
+  if (!Number.isSafeInteger(k) || k < 1) throw new DescentError(`${op}: ${name} must be a positive integer, got ${show(v)}`);
   return k;
 }
 
@@ -94,7 +94,7 @@ export function powerIteration(obj: Objective, x: Float64Array, opts: PowerItera
   const f = needHv(obj, x, op);
   const iterations = positiveInt(opts.iterations, 200, op, 'iterations');
   const tol = opts.tol ?? 1e-10;
-  if (!(tol >= 0)) throw new DescentError(`${op}: tol must be ≥ 0, got ${String(opts.tol)}`);
+  if (!(tol >= 0)) throw new DescentError(`${op}: tol must be ≥ 0, got ${show(opts.tol)}`);
   const n = f.n;
   let v: Float64Array = randomUnit(n, opts.seed ?? 0);
   let w: Float64Array = new Float64Array(n);

@@ -8,7 +8,7 @@
 // histogram silently dropping them would hide exactly what diagnostics are for.
 
 import { scaleLinear } from 'd3-scale';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { escapeXml } from '../plot/svg-curve.js';
 import { checkOptionKeys } from '../engine/options.js';
 
@@ -33,7 +33,7 @@ export function histogram(values: ArrayLike<number>, opts: HistogramOptions = {}
   if (!values || typeof values.length !== 'number') throw new DescentError(`${op}: values must be an array of numbers`);
   if (values.length === 0) throw new DescentError(`${op}: no values (empty input)`);
   const bins = opts.bins ?? 20;
-  if (!Number.isSafeInteger(bins) || bins < 1) throw new DescentError(`${op}: bins must be a positive integer, got ${String(opts.bins)}`);
+  if (!Number.isSafeInteger(bins) || bins < 1) throw new DescentError(`${op}: bins must be a positive integer, got ${show(opts.bins)}`);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];

@@ -13,7 +13,7 @@
 // networks with different weight scales then become comparable; 'none' keeps the raw
 // Gaussian direction scaled to unit norm.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Objective } from '../minimize/objective.js';
 import type { Model } from '../nn/model.js';
@@ -72,7 +72,7 @@ function grid(range: [number, number] | undefined, points: number, op: string, n
   if (!Array.isArray(range ?? [a, b]) || !Number.isFinite(a) || !Number.isFinite(b) || !(a < b)) {
     throw new DescentError(`${op}: ${name} must be [a, b] with finite a < b, got ${JSON.stringify(range)}`);
   }
-  if (!Number.isSafeInteger(points) || points < 2) throw new DescentError(`${op}: points must be an integer ≥ 2, got ${String(points)}`);
+  if (!Number.isSafeInteger(points) || points < 2) throw new DescentError(`${op}: points must be an integer ≥ 2, got ${show(points)}`);
   return Float64Array.from({ length: points }, (_, i) => (i === points - 1 ? b : a + ((b - a) * i) / (points - 1)));
 }
 
@@ -120,7 +120,7 @@ export function randomDirection(model: Model, opts: DirectionOptions = {}): Floa
   checkOptionKeys(opts, 'randomDirection', ['seed', 'normalization']);
   const op = 'randomDirection';
   const norm = opts.normalization ?? 'filter';
-  if (norm !== 'filter' && norm !== 'none') throw new DescentError(`${op}: normalization must be 'filter' or 'none', got ${String(opts.normalization)}`);
+  if (norm !== 'filter' && norm !== 'none') throw new DescentError(`${op}: normalization must be 'filter' or 'none', got ${show(opts.normalization)}`);
   const seed = opts.seed ?? 0;
   if (!Number.isFinite(seed)) throw new DescentError(`${op}: seed must be a finite number, got ${seed}`);
   const rng = new Random(seed);

@@ -7,7 +7,7 @@
 
 import { Allocator } from './allocator.js';
 import { Arena, tensorsIn } from './arena.js';
-import { DescentError } from './errors.js';
+import { DescentError, show } from './errors.js';
 import { gcCleanup } from './finalization.js';
 import { chooseIsa, type Isa } from './isa.js';
 import { checkModule, compileDefault, embeddedIsas, compileSource, compileSync, type WasmBytesSource, type WasmOrigin } from './wasm-source.js';
@@ -76,7 +76,7 @@ function checkOptions(opts: EngineOptions, isa: Isa): { max: number; initial: nu
     throw new DescentError(`init: initialMemoryMB must be between 1 and maxMemoryMB (${maxMB}), got ${initMB}`);
   }
   const tile = opts.gemmTile ?? (isa === 'relaxed-simd' ? 5 : 4);
-  if (tile !== 4 && tile !== 5 && tile !== 6) throw new DescentError(`init: gemmTile must be 4, 5 or 6, got ${String(tile)}`);
+  if (tile !== 4 && tile !== 5 && tile !== 6) throw new DescentError(`init: gemmTile must be 4, 5 or 6, got ${show(tile)}`);
   return { max: Math.floor(maxMB * 16), initial: Math.ceil(initMB * 16), tile };
 }
 
@@ -158,7 +158,7 @@ export class Engine {
     const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
     const isa: Isa = (probe.exports as unknown as Kernels).isRelaxed() ? 'relaxed-simd' : 'simd';
     if (opts.isa !== undefined && opts.isa !== 'auto' && opts.isa !== isa) {
-      throw new DescentError(`init: the module passed is the ${isa} build, but isa '${String(opts.isa)}' was asked for`);
+      throw new DescentError(`init: the module passed is the ${isa} build, but isa '${show(opts.isa)}' was asked for`);
     }
     if (!modules.has(isa)) modules.set(isa, { module, origin });
     return Engine.#instantiate(isa, module, opts, `the ${origin === 'module' ? 'module' : 'wasm'} passed to init() is the ${isa} build`, origin);

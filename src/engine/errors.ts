@@ -8,6 +8,18 @@ export class DescentError extends Error {
   }
 }
 
+/**
+ * String(v) for an error message, safe for hostile values: String({ toString: 1 }) throws a
+ * TypeError, which would replace the library's error with another exception type.
+ */
+export function show(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -22,7 +34,7 @@ export function fmtBytes(bytes: number): string {
 /** Throws unless x is a finite number; `what` is e.g. "gemm: alpha". */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
-    throw new DescentError(`${what} must be a finite number, got ${String(x)}`);
+    throw new DescentError(`${what} must be a finite number, got ${show(x)}`);
   }
   return x;
 }

@@ -9,7 +9,7 @@
 // non-shared memory, so `data` is rebuilt whenever the memory's buffer has changed: read it
 // again after any call that can allocate rather than holding on to it.
 
-import { DescentError, fmtShape } from './errors.js';
+import { DescentError, fmtShape, show } from './errors.js';
 import type { Engine } from './engine.js';
 import type { Arena } from './arena.js';
 
@@ -21,11 +21,11 @@ export class Block {
 }
 
 export function checkShape(shape: readonly number[], what: string): number {
-  if (!Array.isArray(shape)) throw new DescentError(`${what}: shape must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw new DescentError(`${what}: shape must be an array of sizes, got ${show(shape)}`);
   let size = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new DescentError(`${what}: shape must hold non-negative integers, got ${fmtShape(shape.map(String) as unknown as number[])}`);
+      throw new DescentError(`${what}: shape must hold non-negative integers, got ${fmtShape(shape.map(show) as unknown as number[])}`);
     }
     size *= d;
   }

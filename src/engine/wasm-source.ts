@@ -12,7 +12,7 @@
 // registers the plain-SIMD bytes instead, for bundles that must be a single file.
 // Nothing here touches a global at module load (edge runtimes may lack `process`).
 
-import { DescentError } from './errors.js';
+import { DescentError, show } from './errors.js';
 import { WASM_FILES, type Isa } from './isa.js';
 
 /** What init({ wasm }) accepts. */
@@ -45,7 +45,7 @@ export function defaultWasmUrl(isa: Isa): URL {
     if (typeof __DESCENT_WASM_DIR__ === 'string') return new URL(__DESCENT_WASM_DIR__ + WASM_FILES[isa], import.meta.url);
     return isa === 'simd' ? new URL('../../wasm/simd.wasm', import.meta.url) : new URL('../../wasm/relaxed-simd.wasm', import.meta.url);
   } catch (e) {
-    throw new DescentError(`init: cannot locate wasm/${WASM_FILES[isa]} (import.meta.url is ${String(import.meta.url)}: ${(e as Error).message}). ${PASS_IT}`);
+    throw new DescentError(`init: cannot locate wasm/${WASM_FILES[isa]} (import.meta.url is ${show(import.meta.url)}: ${(e as Error).message}). ${PASS_IT}`);
   }
 }
 

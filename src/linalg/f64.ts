@@ -29,7 +29,7 @@
 //  - Sizes are checked before any kernel runs; a mismatch throws a DescentError naming the
 //    operation and the sizes. Outputs that would be corrupted by aliasing an input are refused.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Arena } from '../engine/arena.js';
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -85,7 +85,7 @@ const shapeOf = (v: Block64): string => (v instanceof Matrix64 ? `a ${v.rows}×$
 
 function checkSize(n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new DescentError(`${what} must be a non-negative integer, got ${String(n)}`);
+    throw new DescentError(`${what} must be a non-negative integer, got ${show(n)}`);
   }
   return n;
 }

@@ -28,7 +28,7 @@
 // entries are skipped); NaN when it is defined for no class. Each class counts the same
 // whatever its support, unlike accuracy, where each sample counts the same.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 /** Class labels, integers 0..K−1. */
 export type Labels = Int32Array | Uint8Array | readonly number[];
@@ -110,7 +110,7 @@ function checkLabels(x: Labels, op: string, name: string, classes?: number, anyI
     const ok = Number.isInteger(v) && (classes !== undefined ? v >= 0 && v < classes : anyInteger || v >= 0) && Math.abs(v) < 2 ** 31;
     if (!ok) {
       const want = classes !== undefined ? `an integer in [0, ${classes})` : anyInteger ? 'an integer' : 'a non-negative integer';
-      throw new DescentError(`${op}: ${name}[${i}] = ${String(v)} is not a class label (expected ${want})`);
+      throw new DescentError(`${op}: ${name}[${i}] = ${show(v)} is not a class label (expected ${want})`);
     }
     out[i] = v;
   }
@@ -155,7 +155,7 @@ function labelsOf(
   checkLabelsType(truth, op, 'truth');
   if (isScores(truth)) throw new DescentError(`${op}: truth must hold labels (Int32Array, Uint8Array or number[]), got a ${truth.constructor.name}`);
   if (classes !== undefined && (!Number.isInteger(classes) || classes < 1)) {
-    throw new DescentError(`${op}: classes must be a positive integer, got ${String(classes)}`);
+    throw new DescentError(`${op}: classes must be a positive integer, got ${show(classes)}`);
   }
   const n = truth.length;
   if (n === 0) throw new DescentError(`${op}: empty input (truth holds no labels)`);
@@ -305,7 +305,7 @@ export function perClassMetrics(cm: ConfusionMatrix): PerClassMetrics {
  */
 export function binaryMetrics(pred: Predictions, truth: Labels, positive = 1): BinaryMetrics {
   const op = 'binaryMetrics';
-  if (!Number.isInteger(positive)) throw new DescentError(`${op}: positive must be an integer label, got ${String(positive)}`);
+  if (!Number.isInteger(positive)) throw new DescentError(`${op}: positive must be an integer label, got ${show(positive)}`);
   const { p, t } = labelsOf(pred, truth, op, undefined, true);
   let tp = 0;
   let fn = 0;

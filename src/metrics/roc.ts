@@ -19,7 +19,7 @@
 // truth holds 0 (negative) and 1 (positive); both classes must be present. Scores must be
 // finite: a NaN or infinite score has no place in the ranking and usually means a diverged model.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 export interface RocCurve {
   /** False positive rates, from 0 up to 1. */
@@ -53,10 +53,10 @@ function rocCounts(scores: ArrayLike<number>, truth: ArrayLike<number>, op: stri
   let positives = 0;
   for (let i = 0; i < n; i++) {
     const v = scores[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new DescentError(`${op}: scores must be finite, got scores[${i}] = ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new DescentError(`${op}: scores must be finite, got scores[${i}] = ${show(v)}`);
     s[i] = v;
     const t = truth[i]!;
-    if (t !== 0 && t !== 1) throw new DescentError(`${op}: truth must hold 0 (negative) or 1 (positive), got truth[${i}] = ${String(t)}`);
+    if (t !== 0 && t !== 1) throw new DescentError(`${op}: truth must hold 0 (negative) or 1 (positive), got truth[${i}] = ${show(t)}`);
     positives += t;
   }
   const negatives = n - positives;

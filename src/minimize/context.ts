@@ -13,7 +13,7 @@
 //   'line-search' (no acceptable step along a descent direction), 'not-finite' (the objective
 //   returned NaN/Inf at the start), or a method's own reason                        not converged
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { FullObjective } from './derivatives.js';
 import { lineSearch, type LineFunction, type LineSearchResult, type LineSearchSpec } from './line-search.js';
 import type { Vec, VectorSpace } from './vector-space.js';
@@ -82,7 +82,7 @@ export class Context {
     const num = (name: keyof MinimizeOptions, v: unknown, dflt: number, integer = false): number => {
       const x = v ?? dflt;
       if (typeof x !== 'number' || Number.isNaN(x) || x < 0 || (integer && !(Number.isSafeInteger(x) || x === Infinity))) {
-        throw new DescentError(`minimize: ${name} must be ${integer ? 'an integer' : 'a number'} ≥ 0, got ${String(v)}`);
+        throw new DescentError(`minimize: ${name} must be ${integer ? 'an integer' : 'a number'} ≥ 0, got ${show(v)}`);
       }
       return x;
     };

@@ -16,7 +16,7 @@
 //
 // Counting: the returned objective counts calls of each user function; `counts` is live.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Objective } from './objective.js';
 
 export interface EvaluationCounts {
@@ -48,10 +48,10 @@ const CBRT_EPS = Math.cbrt(EPS);
 
 export function checkObjective(obj: Objective, what = 'minimize'): void {
   if (!obj || typeof obj !== 'object') throw new DescentError(`${what}: the objective must be an object with n and value(x)`);
-  if (!Number.isSafeInteger(obj.n) || obj.n < 1) throw new DescentError(`${what}: objective.n must be a positive integer, got ${String(obj.n)}`);
+  if (!Number.isSafeInteger(obj.n) || obj.n < 1) throw new DescentError(`${what}: objective.n must be a positive integer, got ${show(obj.n)}`);
   if (typeof obj.value !== 'function') throw new DescentError(`${what}: objective.value(x) is missing`);
   if ((obj.residuals || obj.jacobian) && !(Number.isSafeInteger(obj.m) && obj.m! >= 1)) {
-    throw new DescentError(`${what}: a least-squares objective needs m, the number of residuals, got ${String(obj.m)}`);
+    throw new DescentError(`${what}: a least-squares objective needs m, the number of residuals, got ${show(obj.m)}`);
   }
 }
 
@@ -61,7 +61,7 @@ export function withDerivatives(obj: Objective, opts: DerivativeOptions = {}): F
   const n = obj.n;
   const counts: EvaluationCounts = { value: 0, gradient: 0, hessian: 0, hessianVector: 0, residuals: 0, jacobian: 0 };
   const scheme = opts.gradient ?? 'central';
-  if (scheme !== 'forward' && scheme !== 'central') throw new DescentError(`minimize: gradient scheme must be 'forward' or 'central', got ${String(scheme)}`);
+  if (scheme !== 'forward' && scheme !== 'central') throw new DescentError(`minimize: gradient scheme must be 'forward' or 'central', got ${show(scheme)}`);
   const m = obj.m ?? 0;
   const lsq = typeof obj.residuals === 'function';
   const xt = new Float64Array(n);

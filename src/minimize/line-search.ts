@@ -21,7 +21,7 @@
 // shrinks. If no acceptable step is found within the evaluation budget the search reports
 // ok = false with the reason and the best point it saw; it never throws for that.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 /** What a line search needs: φ and φ′ at any α (the caller caches the last gradient). */
 export interface LineFunction {
@@ -56,7 +56,7 @@ export type LineSearchSpec =
 
 function positive(name: string, v: number, lo = 0, hi = Infinity, openHi = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !(v > lo) || v > hi || (openHi && v === hi)) {
-    throw new DescentError(`line search: ${name} must be in (${lo}, ${hi}${openHi ? ')' : ']'}, got ${String(v)}`);
+    throw new DescentError(`line search: ${name} must be in (${lo}, ${hi}${openHi ? ')' : ']'}, got ${show(v)}`);
   }
   return v;
 }

@@ -17,6 +17,7 @@
 // exception in the middle of a run. Limits reached are reasons, not errors.
 
 import { DescentError } from '../engine/errors.js';
+import { checkOptionKeys } from '../engine/options.js';
 import type { Engine } from '../engine/engine.js';
 import { F64 } from '../linalg/f64.js';
 import type { Objective } from './objective.js';
@@ -55,6 +56,7 @@ const KNOWN = new Set(['method', 'cg', 'memory', 'lm', 'derivatives', 'space', '
   'valueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
 
 export function minimize(objective: Objective, x0: ArrayLike<number>, settings: MinimizeSettings = {}): MinimizeResult {
+  settings = checkOptionKeys(settings, 'minimize', [...KNOWN]);
   for (const k of Object.keys(settings)) if (!KNOWN.has(k)) throw new DescentError(`minimize: unknown option ${JSON.stringify(k)}; known: ${[...KNOWN].join(', ')}`);
   const method = settings.method ?? 'lbfgs';
   if (!METHODS.includes(method)) throw new DescentError(`minimize: unknown method ${JSON.stringify(method)}; known: ${METHODS.join(', ')}`);

@@ -15,7 +15,7 @@
 // √2 for ReLU (He et al. 2015: half the units are off); √(2/(1+α²)) for leaky ReLU; 1 for ELU.
 // Defaults: the ReLU family starts from He (Kaiming) normal, the rest from Glorot uniform.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leaky-relu', 'elu', 'softsign'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
@@ -33,7 +33,7 @@ export function checkActivation(name: unknown, alpha: number | undefined, what: 
   }
   const act = n as ActivationName;
   let a = alpha ?? (act === 'leaky-relu' ? 0.01 : act === 'elu' ? 1 : 0);
-  if (typeof a !== 'number' || !Number.isFinite(a)) throw new DescentError(`${what}: alpha must be a finite number, got ${String(alpha)}`);
+  if (typeof a !== 'number' || !Number.isFinite(a)) throw new DescentError(`${what}: alpha must be a finite number, got ${show(alpha)}`);
   if (act === 'leaky-relu' && !(a >= 0 && a < 1)) throw new DescentError(`${what}: leaky-relu alpha must be in [0, 1), got ${a}`);
   if (act === 'elu' && !(a > 0)) throw new DescentError(`${what}: elu alpha must be > 0, got ${a}`);
   if (act !== 'leaky-relu' && act !== 'elu') a = 0;

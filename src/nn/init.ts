@@ -12,7 +12,7 @@
 // For a Dense layer with weights [fan_in, fan_out]. The gain comes from the layer's activation
 // (src/nn/activations.ts) unless given.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { Random } from '../random.js';
 
 export const INITIALIZERS = ['zeros', 'constant', 'normal', 'truncated-normal', 'uniform',
@@ -41,7 +41,7 @@ export function checkInit(spec: unknown, what: string): InitSpec {
   for (const key of ['value', 'std', 'limit', 'gain'] as const) {
     const v = out[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new DescentError(`${what}: initializer ${key} must be a finite number, got ${String(v)}`);
+      throw new DescentError(`${what}: initializer ${key} must be a finite number, got ${show(v)}`);
     }
   }
   if (out.std !== undefined && out.std < 0) throw new DescentError(`${what}: initializer std must be ≥ 0, got ${out.std}`);

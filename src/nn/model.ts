@@ -39,7 +39,7 @@ import { networkObjective, type NetworkObjectiveOptions } from './objective.js';
 import { Arena, type ArenaMemory } from '../engine/arena.js';
 import { ALIGN } from '../engine/allocator.js';
 import type { Engine } from '../engine/engine.js';
-import { DescentError, fmtBytes, fmtShape } from '../engine/errors.js';
+import { DescentError, fmtBytes, fmtShape, show } from '../engine/errors.js';
 import { collector } from '../engine/finalization.js';
 import type { Tensor } from '../engine/tensor.js';
 import { gemm } from '../ops/gemm.js';
@@ -205,7 +205,7 @@ export class Model {
     if (!spec || typeof spec !== 'object') throw new DescentError(`${what}: expected a spec { inputs, layers, loss }`);
     checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
     const inputs = spec.inputs;
-    if (!Number.isSafeInteger(inputs) || inputs < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${String(inputs)}`);
+    if (!Number.isSafeInteger(inputs) || inputs < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${show(inputs)}`);
     if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
     const loss = checkLoss(spec.loss ?? 'softmax-cross-entropy', what);
     const seed = spec.seed ?? 0;
@@ -292,17 +292,17 @@ export class Model {
     const init: InitSpec = { name: 'constant', value: 1 };
     if (type === 'dropout') {
       const d = l as DropoutSpec;
-      if (typeof d.rate !== 'number' || !(d.rate >= 0 && d.rate < 1)) throw new DescentError(`${label}: rate must be a number in [0, 1), got ${String(d.rate)}`);
-      if (d.seed !== undefined && !(Number.isSafeInteger(d.seed) && d.seed >= 0)) throw new DescentError(`${label}: seed must be a non-negative integer, got ${String(d.seed)}`);
+      if (typeof d.rate !== 'number' || !(d.rate >= 0 && d.rate < 1)) throw new DescentError(`${label}: rate must be a number in [0, 1), got ${show(d.rate)}`);
+      if (d.seed !== undefined && !(Number.isSafeInteger(d.seed) && d.seed >= 0)) throw new DescentError(`${label}: seed must be a non-negative integer, got ${show(d.seed)}`);
       return { type, inputs: 0, units: c, act: linear, init, hasBias: false, weightOffset: reserve(0), biasOffset: -1, rate: d.rate, seed: d.seed !== undefined ? d.seed >>> 0 : undefined };
     }
     const n = l as BatchNormSpec | LayerNormSpec;
     const eps = n.eps ?? 1e-5;
-    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new DescentError(`${label}: eps must be a finite number > 0, got ${String(n.eps)}`);
+    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new DescentError(`${label}: eps must be a finite number > 0, got ${show(n.eps)}`);
     let momentum: number | undefined;
     if (type === 'batchnorm') {
       momentum = (n as BatchNormSpec).momentum ?? 0.1;
-      if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${String(momentum)}`);
+      if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${show(momentum)}`);
     }
     const act = checkActivation(n.activation ?? 'linear', n.alpha, label);
     const weightOffset = reserve(c), biasOffset = reserve(c);

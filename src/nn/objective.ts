@@ -20,7 +20,7 @@
 // would depend on how the data is split into batches, and evaluations would move the running
 // statistics) and dropout (a random function) are refused.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { batchInto, checkDataset, type Dataset } from '../data/dataset.js';
 import type { Objective } from '../minimize/objective.js';
 import type { Model } from './model.js';
@@ -54,7 +54,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   if (N < 1) throw new DescentError(`${op}: no samples`);
   for (const i of order) if (!(i >= 0 && i < data.n)) throw new DescentError(`${op}: sample index ${i} is out of range (n = ${data.n})`);
   const B = Math.min(opts.batchSize ?? 1000, N);
-  if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer, got ${String(opts.batchSize)}`);
+  if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer, got ${show(opts.batchSize)}`);
   const n = model.parameterCount;
   const K = model.engine.kernels;
   const k = model.outputs;
@@ -64,7 +64,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   const targetBuf = !useLabels ? new Float32Array(B * k) : undefined;
 
   const lambda = opts.weightDecay ?? 0;
-  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new DescentError(`${op}: weightDecay must be a finite number ≥ 0, got ${String(opts.weightDecay)}`);
+  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new DescentError(`${op}: weightDecay must be a finite number ≥ 0, got ${show(opts.weightDecay)}`);
   const weightRanges = model.layers.filter((l) => l.type === 'dense').map((l) => [l.weightOffset, l.inputs * l.units] as const);
   const nWeights = weightRanges.reduce((s, [, len]) => s + len, 0);
   /** ½λ‖W‖² added to the value, λW to g. */

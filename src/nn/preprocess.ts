@@ -14,7 +14,7 @@
 // without them class j is called "j". A model has max(outputs, 2) classes (one-output bce models
 // are binary).
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 
 /** Input preprocessing: x' = (x·scale − mean) / std per feature; each part optional. */
 export interface Preprocess {
@@ -59,7 +59,7 @@ export function checkPreprocess(p: unknown, inputs: number, what: string): Prepr
   if (unknown.length) throw new DescentError(`${what}: preprocess has unknown key ${JSON.stringify(unknown[0])} (scale, mean, std)`);
   const out: Preprocess = {};
   if (scale !== undefined) {
-    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) throw new DescentError(`${what}: preprocess scale must be a finite non-zero number, got ${String(scale)}`);
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) throw new DescentError(`${what}: preprocess scale must be a finite non-zero number, got ${show(scale)}`);
     out.scale = scale;
   }
   if (mean !== undefined) out.mean = floats(mean, 'mean', inputs, what);

@@ -33,7 +33,7 @@
 
 import type { Dataset } from '../data/dataset.js';
 import type { Engine } from '../engine/engine.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { modelSpec } from '../io/model-file.js';
 import { optimizer as namedOptimizer } from '../optim/optimizer.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
@@ -109,22 +109,22 @@ function checkModel(op: string, model: unknown): asserts model is Model {
 
 function checkSeed(op: string, seed: unknown): void {
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
-    throw new DescentError(`${op}: seed must be a finite number, got ${String(seed)}`);
+    throw new DescentError(`${op}: seed must be a finite number, got ${show(seed)}`);
   }
 }
 
 /** Check a list of layer specs given as option `name`: an array of known layer types, Dense with integer units. */
 function checkLayers(op: string, name: string, layers: unknown): AnyLayerSpec[] {
-  if (!Array.isArray(layers)) throw new DescentError(`${op}: ${name} must be an array of layer specs, got ${String(layers)}`);
+  if (!Array.isArray(layers)) throw new DescentError(`${op}: ${name} must be an array of layer specs, got ${show(layers)}`);
   layers.forEach((l, i) => {
-    if (!l || typeof l !== 'object') throw new DescentError(`${op}: ${name}[${i}] must be a layer spec object, got ${String(l)}`);
+    if (!l || typeof l !== 'object') throw new DescentError(`${op}: ${name}[${i}] must be a layer spec object, got ${show(l)}`);
     const type = (l as { type?: unknown }).type ?? 'dense';
     if (typeof type !== 'string' || !LAYER_TYPES.has(type)) {
       throw new DescentError(`${op}: ${name}[${i}]: unsupported layer type ${JSON.stringify(type)} (${[...LAYER_TYPES].join(', ')})`);
     }
     const units = (l as LayerSpec).units;
     if (type === 'dense' && !(Number.isSafeInteger(units) && units >= 1)) {
-      throw new DescentError(`${op}: ${name}[${i}]: units must be a positive integer, got ${String(units)}`);
+      throw new DescentError(`${op}: ${name}[${i}]: units must be a positive integer, got ${show(units)}`);
     }
   });
   return layers as AnyLayerSpec[];
@@ -175,7 +175,7 @@ export function withNewHead(model: Model, options: NewHeadOptions): Transferred 
   if (!options || typeof options !== 'object') throw new DescentError(`${op}: expected options { outputs, loss?, hidden?, seed? }`);
   checkKeys(op, options, ['outputs', 'loss', 'hidden', 'outputActivation', 'seed']);
   const { outputs } = options;
-  if (!Number.isSafeInteger(outputs) || outputs < 1) throw new DescentError(`${op}: outputs must be a positive integer, got ${String(outputs)}`);
+  if (!Number.isSafeInteger(outputs) || outputs < 1) throw new DescentError(`${op}: outputs must be a positive integer, got ${show(outputs)}`);
   const loss = checkLoss(options.loss ?? model.loss, `${op}: loss`);
   checkSeed(op, options.seed);
   const hidden = checkLayers(op, 'hidden', options.hidden ?? []);
@@ -225,9 +225,9 @@ export function greedyPretrain(engine: Engine, spec: ModelSpec, data: Dataset, o
   checkKeys(op, options, ['epochs', 'optimizer', 'freeze', 'fineTuneEpochs', 'fit']);
   if (!spec || typeof spec !== 'object' || !Array.isArray(spec.layers)) throw new DescentError(`${op}: expected a model spec { inputs, layers, loss }`);
   const epochs = options.epochs ?? 10;
-  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new DescentError(`${op}: epochs must be a positive integer, got ${String(options.epochs)}`);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new DescentError(`${op}: epochs must be a positive integer, got ${show(options.epochs)}`);
   const fineTune = options.fineTuneEpochs ?? 0;
-  if (!Number.isSafeInteger(fineTune) || fineTune < 0) throw new DescentError(`${op}: fineTuneEpochs must be a non-negative integer, got ${String(options.fineTuneEpochs)}`);
+  if (!Number.isSafeInteger(fineTune) || fineTune < 0) throw new DescentError(`${op}: fineTuneEpochs must be a non-negative integer, got ${show(options.fineTuneEpochs)}`);
   if (options.optimizer !== undefined && typeof options.optimizer !== 'function') {
     throw new DescentError(`${op}: optimizer must be a function (stage) => optimizer, e.g. () => optimizer('adam'), got ${typeof options.optimizer}`);
   }
@@ -247,7 +247,7 @@ export function greedyPretrain(engine: Engine, spec: ModelSpec, data: Dataset, o
   let model = new Model(engine, { ...spec, layers: [...blocks[0], layers[layers.length - 1]] });
   const train = (info: StageInfo, stageEpochs: number): void => {
     const opt = make(info);
-    if (!opt || typeof opt.step !== 'function') throw new DescentError(`${op}: stage ${info.stage}: the optimizer factory returned ${String(opt)}, not an optimizer`);
+    if (!opt || typeof opt.step !== 'function') throw new DescentError(`${op}: stage ${info.stage}: the optimizer factory returned ${show(opt)}, not an optimizer`);
     if (info.frozen && info.kept.length > 0) {
       const groups = opt as Optimizer & { setFrozen?: (layers: readonly number[], frozen: boolean) => void };
       if (typeof groups.setFrozen !== 'function' || typeof opt.bind !== 'function') {

@@ -9,7 +9,7 @@
 // averaged weights in, runs fn, and swaps the live ones back, so evaluation with the average
 // never loses the training state.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Arena } from '../engine/arena.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
@@ -77,6 +77,6 @@ export function polyakAverage(model: Model, opts: { start?: number; window?: num
 export function emaOfWeights(model: Model, opts: { decay?: number } = {}): Averager {
   checkOptionKeys(opts, 'emaOfWeights', ['decay']);
   const beta = opts.decay ?? 0.999;
-  if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) throw new DescentError(`emaOfWeights: decay must be in [0, 1), got ${String(beta)}`);
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) throw new DescentError(`emaOfWeights: decay must be in [0, 1), got ${show(beta)}`);
   return make(model, 'weight EMA', () => 1 - beta);
 }

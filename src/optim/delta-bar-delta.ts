@@ -27,7 +27,7 @@
 // State: learning_rate (ε, starts at lr), delta_bar (δ̄, starts at 0), prev_update (Δw, with
 // momentum only). Coefficients [κ, 1 − φ, θ, 1 − θ, μ, wd].
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Rule } from './rules.js';
 
 export interface DeltaBarDeltaHyper { lr: number; kappa: number; phi: number; theta: number; momentum: number; weight_decay: number }
@@ -80,7 +80,7 @@ export const deltaBarDelta: Rule<DeltaBarDeltaHyper> = {
   check(h) {
     const num = (k: keyof DeltaBarDeltaHyper): number => {
       const x = h[k];
-      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${k} must be a finite number, got ${String(x)}`);
+      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${k} must be a finite number, got ${show(x)}`);
       return x;
     };
     if (!(num('lr') > 0)) fail(`lr must be > 0, got ${h.lr}`);

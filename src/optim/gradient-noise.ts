@@ -14,7 +14,7 @@
 //
 // Defaults: η = 0.01, γ = 0.55, seed = 0.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
 import { checkOptionKeys } from '../engine/options.js';
 
@@ -37,7 +37,7 @@ function fail(msg: string): never {
   throw new DescentError(`gradientNoise: ${msg}`);
 }
 function checkU32(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= U32) fail(`${what} must be an integer in [0, 2^32), got ${String(x)}`);
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= U32) fail(`${what} must be an integer in [0, 2^32), got ${show(x)}`);
   return x;
 }
 
@@ -45,8 +45,8 @@ export function gradientNoise(o: GradientNoiseOptions = {}): GradientNoise {
   checkOptionKeys(o, 'gradientNoise', ['eta', 'gamma', 'seed']);
   for (const k of Object.keys(o)) if (!['eta', 'gamma', 'seed'].includes(k)) fail(`unknown option ${JSON.stringify(k)}; known: eta, gamma, seed`);
   const { eta = 0.01, gamma = 0.55, seed = 0 } = o;
-  if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) fail(`eta must be a finite number ≥ 0, got ${String(eta)}`);
-  if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0) fail(`gamma must be a finite number ≥ 0, got ${String(gamma)}`);
+  if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) fail(`eta must be a finite number ≥ 0, got ${show(eta)}`);
+  if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0) fail(`gamma must be a finite number ≥ 0, got ${show(gamma)}`);
   checkU32(seed, 'seed');
   const sigma = (t: number): number => Math.sqrt(eta / (1 + checkU32(t, 'step t')) ** gamma);
   return {

@@ -24,7 +24,7 @@
 // classical form, θ + μ·v for the look-ahead form. Coefficients [μ, −α, wd].
 
 import type { Kernels } from '../engine/kernels.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Rule } from './rules.js';
 
 export interface MomentumHyper { lr: number; momentum: number; weight_decay: number; scaled: boolean }
@@ -41,10 +41,10 @@ const WD = 1;
 function check(name: string, h: MomentumHyper): void {
   for (const k of ['lr', 'momentum', 'weight_decay'] as const) {
     const v = h[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new DescentError(`${name}: ${k} must be a finite number ≥ 0, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new DescentError(`${name}: ${k} must be a finite number ≥ 0, got ${show(v)}`);
   }
   if (h.momentum >= 1) throw new DescentError(`${name}: momentum must be in [0, 1), got ${h.momentum}`);
-  if (typeof h.scaled !== 'boolean') throw new DescentError(`${name}: scaled must be true or false, got ${String(h.scaled)}`);
+  if (typeof h.scaled !== 'boolean') throw new DescentError(`${name}: scaled must be true or false, got ${show(h.scaled)}`);
 }
 
 const coefficients = (_t: number, h: MomentumHyper): number[] =>

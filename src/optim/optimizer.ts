@@ -33,7 +33,7 @@ import { checkF32Hyper } from './check.js';
 import { collector } from '../engine/finalization.js';
 import type { Arena } from '../engine/arena.js';
 import type { Engine } from '../engine/engine.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer, StepContext } from '../train/optimizer.js';
@@ -116,7 +116,7 @@ function fail(name: string, msg: string): never {
 
 function checkFactor(name: string, what: string, v: unknown, positive = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
-    fail(name, `${what} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${String(v)}`);
+    fail(name, `${what} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${show(v)}`);
   }
   return v;
 }

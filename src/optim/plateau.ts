@@ -25,7 +25,7 @@
 // Checkpoints: state() is a plain JSON-safe object (best is null while it is still the initial
 // ±∞); load(state) restores it into a scheduler built with the same options.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { checkStep, type Schedule } from './schedules.js';
 import { checkOptionKeys } from '../engine/options.js';
 
@@ -73,7 +73,7 @@ export interface ReduceOnPlateau {
 }
 
 function fail(what: string, must: string, got: unknown): never {
-  throw new DescentError(`reduceOnPlateau: ${what} must be ${must}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`);
+  throw new DescentError(`reduceOnPlateau: ${what} must be ${must}, got ${typeof got === 'string' ? JSON.stringify(got) : show(got)}`);
 }
 
 function finiteAtLeast0(x: unknown, what: string): number {

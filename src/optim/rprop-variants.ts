@@ -36,7 +36,7 @@
 // [η⁻, η⁺, Δmin, Δmax, wd, backtrack] with backtrack = 1 for Rprop+, 1 or 0 per step for
 // iRprop+ (E(t) > E(t−1)), unused 0 for the − variants.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Rule, Scalars, StepInfo } from './rules.js';
 
 export interface RpropVariantHyper {
@@ -104,7 +104,7 @@ function makeVariant(name: RpropVariantName, v: Variant): Rule<RpropVariantHyper
     check(h) {
       const num = (k: keyof RpropVariantHyper): number => {
         const x = h[k];
-        if (typeof x !== 'number' || !Number.isFinite(x)) fail(name, `${k} must be a finite number, got ${String(x)}`);
+        if (typeof x !== 'number' || !Number.isFinite(x)) fail(name, `${k} must be a finite number, got ${show(x)}`);
         return x;
       };
       const em = num('etaMinus'), ep = num('etaPlus'), lo = num('deltaMin'), hi = num('deltaMax'), d0 = num('delta0');

@@ -43,7 +43,7 @@
 // t = 1, 2, …: c = coefficients(t, hyper, scalars) (once per step: NAdam advances mu_product
 // in it) and kernel(K, n, p, g, statePointers, c, hyper). Unused state pointers may be 0.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
 
 export type Betas = readonly [number, number];
@@ -134,7 +134,7 @@ function fail(rule: string, msg: string): never {
 function nonNegative(rule: string, h: object, ...keys: string[]): void {
   for (const k of keys) {
     const v = (h as Record<string, unknown>)[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(rule, `${k} must be a finite number ≥ 0, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(rule, `${k} must be a finite number ≥ 0, got ${show(v)}`);
   }
 }
 function checkBetas(rule: string, b: Betas): void {

@@ -67,7 +67,7 @@
 // before any kernel runs, so a bad schedule value leaves updates and state unchanged.
 
 import type { Arena } from '../engine/arena.js';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Kernels } from '../engine/kernels.js';
 import { Tensor } from '../engine/tensor.js';
 import {
@@ -114,7 +114,7 @@ function fail(what: string, msg: string): never {
 /** Throws on keys of `given` that are not in `known`. */
 function onlyKnown(what: string, given: object | undefined, known: readonly string[]): Record<string, unknown> {
   if (given === undefined) return {};
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) fail(what, `options must be an object, got ${String(given)}`);
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) fail(what, `options must be an object, got ${show(given)}`);
   for (const k of Object.keys(given)) {
     if (!known.includes(k)) fail(what, `unknown option ${JSON.stringify(k)}; known: ${known.join(', ')}`);
   }
@@ -140,7 +140,7 @@ function hyper(what: string, key: string, x: unknown, range?: (v: number) => str
 const atMostOne = (v: number): string | undefined => (v <= 1 ? undefined : 'must be in [0, 1]');
 
 function flag(what: string, key: string, x: unknown): boolean {
-  if (typeof x !== 'boolean') fail(what, `${key} must be true or false, got ${String(x)}`);
+  if (typeof x !== 'boolean') fail(what, `${key} must be true or false, got ${show(x)}`);
   return x;
 }
 
@@ -152,19 +152,19 @@ function betasOf(what: string, b: unknown): Pair {
 }
 
 function checkN(what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) fail(what, `n must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) fail(what, `n must be a non-negative integer, got ${show(n)}`);
   return n;
 }
 
 function checkStepNumber(what: string, t: unknown): number {
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) fail(what, `t must be the 1-based step number, got ${String(t)}`);
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) fail(what, `t must be the 1-based step number, got ${show(t)}`);
   return t;
 }
 
 /** Pointers of updates and params after checking they are tensors of one engine and one length. */
 function vectors(what: string, updates: unknown, params: unknown): { K: Kernels; n: number; u: number; p: number } {
-  if (!(updates instanceof Tensor)) fail(what, `updates must be a Tensor, got ${String(updates)}`);
-  if (!(params instanceof Tensor)) fail(what, `params must be a Tensor, got ${String(params)}`);
+  if (!(updates instanceof Tensor)) fail(what, `updates must be a Tensor, got ${show(updates)}`);
+  if (!(params instanceof Tensor)) fail(what, `params must be a Tensor, got ${show(params)}`);
   if (updates.size !== params.size) fail(what, `updates has ${updates.size} elements, params ${params.size}`);
   if (updates.engine !== params.engine) fail(what, 'updates and params live in different engines');
   return { K: updates.engine.kernels, n: updates.size, u: updates.pointer(what, 'updates'), p: params.pointer(what, 'params') };
@@ -277,7 +277,7 @@ export function scaleByAdagrad(options: AdagradOptions = {}): Transform {
   const o = onlyKnown(what, options, ['eps', 'initial_accumulator_value']);
   const eps = hyper(what, 'eps', o.eps ?? 1e-10);
   const s0 = o.initial_accumulator_value ?? 0;
-  if (typeof s0 !== 'number' || !Number.isFinite(s0) || s0 < 0) fail(what, `initial_accumulator_value must be a finite number ≥ 0, got ${String(s0)}`);
+  if (typeof s0 !== 'number' || !Number.isFinite(s0) || s0 < 0) fail(what, `initial_accumulator_value must be a finite number ≥ 0, got ${show(s0)}`);
   return leaf({
     name: what,
     buffers: [['sum', s0]],
@@ -452,7 +452,7 @@ export function scaleByRprop(options: RpropOptions = {}): Transform {
   const what = 'scaleByRprop';
   const o = onlyKnown(what, options, ['initial_step_size', 'etas', 'step_sizes']);
   const step0 = o.initial_step_size ?? 1e-2;
-  if (typeof step0 !== 'number' || !Number.isFinite(step0) || step0 < 0) fail(what, `initial_step_size must be a finite number ≥ 0, got ${String(step0)}`);
+  if (typeof step0 !== 'number' || !Number.isFinite(step0) || step0 < 0) fail(what, `initial_step_size must be a finite number ≥ 0, got ${show(step0)}`);
   const [em, ep] = (o.etas ?? [0.5, 1.2]) as Pair, [lo, hi] = (o.step_sizes ?? [1e-6, 50]) as Pair;
   if (!(em > 0 && em < 1 && ep > 1 && Number.isFinite(ep))) fail(what, `etas must satisfy 0 < η− < 1 < η+, got ${JSON.stringify(o.etas)}`);
   if (!(lo >= 0 && hi >= lo && Number.isFinite(hi))) fail(what, `step_sizes must satisfy 0 ≤ min ≤ max, got ${JSON.stringify(o.step_sizes)}`);
@@ -471,7 +471,7 @@ export function scaleByRprop(options: RpropOptions = {}): Transform {
 export function chain(...transforms: Transform[]): Transform {
   transforms.forEach((t, i) => {
     if (!t || typeof t.init !== 'function' || typeof t.update !== 'function') {
-      fail('chain', `argument ${i} is not a transform (an object with init and update), got ${String(t)}`);
+      fail('chain', `argument ${i} is not a transform (an object with init and update), got ${show(t)}`);
     }
   });
   const name = `chain(${transforms.map((t) => t.name).join(', ')})`;
@@ -507,8 +507,8 @@ export function chain(...transforms: Transform[]): Transform {
 /** p ← p·paramFactor + scale·u, one madd per element (scale = −lr; paramFactor = 1 − lr·wd, or 1). */
 export function apply(params: Tensor, updates: Tensor, scale: number, paramFactor = 1): void {
   const what = 'apply';
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail(what, `scale must be a finite number, got ${String(scale)}`);
-  if (typeof paramFactor !== 'number' || !Number.isFinite(paramFactor)) fail(what, `paramFactor must be a finite number, got ${String(paramFactor)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail(what, `scale must be a finite number, got ${show(scale)}`);
+  if (typeof paramFactor !== 'number' || !Number.isFinite(paramFactor)) fail(what, `paramFactor must be a finite number, got ${show(paramFactor)}`);
   const { K, n, u, p } = vectors(what, updates, params);
   K.tfApply(n, p, u, scale, paramFactor);
 }

@@ -11,7 +11,7 @@
 // the same batches, so their curves often overlap). Each panel is a lineChartSvg (svg-curve.ts: d3 scales and paths, legend, axes) nested in the
 // outer <svg> with a translate, so the output stays one self-contained SVG string.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { escapeXml, lineChartSvg, type LineSeries } from './svg-curve.js';
 
 export interface CompareRun {
@@ -50,7 +50,7 @@ const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sa
  * the points that exist (one-sided), which keeps the last points as smooth as the rest.
  */
 export function movingAverage(y: ArrayLike<number>, window: number): Float64Array {
-  if (!Number.isSafeInteger(window) || window < 1) throw new DescentError(`movingAverage: window must be a positive integer, got ${String(window)}`);
+  if (!Number.isSafeInteger(window) || window < 1) throw new DescentError(`movingAverage: window must be a positive integer, got ${show(window)}`);
   const n = y.length;
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + y[i]!;
@@ -84,9 +84,9 @@ export function compareChartSvg(runs: readonly CompareRun[], opts: CompareChartO
   }
   const longest = Math.max(...runs.map((r) => r.stepLoss.length));
   const window = opts.smooth ?? defaultWindow(longest);
-  if (!Number.isSafeInteger(window) || window < 1) throw new DescentError(`${op}: smooth must be a positive integer, got ${String(opts.smooth)}`);
+  if (!Number.isSafeInteger(window) || window < 1) throw new DescentError(`${op}: smooth must be a positive integer, got ${show(opts.smooth)}`);
   const maxPoints = opts.maxPoints ?? 400;
-  if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new DescentError(`${op}: maxPoints must be an integer ≥ 2, got ${String(opts.maxPoints)}`);
+  if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new DescentError(`${op}: maxPoints must be an integer ≥ 2, got ${show(opts.maxPoints)}`);
   const pw = opts.panelWidth ?? 640, ph = opts.panelHeight ?? 440;
   const logLoss = opts.logLoss ?? true;
 

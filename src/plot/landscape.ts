@@ -33,7 +33,7 @@
 import { contours } from 'd3-contour';
 import { scaleLinear } from 'd3-scale';
 import { line } from 'd3-shape';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { escapeXml } from './svg-curve.js';
 
 /** The function to draw: anything with a value and, optionally, known minimizers and saddles. */
@@ -182,10 +182,10 @@ export function landscapeSvg(problem: LandscapeSurface, runs: readonly Landscape
   }
   const resolution = opts.resolution ?? 200;
   if (!Number.isSafeInteger(resolution) || resolution < 8 || resolution > 2000) {
-    throw new DescentError(`${op}: resolution must be an integer in [8, 2000], got ${String(opts.resolution)}`);
+    throw new DescentError(`${op}: resolution must be an integer in [8, 2000], got ${show(opts.resolution)}`);
   }
   const scaleKind = opts.scale ?? 'auto';
-  if (!['auto', 'log', 'linear'].includes(scaleKind)) throw new DescentError(`${op}: scale must be 'auto', 'log' or 'linear', got ${String(opts.scale)}`);
+  if (!['auto', 'log', 'linear'].includes(scaleKind)) throw new DescentError(`${op}: scale must be 'auto', 'log' or 'linear', got ${show(opts.scale)}`);
   if (Array.isArray(opts.levels) ? !opts.levels.every(Number.isFinite) : opts.levels !== undefined && !(Number.isSafeInteger(opts.levels) && (opts.levels as number) >= 1)) {
     throw new DescentError(`${op}: levels must be a positive integer or an array of finite numbers, got ${JSON.stringify(opts.levels)}`);
   }

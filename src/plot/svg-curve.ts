@@ -20,7 +20,7 @@
 
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3-scale';
 import { line } from 'd3-shape';
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { checkOptionKeys } from '../engine/options.js';
 
 export interface LineSeries {
@@ -126,7 +126,7 @@ function checkSeries(series: readonly LineSeries[], op: string): void {
       throw new DescentError(`${op}: series "${s.name}" needs arrays x and y`);
     }
     if (s.x.length !== s.y.length) throw new DescentError(`${op}: series "${s.name}": x and y differ in length (${s.x.length} vs ${s.y.length})`);
-    if (s.axis !== undefined && s.axis !== 'y' && s.axis !== 'y2') throw new DescentError(`${op}: series "${s.name}": axis must be 'y' or 'y2', got ${String(s.axis)}`);
+    if (s.axis !== undefined && s.axis !== 'y' && s.axis !== 'y2') throw new DescentError(`${op}: series "${s.name}": axis must be 'y' or 'y2', got ${show(s.axis)}`);
   });
 }
 
@@ -396,7 +396,7 @@ export function trainingCurveSvg(history: TrainingHistory, opts: TrainingCurveOp
   const acc = historySeries(history, 'accuracy', op);
   const valAcc = historySeries(history, 'valAccuracy', op);
   const range = opts.accuracyRange ?? 'unit';
-  if (range !== 'unit' && range !== 'auto') throw new DescentError(`${op}: accuracyRange must be 'unit' or 'auto', got ${String(range)}`);
+  if (range !== 'unit' && range !== 'auto') throw new DescentError(`${op}: accuracyRange must be 'unit' or 'auto', got ${show(range)}`);
 
   const series: LineSeries[] = [{ name: 'training loss', x: epoch, y: loss, color: LOSS_COLOR }];
   if (valLoss) series.push({ name: 'validation loss', x: epoch, y: valLoss, color: LOSS_COLOR, dashed: true });

@@ -39,7 +39,7 @@
 // unbounded below, so every method that escapes it ends that way. Either way `stopped` says so
 // and the picture marks the end with ×.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { minimize } from '../minimize/minimize.js';
 import type { Objective } from '../minimize/objective.js';
 import { beale, quadratic, rosenbrock, saddle, type ClassicProblem } from '../problems/classic.js';
@@ -202,7 +202,7 @@ export function optimizerTrajectory(problem: TrajectoryProblem, name: string, op
     throw new DescentError(`${op}: unknown optimizer ${JSON.stringify(name)}; known: ${TRAJECTORY_OPTIMIZERS.join(', ')}`);
   }
   const steps = opts.steps ?? 500;
-  if (!Number.isSafeInteger(steps) || steps < 1) throw new DescentError(`${op}: steps must be a positive integer, got ${String(opts.steps)}`);
+  if (!Number.isSafeInteger(steps) || steps < 1) throw new DescentError(`${op}: steps must be a positive integer, got ${show(opts.steps)}`);
   const start = opts.x0 ?? problem.x0;
   if (!start || start.length !== 2 || !Number.isFinite(start[0]) || !Number.isFinite(start[1])) {
     throw new DescentError(`${op}: x0 must be two finite numbers, got ${JSON.stringify(Array.from(start ?? []))}`);
@@ -225,7 +225,7 @@ export function optimizerTrajectory(problem: TrajectoryProblem, name: string, op
   if (entry) {
     const [rule, fixed] = entry;
     const lr = opts.lr ?? defaultLearningRate(problem, name)!;
-    if (!(Number.isFinite(lr) && lr > 0)) throw new DescentError(`${op}: lr of ${name} must be a positive number, got ${String(opts.lr)}`);
+    if (!(Number.isFinite(lr) && lr > 0)) throw new DescentError(`${op}: lr of ${name} must be a positive number, got ${show(opts.lr)}`);
     t.lr = lr;
     const hyper = withDefaults(rule, { ...fixed, lr });
     const state: Record<string, Float64Array> = {};

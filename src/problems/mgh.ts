@@ -66,7 +66,7 @@
 //
 // Other sizes: mghProblem(number, { n, m }) checks them against what the paper allows.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Problem } from '../minimize/objective.js';
 import { sumOfSquares, type LeastSquaresObjective } from './mgh/least-squares.js';
 import type { MghDefinition, MghMinimum } from './mgh/definition.js';
@@ -144,7 +144,7 @@ export function mghProblem(number: number, size: { n?: number; m?: number } = {}
   const std = MGH_INSTANCES.find((s) => s[0] === number)!;
   const variableN = def.n.fixed === undefined;
   const freeM = def.m.of === undefined;
-  let name = `mgh-${String(number).padStart(2, '0')}-${def.slug}`;
+  let name = `mgh-${show(number).padStart(2, '0')}-${def.slug}`;
   if (variableN) name += `-n${n}`;
   if (freeM && m !== (variableN ? def.m.minOf!(n) : std[2])) name += `-m${m}`;
   return {

@@ -51,7 +51,7 @@
 // by 100% or more (|x − c| ≥ |c|, negative LRE), NaN or ±∞ gives 0. Roughly, the number of
 // leading digits of x that agree with c.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Objective, Problem } from '../minimize/objective.js';
 
 export type NistDifficulty = 'Lower' | 'Average' | 'Higher';
@@ -552,7 +552,7 @@ export function nistProblem(data: NistData, start: 1 | 2): Problem {
   const what = `nistProblem(${data.name})`;
   const n = mod.n;
   const m = data.observations;
-  if (start !== 1 && start !== 2) throw new DescentError(`${what}: start must be 1 or 2, got ${String(start)}`);
+  if (start !== 1 && start !== 2) throw new DescentError(`${what}: start must be 1 or 2, got ${show(start)}`);
   if (data.parameters.length !== n) throw new DescentError(`${what}: the model has ${n} parameters, the data ${data.parameters.length}`);
   if (data.x.length !== mod.predictors) throw new DescentError(`${what}: the model takes ${mod.predictors} predictor(s), the data have ${data.x.length}`);
   if (data.y.length !== m || data.x.some((c) => c.length !== m)) throw new DescentError(`${what}: expected ${m} observations in x and y`);

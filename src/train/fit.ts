@@ -27,7 +27,7 @@
 // One loop, two drivers: trainingLoop (a generator) yields to its driver after every step and
 // every epoch; fit resumes it at once, fitAsync gives the event loop a turn every yieldEveryMs.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import { batchInto, checkDataset, subset, type Dataset } from '../data/dataset.js';
 import type { Model } from '../nn/model.js';
 import { Random } from '../random.js';
@@ -293,7 +293,7 @@ export function fit(model: Model, data: Dataset, options: FitOptions = {}): Hist
 export async function fitAsync(model: Model, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
   checkOptionsObject(options, 'fitAsync');
   const every = options.yieldEveryMs ?? 16;
-  if (typeof every !== 'number' || !(every >= 0)) throw new DescentError(`fitAsync: yieldEveryMs must be a non-negative number of milliseconds, got ${String(options.yieldEveryMs)}`);
+  if (typeof every !== 'number' || !(every >= 0)) throw new DescentError(`fitAsync: yieldEveryMs must be a non-negative number of milliseconds, got ${show(options.yieldEveryMs)}`);
   const clock: Clock = { paused: 0 };
   const loop = trainingLoop(model, data, options, 'fitAsync', FIT_ASYNC_OPTIONS, clock);
   const turns = eventLoopTurns();
@@ -351,13 +351,13 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   checkDataset(data, op);
   checkCompatible(model, data, op);
   const epochs = options.epochs ?? 10;
-  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new DescentError(`${op}: epochs must be a positive integer, got ${String(epochs)}`);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new DescentError(`${op}: epochs must be a positive integer, got ${show(epochs)}`);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new DescentError(`${op}: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${String(options.initialEpoch)}`);
+    throw new DescentError(`${op}: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${show(options.initialEpoch)}`);
   }
   const progressEvery = options.progressEveryMs ?? 100;
-  if (typeof progressEvery !== 'number' || !(progressEvery >= 0)) throw new DescentError(`${op}: progressEveryMs must be a non-negative number of milliseconds, got ${String(options.progressEveryMs)}`);
+  if (typeof progressEvery !== 'number' || !(progressEvery >= 0)) throw new DescentError(`${op}: progressEveryMs must be a non-negative number of milliseconds, got ${show(options.progressEveryMs)}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new DescentError(`${op}: onProgress must be a function`);
   checkFitOptions(options as Record<string, unknown>, op); // types by value (options.ts), before anything moves
   const seed = options.seed ?? 0;
@@ -367,7 +367,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   if (options.validationSplit !== undefined) {
     const f = options.validationSplit;
     if (val) throw new DescentError(`${op}: give validationSplit or validationData, not both`);
-    if (typeof f !== 'number' || !(f > 0 && f < 1)) throw new DescentError(`${op}: validationSplit must be in (0, 1), got ${String(f)}`);
+    if (typeof f !== 'number' || !(f > 0 && f < 1)) throw new DescentError(`${op}: validationSplit must be in (0, 1), got ${show(f)}`);
     const idx = rng.shuffle(Int32Array.from({ length: data.n }, (_, i) => i));
     const nVal = Math.max(1, Math.round(data.n * f));
     if (nVal >= data.n) throw new DescentError(`${op}: validationSplit ${f} leaves no training data (n = ${data.n})`);
@@ -380,7 +380,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   }
   const n = train.n;
   const B = options.batchSize === 'full' ? n : options.batchSize ?? 32;
-  if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer or 'full', got ${String(options.batchSize)}`);
+  if (!Number.isSafeInteger(B) || B < 1) throw new DescentError(`${op}: batchSize must be a positive integer or 'full', got ${show(options.batchSize)}`);
   if (B > n) throw new DescentError(`${op}: batchSize ${B} is larger than the training set (${n} samples); use 'full' for batch gradient descent`);
   if (options.optimizer && options.lr !== undefined) throw new DescentError(`${op}: give lr to the optimizer, not to fit, when passing an optimizer`);
   if (options.lr !== undefined) checkF32(options.lr, `${op}: lr`);
@@ -705,7 +705,7 @@ function fitFullBatch(model: Model, train: Dataset, val: Dataset | undefined, op
   const n = train.n;
   let indices: Int32Array | undefined;
   if (batchSize !== undefined && batchSize !== 'full') {
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${String(batchSize)}`);
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > n) throw new DescentError(`${op}: batchSize for ${opt.name} must be 'full' or an integer in [1, ${n}], got ${show(batchSize)}`);
     indices = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)).slice(0, batchSize);
   }
   const { weightDecay, ...settings } = opt.settings;

@@ -4,7 +4,7 @@
 // batch. The family (momentum, Adam, …) is in src/optim/optimizer.ts behind this interface.
 //   sgd:  θ ← θ − α·g        (one fused SIMD axpy over θ)
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Model } from '../nn/model.js';
 import { axpy } from '../ops/vector.js';
@@ -42,7 +42,7 @@ export interface Optimizer {
 
 export function checkLearningRate(lr: unknown, what: string): number {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
-    throw new DescentError(`${what}: learning rate must be a positive finite number, got ${String(lr)}`);
+    throw new DescentError(`${what}: learning rate must be a positive finite number, got ${show(lr)}`);
   }
   return checkF32(lr, `${what}: lr`);
 }

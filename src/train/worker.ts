@@ -29,7 +29,7 @@
 // history (without `minimize`) and the thread terminated.
 // The thread is terminated when the call settles, whatever the outcome.
 
-import { DescentError } from '../engine/errors.js';
+import { DescentError, show } from '../engine/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { modelSpec } from '../io/model-file.js';
 import { METHODS, type MethodName } from '../minimize/minimize.js';
@@ -282,7 +282,7 @@ function describeOptimizer(o: unknown): OptimizerDescription | undefined {
   if (o !== null && typeof o === 'object' && typeof (o as { step?: unknown }).step === 'function') {
     const name = (o as { name?: unknown }).name;
     const example = (o as { fullBatch?: unknown }).fullBatch === true
-      ? `{ name: '${String(name)}', settings? } for this full-batch method`
+      ? `{ name: '${show(name)}', settings? } for this full-batch method`
       : `{ name: '${typeof name === 'string' ? name : 'adam'}', hyper?, options? } for optimizer(name, hyper, options)`;
     throw new DescentError(`${OP}: optimizer must be a description, not an optimizer object: its code and its state (in this thread's wasm memory) `
       + `cannot be sent to a worker. Describe it and the worker builds it: ${example}`);

@@ -26,7 +26,7 @@
 // naming the node and its operator. The reader (protobuf.ts, messages.ts) bounds every size.
 
 import type { Engine } from '../../engine/engine.js';
-import { DescentError } from '../../engine/errors.js';
+import { DescentError, show } from '../../engine/errors.js';
 import { Model, type AnyLayerSpec } from '../../nn/model.js';
 import type { LossName } from '../../nn/losses.js';
 import {
@@ -90,7 +90,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
   if (input.elemType !== DT_FLOAT) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has element type ${input.elemType}, expected FLOAT (1)`);
   if (!input.dims || input.dims.length < 2) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} must have a shape [batch, features…], got ${input.dims ? `rank ${input.dims.length}` : 'no shape'}`);
   const inDims = input.dims.slice(1).map((d) => {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > MAX_FEATURES) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has feature dimension ${String(d)}; expected positive numbers after the batch dimension`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > MAX_FEATURES) throw new DescentError(`${what}: input ${JSON.stringify(input.name)} has feature dimension ${show(d)}; expected positive numbers after the batch dimension`);
     return d;
   });
   const inFeatures = inDims.reduce((a, b) => a * b, 1);

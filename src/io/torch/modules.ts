@@ -16,7 +16,7 @@
 // nn.Identity and nn.Flatten (no-ops on [batch, features]) and a final nn.Softmax/LogSoftmax
 // (descent's softmax-cross-entropy models output logits and apply softmax in predict).
 
-import { DescentError } from '../../engine/errors.js';
+import { DescentError, show } from '../../engine/errors.js';
 import type { AnyLayerSpec, DenseLayer, ModelSpec } from '../../nn/model.js';
 import type { ActivationName } from '../../nn/activations.js';
 
@@ -149,12 +149,12 @@ function parseModule(kind: string, args: string, what: string): TorchModule {
   };
   const int = (name: string): number => {
     const v = get(name);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new DescentError(`${what}: ${name} must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new DescentError(`${what}: ${name} must be a positive integer, got ${show(v)}`);
     return v;
   };
   const num = (name: string): number => {
     const v = get(name);
-    if (typeof v !== 'number') throw new DescentError(`${what}: ${name} must be a number, got ${String(v)}`);
+    if (typeof v !== 'number') throw new DescentError(`${what}: ${name} must be a number, got ${show(v)}`);
     return v;
   };
   switch (kind) {
@@ -170,7 +170,7 @@ function parseModule(kind: string, args: string, what: string): TorchModule {
     case 'ELU': return { kind, alpha: num('alpha') };
     case 'Softmax': case 'LogSoftmax': {
       const d = get('dim');
-      if (d !== 1 && d !== -1) throw new DescentError(`${what}: dim must be 1 or -1 (over the features), got ${String(d)}`);
+      if (d !== 1 && d !== -1) throw new DescentError(`${what}: dim must be 1 or -1 (over the features), got ${show(d)}`);
       return { kind };
     }
     case 'Flatten':

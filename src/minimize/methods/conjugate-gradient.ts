@@ -10,7 +10,7 @@
 // trial step follows N&W eq. 3.60. On a quadratic with exact line searches every variant is
 // linear CG and finishes in at most n iterations.
 
-import { DescentError } from '../../engine/errors.js';
+import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
 import { firstStep, type DirectionMethod } from './driver.js';
@@ -20,9 +20,9 @@ export interface CgOptions { beta?: CgBeta; restart?: number; powellRestart?: bo
 
 export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMethod {
   const beta = o.beta ?? 'pr+';
-  if (!['fr', 'pr', 'pr+', 'hs', 'dy'].includes(beta)) throw new DescentError(`minimize: cg beta must be one of fr, pr, pr+, hs, dy, got ${String(beta)}`);
+  if (!['fr', 'pr', 'pr+', 'hs', 'dy'].includes(beta)) throw new DescentError(`minimize: cg beta must be one of fr, pr, pr+, hs, dy, got ${show(beta)}`);
   const every = o.restart ?? ctx.n;
-  if (!Number.isSafeInteger(every) || every < 1) throw new DescentError(`minimize: cg restart must be a positive integer, got ${String(o.restart)}`);
+  if (!Number.isSafeInteger(every) || every < 1) throw new DescentError(`minimize: cg restart must be a positive integer, got ${show(o.restart)}`);
   const powell = o.powellRestart ?? true;
   const { space } = ctx;
   const gPrev = space.vec(ctx.n), dPrev = space.vec(ctx.n);

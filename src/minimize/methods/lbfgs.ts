@@ -6,13 +6,13 @@
 // Pairs with sᵀy ≤ 0 are not stored. 4m + O(1) vector operations per iteration, memory 2m·n.
 // Default memory m = 10, line search strong Wolfe (c₂ = 0.9), first trial step α = 1.
 
-import { DescentError } from '../../engine/errors.js';
+import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
 import { firstStep, type DirectionMethod } from './driver.js';
 
 export function lbfgs(ctx: Context, memory = 10): DirectionMethod {
-  if (!Number.isSafeInteger(memory) || memory < 1) throw new DescentError(`minimize: lbfgs memory must be a positive integer, got ${String(memory)}`);
+  if (!Number.isSafeInteger(memory) || memory < 1) throw new DescentError(`minimize: lbfgs memory must be a positive integer, got ${show(memory)}`);
   const { space, n } = ctx;
   const S: Vec[] = [], Y: Vec[] = [], rho: number[] = [], a: number[] = new Array(memory).fill(0);
   const pool: Vec[][] = Array.from({ length: memory }, () => [space.vec(n), space.vec(n)]);

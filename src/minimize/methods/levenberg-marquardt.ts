@@ -15,7 +15,7 @@
 // It stops on a short accepted step, a small value change, or — reason 'damping' — when μ
 // passes 1e300 without a decrease: no step decreases f, a minimum to working precision.
 
-import { DescentError } from '../../engine/errors.js';
+import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
 
@@ -30,10 +30,10 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
   const obj = ctx.obj;
   if (!obj.residuals || !obj.jacobian || !obj.m) throw new DescentError("minimize: method 'lm' needs a least-squares objective (m, residuals(x, r); the Jacobian may be finite differences)");
   const damping = o.damping ?? 'marquardt', rule = o.update ?? 'nielsen';
-  if (damping !== 'identity' && damping !== 'marquardt') throw new DescentError(`minimize: lm damping must be 'identity' or 'marquardt', got ${String(damping)}`);
-  if (rule !== 'nielsen' && rule !== 'lecture') throw new DescentError(`minimize: lm update must be 'nielsen' or 'lecture', got ${String(rule)}`);
+  if (damping !== 'identity' && damping !== 'marquardt') throw new DescentError(`minimize: lm damping must be 'identity' or 'marquardt', got ${show(damping)}`);
+  if (rule !== 'nielsen' && rule !== 'lecture') throw new DescentError(`minimize: lm update must be 'nielsen' or 'lecture', got ${show(rule)}`);
   const tau = o.initialDamping ?? 1e-3;
-  if (!(tau > 0 && Number.isFinite(tau))) throw new DescentError(`minimize: lm initialDamping must be a positive number, got ${String(o.initialDamping)}`);
+  if (!(tau > 0 && Number.isFinite(tau))) throw new DescentError(`minimize: lm initialDamping must be a positive number, got ${show(o.initialDamping)}`);
   const { space, n } = ctx;
   const m = obj.m;
   const r = space.vec(m), rn = space.vec(m), J = space.mat(m, n), A = space.mat(n, n), B = space.mat(n, n);
