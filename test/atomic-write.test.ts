@@ -19,21 +19,11 @@ import { Engine } from '../src/engine/engine.js';
 import { loadModel } from '../src/io/model-file.js';
 import { Model } from '../src/nn/model.js';
 import { optimizer } from '../src/optim/optimizer.js';
+import { rng } from './reference.js'; // mulberry32: the kill delays are the same on every run
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist/cli.js');
 
-/** mulberry32: the kill delays are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Version k of the file: 4 MiB of a fixed text pattern with k stamped in the first word of
 // every 4 KiB page: a partial file (length) or a mix of versions (stamps) is told apart.
