@@ -376,3 +376,24 @@ describe('rules stay usable on their own', () => {
     expect(new RuleOptimizer(adam, { lr: 0.5 }).hyper(0).lr).toBe(0.5);
   });
 });
+
+describe('loadStateDict refuses without binding', () => {
+  it('an unbound optimizer given a model and a dict of another layout stays unbound (and binds to that model afterwards)', () => {
+    const small = new Model(e, { inputs: 3, seed: 1, layers: [{ units: 2, activation: 'tanh' }, { units: 2 }] });
+    const big = new Model(e, { inputs: 5, seed: 1, layers: [{ units: 4, activation: 'tanh' }, { units: 2 }] });
+    const source = optimizer('adam');
+    source.bind(small);
+    source.step(small.parameters(), small.gradients(), { step: 0, epoch: 0 });
+    const sd = source.stateDict();
+    const before = e.memoryStats();
+    const fresh = optimizer('adam');
+    expect(() => fresh.loadStateDict(sd, big)).toThrow(/state is for \d+ parameters, the model has \d+/);
+    expect(e.memoryStats().liveBytes).toBe(before.liveBytes);
+    // still unbound: it takes the small model's state, which a binding to `big` would refuse
+    fresh.loadStateDict(sd, small);
+    expect(fresh.stateDict()).toEqual(sd);
+    for (const x of [small, big]) x.release();
+    source.release();
+    fresh.release();
+  });
+});

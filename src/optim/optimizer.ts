@@ -395,7 +395,38 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     // types and values first (state-dict.ts), then this optimizer's rule and the model's layout
     checkStateDict(sd, what);
     if (sd.rule !== this.rule.name) fail(what, `the state belongs to rule ${JSON.stringify(sd.rule)}, this optimizer is ${JSON.stringify(this.rule.name)}`);
-    if (model) this.bind(model);
+    // a refused dict changes nothing: a binding made by this call is undone (#undoBind)
+    const wasBound = this.#segments !== undefined, hadEngine = this.#engine !== undefined;
+    try {
+      if (model) this.bind(model);
+      this.#checkStateDictLayout(sd, what);
+    } catch (e) {
+      if (!wasBound) this.#undoBind(hadEngine);
+      throw e;
+    }
+    const segs = this.#segments!;
+    const names = this.rule.stateNames.filter((n) => this.rule.uses(n, this.#fixed)).sort();
+    // all checked: apply
+    const state = this.#ensureState();
+    for (const k of names) state[k].data.set(sd.buffers[k]);
+    segs.forEach((s, i) => { s.t = sd.steps[i]; s.scalars = { ...sd.scalars[i] }; s.frozen = !!sd.frozen[i]; });
+  }
+
+  /** Back to unbound (a loadStateDict that bound this optimizer and then refused the dict). */
+  #undoBind(hadEngine: boolean): void {
+    this.#segments = undefined;
+    this.#length = 0;
+    this.#model = undefined;
+    if (!hadEngine && this.#arena) {
+      collected.unregister(this);
+      this.#arena.release();
+      this.#arena = undefined;
+      this.#engine = undefined;
+    }
+  }
+
+  /** The layout, per-segment entries and buffer names of a state dict against this bound optimizer. */
+  #checkStateDictLayout(sd: OptimizerStateDict, what: string): void {
     const segs = this.#requireSegments('loadStateDict');
     if (sd.length !== this.#length) fail(what, `the state is for ${sd.length} parameters, the model has ${this.#length} (a state dict from another model?)`);
     const layout = Array.isArray(sd.layout) ? sd.layout : [];
@@ -412,10 +443,6 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     for (const k of names) {
       if (sd.buffers[k].length !== this.#length) fail(what, `buffer ${k} must be a Float32Array of ${this.#length} values`);
     }
-    // all checked: apply
-    const state = this.#ensureState();
-    for (const k of names) state[k].data.set(sd.buffers[k]);
-    segs.forEach((s, i) => { s.t = sd.steps[i]; s.scalars = { ...sd.scalars[i] }; s.frozen = !!sd.frozen[i]; });
   }
 
   /**
