@@ -143,7 +143,9 @@ function listFiles(dir: string): string[] {
 /** Options for a test load: the local mirror, a fresh cache dir, warnings collected. */
 function opts(srv: TestServer, cacheDir: string, extra: LoadDatasetOptions = {}): LoadDatasetOptions & { warnings: string[] } {
   const warnings: string[] = [];
-  return { mirror: `${srv.base}/{dataset}/`, cacheDir, onWarning: (m) => warnings.push(m), warnings, ...extra };
+  const o = { mirror: `${srv.base}/{dataset}/`, cacheDir, onWarning: (m: string) => { warnings.push(m); }, ...extra };
+  // the collected warnings ride along, not enumerable: loadDataset refuses unknown option keys
+  return Object.defineProperty(o, 'warnings', { value: warnings, enumerable: false }) as LoadDatasetOptions & { warnings: string[] };
 }
 
 let srv: TestServer;

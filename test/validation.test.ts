@@ -368,7 +368,8 @@ describe('values whose String() throws ({ toString: 1 }) still give the library 
   });
   it('null options: digits, loadDataset, minimize', async () => {
     expect(() => d.digits(null as never)).toThrow(/digits: options must be an object/);
-    await expect(d.loadDataset('mnist', null as never)).rejects.toThrow(/loadDataset: options must be an object, got null/);
+    await expect(d.loadDataset('mnist', null as never)).rejects.toThrow(/loadDataset: options must be an object \{ mirror, .*\}, got null/);
+    await expect(d.loadDataset('mnist', { toString: 1 } as never)).rejects.toThrow(/loadDataset: unknown option "toString"; known: mirror/);
     expect(() => d.minimize({ n: 1, value: (x: Float64Array) => x[0] * x[0] }, [1], null as never)).toThrow(/minimize: options must be an object/);
     expect(() => d.digits({ toString: 1 } as never)).toThrow(/digits: unknown option "toString"/);
   });

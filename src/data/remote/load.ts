@@ -7,13 +7,9 @@
 // load; files verified before it stay cached, so the next attempt resumes.
 
 import { DescentError } from '../../engine/errors.js';
+import { checkOptionKeys } from '../../engine/options.js';
 
-/** Options must be a plain object (null, arrays and primitives are refused; prototype keys are not options). */
-function checkOptionsObject(opts: unknown, op: string): void {
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new DescentError(`${op}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
-  }
-}
+const KNOWN_OPTIONS = ['mirror', 'cacheDir', 'cache', 'offline', 'fetch', 'signal', 'onProgress', 'onWarning', 'scale'];
 import type { Dataset } from '../dataset.js';
 import { idxDataset, parseIdx } from '../idx.js';
 import { openStore, type DataStore } from './cache.js';
@@ -94,7 +90,7 @@ function mirrorsOf(d: RemoteDataset, mirror: string | undefined): string[] {
  * the top of this file). For the parsed data sets use loadDataset.
  */
 export async function fetchDatasetFiles(name: DatasetName | string, opts: LoadDatasetOptions = {}): Promise<DatasetFiles> {
-  checkOptionsObject(opts, 'loadDataset');
+  checkOptionKeys(opts, 'loadDataset', KNOWN_OPTIONS);
   const d = remoteDataset(name);
   const mirrors = mirrorsOf(d, opts.mirror);
   const warn = opts.onWarning ?? ((m: string) => console.warn(`descent: ${m}`));
@@ -185,7 +181,7 @@ export async function fetchDatasetFiles(name: DatasetName | string, opts: LoadDa
  * SHA-256 and caches them; afterwards it loads from the cache without any network access.
  */
 export async function loadDataset(name: DatasetName | string, opts: LoadDatasetOptions = {}): Promise<LoadedDataset> {
-  checkOptionsObject(opts, 'loadDataset');
+  checkOptionKeys(opts, 'loadDataset', KNOWN_OPTIONS);
   const { dataset: d, files, cache, downloaded } = await fetchDatasetFiles(name, opts);
   const idx = (f: RemoteFile) => parseIdx(files.get(f.name)!, `${d.name}/${f.name}`);
   const [ti, tl, vi, vl] = await Promise.all([idx(d.trainImages), idx(d.trainLabels), idx(d.testImages), idx(d.testLabels)]);
