@@ -12,6 +12,9 @@ import { gcCleanup } from './finalization.js';
 import { chooseIsa, type Isa } from './isa.js';
 import { checkModule, compileDefault, embeddedIsas, compileSource, compileSync, type WasmBytesSource, type WasmOrigin } from './wasm-source.js';
 import type { Kernels } from './kernels.js';
+import { checkThreads, chooseThreads } from './threads/availability.js';
+import { forgetEngine, parallelKernels } from './threads/parallel.js';
+import { collector } from './finalization.js';
 import type { Tensor } from './tensor.js';
 
 export interface EngineOptions {
@@ -37,6 +40,15 @@ export interface EngineOptions {
    * Default: the package's own wasm/<build>.wasm next to the bundle (see wasm-source.ts).
    */
   wasm?: WasmBytesSource;
+  /**
+   * Threads to compute on, counting the calling one: 'auto' (default) takes the cores the
+   * runtime reports (at most 8) where memory can be shared between workers — always in Node,
+   * Deno and Bun; in browsers when the page is cross-origin isolated — else 1 (backend() says
+   * why). More than 1 loads the shared-memory build of the ISA (wasm/<isa>-threads.wasm). Results
+   * are bit-identical for any thread count. The workers are shared by all engines of this
+   * JavaScript thread and never keep a Node process alive; closeThreads() stops them.
+   */
+  threads?: number | 'auto';
 }
 
 export interface Backend {
@@ -46,6 +58,8 @@ export interface Backend {
   /** Where the module came from: the package's file, a URL, bytes, a Response, a module, embedded bytes. */
   source: WasmOrigin;
   threads: number;
+  /** Why this many threads: 'auto: …' (cores, or what the runtime lacks) or the threads option. */
+  threadsReason: string;
   /** GEMM register tile, e.g. '4x8'. */
   gemmTile: string;
   /** Tensors made outside a scope are freed when collected (false where FinalizationRegistry is missing). */
@@ -53,17 +67,33 @@ export interface Backend {
 }
 
 const PAGE = 65536;
-/** The package's own modules, compiled once per ISA (and modules passed in, for later engines). */
-const modules = new Map<Isa, { module: WebAssembly.Module; origin: WasmOrigin }>();
+/** The package's own modules, compiled once per build (and modules passed in, for later engines). */
+const modules = new Map<string, { module: WebAssembly.Module; origin: WasmOrigin }>();
+const buildKey = (isa: Isa, shared: boolean): string => (shared ? `${isa}-threads` : isa);
+let nextEngineId = 1;
+/** When an engine is collected, the workers drop their instance of it (and its memory). */
+const engineGone = collector<number>((id) => forgetEngine(id));
+
+/** Whether a module imports shared memory (the threads build): it refuses an unshared one. */
+function importsShared(module: WebAssembly.Module): boolean {
+  try {
+    new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+    return false;
+  } catch (e) {
+    if (!(e instanceof WebAssembly.LinkError)) throw e;
+    return true;
+  }
+}
 
 function checkKeys(opts: EngineOptions): void {
   if (opts === null || typeof opts !== 'object') throw new DescentError(`init: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  const known = new Set(['isa', 'maxMemoryMB', 'initialMemoryMB', 'gemmTile', 'module', 'wasm']);
+  const known = new Set(['isa', 'maxMemoryMB', 'initialMemoryMB', 'gemmTile', 'module', 'wasm', 'threads']);
   for (const key of Object.keys(opts)) {
     if (!known.has(key)) throw new DescentError(`init: unknown option ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
   }
   if (opts.module !== undefined && opts.wasm !== undefined) throw new DescentError('init: give module or wasm, not both');
   checkOptions(opts, 'simd'); // sizes and tile, before anything is compiled or allocated
+  checkThreads(opts.threads); // the value only (availability is decided later)
 }
 
 function checkOptions(opts: EngineOptions, isa: Isa): { max: number; initial: number; tile: 4 | 5 | 6 } {
@@ -80,9 +110,9 @@ function checkOptions(opts: EngineOptions, isa: Isa): { max: number; initial: nu
   return { max: Math.floor(maxMB * 16), initial: Math.ceil(initMB * 16), tile };
 }
 
-function makeMemory(initial: number, maximum: number): WebAssembly.Memory {
+function makeMemory(initial: number, maximum: number, shared = false): WebAssembly.Memory {
   try {
-    return new WebAssembly.Memory({ initial, maximum });
+    return new WebAssembly.Memory({ initial, maximum, shared } as WebAssembly.MemoryDescriptor);
   } catch (e) {
     throw new DescentError(`init: cannot reserve wasm memory (initial ${initial * PAGE} B, maximum ${maximum * PAGE} B): ${(e as Error).message}`);
   }
@@ -105,13 +135,29 @@ export class Engine {
 
   readonly #reason: string;
   readonly #origin: WasmOrigin;
+  /** Threads this engine computes on (1: the calling thread only). */
+  readonly threads: number;
+  readonly #threadsReason: string;
+  readonly id = nextEngineId++;
+  /** The kernel table (parallel where it pays; see threads/parallel.ts). */
+  readonly kernels: Kernels;
+  /** Resolves when the thread pool's workers have this engine (see ThreadPool.ready). */
+  readonly threadsReady: () => Promise<void>;
+  #workspaces: Tensor | undefined;
 
-  private constructor(readonly isa: Isa, readonly memory: WebAssembly.Memory, readonly kernels: Kernels,
-                      maxPages: number, tile: 4 | 5 | 6, reason: string, origin: WasmOrigin, module: WebAssembly.Module) {
+  private constructor(readonly isa: Isa, readonly memory: WebAssembly.Memory, exports: Kernels,
+                      maxPages: number, tile: 4 | 5 | 6, reason: string, origin: WasmOrigin, module: WebAssembly.Module,
+                      threads: { threads: number; reason: string }) {
     this.module = module;
     this.#reason = reason;
     this.#origin = origin;
-    this.allocator = new Allocator(memory, kernels.heapBase(), maxPages * PAGE);
+    this.threads = threads.threads;
+    this.#threadsReason = threads.reason;
+    const par = parallelKernels(exports, this);
+    this.kernels = par.kernels;
+    this.threadsReady = par.ready;
+    if (this.threads > 1) engineGone.register(this, this.id);
+    this.allocator = new Allocator(memory, exports.heapBase(), maxPages * PAGE);
     this.root = new Arena(this, 'root', true);
     this.#internal = new Arena(this, 'engine');
     this.gemmTile = tile;
@@ -120,19 +166,35 @@ export class Engine {
   /** Compile (once per ISA) and instantiate asynchronously: works on every runtime. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     checkKeys(opts);
-    if (opts.module !== undefined) return Engine.#fromGiven(checkModule(opts.module, 'init'), 'module', opts);
+    if (opts.module !== undefined) {
+      const e = Engine.#fromGiven(checkModule(opts.module, 'init'), 'module', opts);
+      await e.threadsReady();
+      return e;
+    }
     if (opts.wasm !== undefined) {
       const { module, origin } = await compileSource(opts.wasm);
-      return Engine.#fromGiven(checkModule(module, 'init'), origin, opts);
+      const e = Engine.#fromGiven(checkModule(module, 'init'), origin, opts);
+      await e.threadsReady();
+      return e;
     }
     const { isa, reason } = chooseIsa(opts.isa, embeddedIsas());
-    let compiled = modules.get(isa);
+    const threads = Engine.#threadsFor(opts, isa);
+    const shared = threads.threads > 1;
+    let compiled = modules.get(buildKey(isa, shared));
     if (!compiled) {
-      compiled = await compileDefault(isa);
+      compiled = await compileDefault(isa, shared);
       checkModule(compiled.module, 'init');
-      if (!modules.has(isa)) modules.set(isa, compiled);
+      if (!modules.has(buildKey(isa, shared))) modules.set(buildKey(isa, shared), compiled);
     }
-    return Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin);
+    const engine = Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin, threads);
+    await engine.threadsReady();
+    return engine;
+  }
+
+  /** Threads for the package's own builds: more than one only where a threads build can load. */
+  static #threadsFor(opts: EngineOptions, isa: Isa): { threads: number; reason: string } {
+    const embeddedOnly = embeddedIsas().includes(isa) ? 'the embedded build is single-threaded (pass { wasm } or { module } of a threads build)' : undefined;
+    return chooseThreads(opts.threads, embeddedOnly);
   }
 
   /** Synchronous variant, where the module is at hand: passed, compiled before, embedded, or a file (Node, Deno, Bun). */
@@ -144,37 +206,47 @@ export class Engine {
       return Engine.#fromGiven(checkModule(module, 'createEngineSync'), origin, opts);
     }
     const { isa, reason } = chooseIsa(opts.isa, embeddedIsas());
-    let compiled = modules.get(isa);
+    const threads = Engine.#threadsFor(opts, isa);
+    const shared = threads.threads > 1;
+    let compiled = modules.get(buildKey(isa, shared));
     if (!compiled) {
-      compiled = compileSync(isa, undefined);
+      compiled = compileSync(isa, undefined, shared);
       checkModule(compiled.module, 'createEngineSync');
-      modules.set(isa, compiled);
+      modules.set(buildKey(isa, shared), compiled);
     }
-    return Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin);
+    return Engine.#instantiate(isa, compiled.module, opts, reason, compiled.origin, threads);
   }
 
   /** A module the user passed: its build decides the ISA (an isa option must agree). */
   static #fromGiven(module: WebAssembly.Module, origin: WasmOrigin, opts: EngineOptions): Engine {
-    const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+    const shared = importsShared(module);
+    const memory = shared ? makeMemory(1, 1, true) : new WebAssembly.Memory({ initial: 1 });
+    const probe = new WebAssembly.Instance(module, { env: { memory } });
     const isa: Isa = (probe.exports as unknown as Kernels).isRelaxed() ? 'relaxed-simd' : 'simd';
     if (opts.isa !== undefined && opts.isa !== 'auto' && opts.isa !== isa) {
       throw new DescentError(`init: the module passed is the ${isa} build, but isa '${show(opts.isa)}' was asked for`);
     }
-    if (!modules.has(isa)) modules.set(isa, { module, origin });
-    return Engine.#instantiate(isa, module, opts, `the ${origin === 'module' ? 'module' : 'wasm'} passed to init() is the ${isa} build`, origin);
+    const threads = shared ? chooseThreads(opts.threads)
+      : chooseThreads(opts.threads, 'the module passed is a single-threaded build (wasm/<isa>-threads.wasm runs on threads)');
+    if (!modules.has(buildKey(isa, shared))) modules.set(buildKey(isa, shared), { module, origin });
+    return Engine.#instantiate(isa, module, opts, `the ${origin === 'module' ? 'module' : 'wasm'} passed to init() is the ${isa}${shared ? ' threads' : ''} build`, origin, threads, shared);
   }
 
   // Instantiating a compiled module is synchronous and cheap; compilation is what browsers
   // forbid on the main thread for large modules (and edge runtimes forbid altogether).
-  static #instantiate(isa: Isa, mod: WebAssembly.Module, opts: EngineOptions, reason: string, origin: WasmOrigin): Engine {
+  static #instantiate(isa: Isa, mod: WebAssembly.Module, opts: EngineOptions, reason: string, origin: WasmOrigin,
+                      threads: { threads: number; reason: string }, shared = threads.threads > 1): Engine {
     const o = checkOptions(opts, isa);
-    const memory = makeMemory(o.initial, o.max);
+    const memory = makeMemory(o.initial, o.max, shared);
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
-    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile, reason, origin, mod);
+    return new Engine(isa, memory, instance.exports as unknown as Kernels, o.max, o.tile, reason, origin, mod, threads);
   }
 
   backend(): Backend {
-    return { isa: this.isa, reason: this.#reason, source: this.#origin, threads: 1, gemmTile: `${this.gemmTile}x8`, gcCleanup };
+    return {
+      isa: this.isa, reason: this.#reason, source: this.#origin, threads: this.threads, threadsReason: this.#threadsReason,
+      gemmTile: `${this.gemmTile}x8`, gcCleanup,
+    };
   }
 
   /** The arena new tensors go to: the innermost scope, else the root. */
@@ -237,11 +309,19 @@ export class Engine {
 
   /** Pointer to the GEMM packing workspace (engine-owned, allocated on first use). */
   gemmWorkspace(): number {
+    if (this.threads > 1) return this.gemmWorkspaces().base; // thread 0's
     if (!this.#workspace) {
       const floats = Math.ceil(this.kernels.gemmWorkspaceBytes() / 4);
       this.#workspace = this.#internal.empty([floats], 'gemm workspace');
     }
     return this.#workspace.pointer('gemm');
+  }
+
+  /** One GEMM workspace per thread, contiguous: thread t's starts at base + t·stride. */
+  gemmWorkspaces(): { base: number; stride: number } {
+    const stride = Math.ceil(this.kernels.gemmWorkspaceBytes() / 64) * 64;
+    if (!this.#workspaces) this.#workspaces = this.#internal.empty([(stride / 4) * this.threads], 'gemm workspaces');
+    return { base: this.#workspaces.pointer('gemm'), stride };
   }
 
   memoryStats(): ReturnType<Allocator['stats']> {

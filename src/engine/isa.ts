@@ -19,6 +19,11 @@ export const WASM_FILES: Record<Isa, string> = {
   'relaxed-simd': 'relaxed-simd.wasm',
 };
 
+/** File of a build: the shared-memory (threads) variant is wasm/<isa>-threads.wasm. */
+export function wasmFile(isa: Isa, shared = false): string {
+  return shared ? WASM_FILES[isa].replace('.wasm', '-threads.wasm') : WASM_FILES[isa];
+}
+
 /**
  * A module with one function `() -> v128` whose body is `body`: header, type, function and
  * code sections (https://webassembly.github.io/spec/core/binary/modules.html).

@@ -13,7 +13,7 @@
 // Nothing here touches a global at module load (edge runtimes may lack `process`).
 
 import { DescentError, show } from './errors.js';
-import { WASM_FILES, type Isa } from './isa.js';
+import { wasmFile, type Isa } from './isa.js';
 
 /** What init({ wasm }) accepts. */
 export type WasmBytesSource = ArrayBuffer | ArrayBufferView | Response | PromiseLike<Response> | URL | string;
@@ -39,13 +39,16 @@ export function embeddedIsas(): Isa[] {
   return [...embedded.keys()];
 }
 
-/** URL of the package's own module file for `isa`. */
-export function defaultWasmUrl(isa: Isa): URL {
+/** URL of the package's own module file for `isa` (shared: the threads build). */
+export function defaultWasmUrl(isa: Isa, shared = false): URL {
   try {
-    if (typeof __DESCENT_WASM_DIR__ === 'string') return new URL(__DESCENT_WASM_DIR__ + WASM_FILES[isa], import.meta.url);
+    if (typeof __DESCENT_WASM_DIR__ === 'string') return new URL(__DESCENT_WASM_DIR__ + wasmFile(isa, shared), import.meta.url);
+    if (shared) {
+      return isa === 'simd' ? new URL('../../wasm/simd-threads.wasm', import.meta.url) : new URL('../../wasm/relaxed-simd-threads.wasm', import.meta.url);
+    }
     return isa === 'simd' ? new URL('../../wasm/simd.wasm', import.meta.url) : new URL('../../wasm/relaxed-simd.wasm', import.meta.url);
   } catch (e) {
-    throw new DescentError(`init: cannot locate wasm/${WASM_FILES[isa]} (import.meta.url is ${show(import.meta.url)}: ${(e as Error).message}). ${PASS_IT}`);
+    throw new DescentError(`init: cannot locate wasm/${wasmFile(isa, shared)} (import.meta.url is ${show(import.meta.url)}: ${(e as Error).message}). ${PASS_IT}`);
   }
 }
 
@@ -153,14 +156,14 @@ export async function compileSource(source: WasmBytesSource): Promise<{ module: 
 }
 
 /** The package's own module for `isa`: the embedded bytes if registered, else its file. */
-export async function compileDefault(isa: Isa): Promise<{ module: WebAssembly.Module; origin: WasmOrigin }> {
-  const bytes = embedded.get(isa);
+export async function compileDefault(isa: Isa, shared = false): Promise<{ module: WebAssembly.Module; origin: WasmOrigin }> {
+  const bytes = shared ? undefined : embedded.get(isa);
   if (bytes) return { module: await compileBytes(bytes, `the embedded ${isa} module`), origin: 'embedded' };
-  return readUrl(defaultWasmUrl(isa), `wasm/${WASM_FILES[isa]}`);
+  return readUrl(defaultWasmUrl(isa, shared), `wasm/${wasmFile(isa, shared)}`);
 }
 
 /** Synchronous compileSource/compileDefault: bytes, embedded bytes, or a file on disk. */
-export function compileSync(isa: Isa, source: WasmBytesSource | undefined): { module: WebAssembly.Module; origin: WasmOrigin } {
+export function compileSync(isa: Isa, source: WasmBytesSource | undefined, shared = false): { module: WebAssembly.Module; origin: WasmOrigin } {
   const compile = (bytes: ArrayBuffer | ArrayBufferView, what: string): WebAssembly.Module => {
     try {
       return new WebAssembly.Module(bytes as BufferSource);
@@ -172,9 +175,9 @@ export function compileSync(isa: Isa, source: WasmBytesSource | undefined): { mo
     if (isBytes(source)) return { module: compile(source, 'the wasm bytes passed to createEngineSync()'), origin: 'bytes' };
     throw new DescentError('createEngineSync: wasm must be bytes here (a URL or Response needs the asynchronous init()/createEngine())');
   }
-  const bytes = embedded.get(isa);
+  const bytes = shared ? undefined : embedded.get(isa);
   if (bytes) return { module: compile(bytes, `the embedded ${isa} module`), origin: 'embedded' };
-  const url = defaultWasmUrl(isa);
+  const url = defaultWasmUrl(isa, shared);
   const fs = url.protocol === 'file:' ? builtinFs() : undefined;
   if (!fs) {
     throw new DescentError(`createEngineSync: cannot read ${url.href} synchronously in this runtime; use \`await init()\` / \`await createEngine()\`, or pass { module } or { wasm: bytes }`);
@@ -185,7 +188,7 @@ export function compileSync(isa: Isa, source: WasmBytesSource | undefined): { mo
   } catch (e) {
     throw new DescentError(`createEngineSync: cannot read ${url.href}: ${(e as Error).message}. ${PASS_IT}`);
   }
-  return { module: compile(file, `wasm/${WASM_FILES[isa]}`), origin: 'file' };
+  return { module: compile(file, `wasm/${wasmFile(isa, shared)}`), origin: 'file' };
 }
 
 /** Check that a module is one of ours before instantiating it (names, not a version number). */

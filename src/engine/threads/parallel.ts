@@ -1,0 +1,102 @@
+// The kernel table an engine hands out: the wasm exports, with the kernels of plans.ts split
+// into chunks — across the thread pool when the engine has threads and the call is large
+// enough, else run here in chunk order (reductions always are, so their bits do not depend on
+// the thread count). Call sites in src/ do not change: engine.kernels.gemm(…) is this.
+
+import { DescentError } from '../errors.js';
+import type { Kernels } from '../kernels.js';
+import { threadKit } from './kit.js';
+import { combine, PLANS, type Plan } from './plans.js';
+import { runningPool, threadPool, type ThreadPool } from './pool.js';
+
+const kit = threadKit();
+const { L } = kit;
+
+export interface ParallelHost {
+  /** Engine id (the workers' key for its instance). */
+  readonly id: number;
+  /** Threads this engine may use, including its own. */
+  readonly threads: number;
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Base pointer and byte stride of one GEMM workspace per thread (allocated on first use). */
+  gemmWorkspaces(): { base: number; stride: number };
+}
+
+/** Names of the kernels that may be split, in a fixed order (a job names its kernel by index). */
+const NAMES = Object.keys(PLANS);
+
+export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels: Kernels; ready(): Promise<void> } {
+  const ex = exports as unknown as Record<string, (...a: number[]) => number>;
+  // serial chunked runs (reductions on one thread) use a private, unshared descriptor
+  const localBuf = new ArrayBuffer(kit.CONTROL_BYTES);
+  const local = { ctl: new Int32Array(localBuf), f64: new Float64Array(localBuf, L.F64_BASE, L.RESULTS + kit.MAX_CHUNKS) };
+  let registered: ThreadPool | undefined;
+  function pool(): ThreadPool {
+    const p = threadPool(host.threads);
+    if (registered !== p) {
+      p.register(host.id, host.module, host.memory, NAMES);
+      registered = p;
+    }
+    return p;
+  }
+
+  function describe(ctl: Int32Array, f64: Float64Array, kernel: number, args: number[], p: Plan, thread0Work: boolean): number {
+    const grid0 = Math.ceil(p.dim0 / p.c0), grid1 = Math.ceil(p.dim1 / p.c1);
+    ctl[L.KERNEL] = kernel;
+    ctl[L.NARGS] = args.length;
+    ctl[L.CNT0] = p.cnt0;
+    ctl[L.CNT1] = p.cnt1;
+    ctl[L.WORKARG] = p.work;
+    ctl[L.GRID1] = grid1;
+    ctl[L.NCHUNKS] = grid0 * grid1;
+    f64[L.DIM0] = p.dim0; f64[L.DIM1] = p.dim1; f64[L.C0] = p.c0; f64[L.C1] = p.c1;
+    if (p.work >= 0) {
+      if (thread0Work) { f64[L.WORKBASE] = args[p.work]; f64[L.WORKSTRIDE] = 0; }
+      else { const w = host.gemmWorkspaces(); f64[L.WORKBASE] = w.base; f64[L.WORKSTRIDE] = w.stride; }
+    }
+    for (let i = 0; i < args.length; i++) {
+      f64[L.ARGS + i] = args[i];
+      f64[L.MULT0 + i] = p.mult0[i];
+      f64[L.MULT1 + i] = p.mult1[i];
+    }
+    return grid0 * grid1;
+  }
+
+  const table: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(exports)) table[name] = ex[name];
+  // the workers' instances keep the default blocking; a change on this one alone would change bits
+  table.gemmSetBlocking = (...a: number[]): void => {
+    if (host.threads > 1) throw new DescentError('gemmSetBlocking: only on an engine with threads: 1 (worker instances keep the default blocking)');
+    ex.gemmSetBlocking(...a);
+  };
+  NAMES.forEach((name, kernel) => {
+    const fn = ex[name];
+    const plan = PLANS[name];
+    if (typeof fn !== 'function') return;
+    table[name] = (...args: number[]): number => {
+      const p = plan(args, host.threads);
+      if (p === null) return fn(...args);
+      if (p.parallel && host.threads > 1) {
+        const tp = pool();
+        const n = describe(tp.ctl, tp.f64, kernel, args, p, false);
+        if (n > 1) {
+          tp.run(host.id, host.threads, n, fn);
+          return combine(p.combine, tp.f64, L.RESULTS, n, p.c0);
+        }
+      }
+      const n = describe(local.ctl, local.f64, kernel, args, p, true);
+      for (let c = 0; c < n; c++) local.f64[L.RESULTS + c] = kit.runChunk(fn, local.ctl, local.f64, c, 0);
+      return combine(p.combine, local.f64, L.RESULTS, n, p.c0);
+    };
+  });
+  return {
+    kernels: table as unknown as Kernels,
+    ready: () => (host.threads > 1 ? pool().ready(host.id) : Promise.resolve()),
+  };
+}
+
+/** Stop the workers holding an engine's instance (when the engine is collected). */
+export function forgetEngine(id: number): void {
+  runningPool()?.unregister(id); // a no-op if that pool has since been closed
+}

@@ -1,0 +1,233 @@
+// How each kernel splits into chunks (see kit.ts for what a chunk is), and when it is worth it.
+//
+// Determinism: every split here leaves each output element computed by the same instructions
+// in the same order as an unsplit call, so the bits do not depend on the split:
+//   - GEMM: rows split at multiples of the register tile's height, columns at multiples of the
+//     8-column panel, from the origin; k blocking depends on k only (assembly/gemm/driver.ts), so
+//     every element sees the same k blocks, tiles and edge handling. Rows or columns, whichever
+//     duplicates less packing (a row split packs B once per chunk, a column split packs A).
+//   - elementwise kernels (activations, optimizer updates, BLAS-1, dropout and noise with their
+//     counter offset): split at multiples of 64 elements, past any SIMD unrolling.
+//   - row-wise kernels (softmax, layer norm forward, batch norm in eval mode, argmax): whole rows.
+// Reductions (sums, dots, norms, losses) are the exception: their result depends on the order
+// of additions. They are always computed in fixed chunks (REDUCE_CHUNK elements, or as many rows
+// as hold that many) whose partials are combined in chunk order — also on one thread and in the
+// single-threaded build — so the bits do not depend on the thread count. A reduction shorter
+// than one chunk is one plain call, as before threads.
+// Thresholds: below them a call runs unsplit on the calling thread (measured with
+// bench/threads-thresholds.mjs on a 2-vCPU machine; a job costs ~2–5 µs to hand out and join).
+
+export type Combine = 'none' | 'sum' | 'hypot' | 'first';
+
+export interface Plan {
+  dim0: number; dim1: number; c0: number; c1: number;
+  /** Argument index of the chunk's length along dim0 / dim1, or −1. */
+  cnt0: number; cnt1: number;
+  mult0: number[]; mult1: number[];
+  /** Argument index of the per-thread GEMM workspace, or −1. */
+  work: number;
+  combine: Combine;
+  /** Worth running on several threads (else the chunks, if more than one, run here in order). */
+  parallel: boolean;
+}
+
+/** Elements per chunk of a reduction: fixed, independent of the thread count. */
+export const REDUCE_CHUNK = 16384;
+/** Smallest elementwise call worth splitting across threads (elements). */
+export const ELEMENTWISE_MIN = 1 << 15;
+/** Smallest GEMM worth splitting (m·n·k multiply-adds). */
+export const GEMM_MIN = 1 << 18;
+/** Multiply-adds per GEMM chunk above which a thread gets several chunks (load balance). */
+export const GEMM_CHUNK_WORK = 1 << 25;
+
+type Planner = (a: number[], threads: number) => Plan | null;
+
+function zeros(n: number): number[] {
+  return new Array<number>(n).fill(0);
+}
+
+/** Chunk length for n elements over `threads`: ~2 chunks per thread, multiple of unit. */
+function share(n: number, threads: number, unit: number, chunksPerThread = 2): number {
+  const c = Math.ceil(n / (threads * chunksPerThread) / unit) * unit;
+  return Math.max(unit, c);
+}
+
+interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; min?: number }
+
+/** A kernel over n consecutive elements: pointers advance by bytes per element (4, f64: 8). */
+function elementwise(spec: Elementwise): Planner {
+  const bytes = spec.bytes ?? 4, combine = spec.combine ?? 'none', min = spec.min ?? ELEMENTWISE_MIN;
+  return (a, threads) => {
+    const n = a[spec.count];
+    const reduce = combine !== 'none';
+    const parallel = threads > 1 && n >= min;
+    if (reduce ? n <= REDUCE_CHUNK : !parallel) return null;
+    const mult0 = zeros(a.length);
+    for (const p of spec.ptrs) mult0[p] = a[p] === 0 ? 0 : bytes;
+    if (spec.offset !== undefined) mult0[spec.offset] = 1;
+    const c0 = reduce ? REDUCE_CHUNK : share(n, threads, 64);
+    return { dim0: n, dim1: 1, c0, c1: 1, cnt0: spec.count, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine, parallel };
+  };
+}
+
+interface Rowwise { rows: number; cols: number; rowPtrs: number[]; perRow?: number[]; combine?: Combine }
+
+/** A kernel over rows of a row-major matrix (cols floats each); perRow pointers advance 4 bytes a row. */
+function rowwise(spec: Rowwise): Planner {
+  const combine = spec.combine ?? 'none';
+  return (a, threads) => {
+    const rows = a[spec.rows], cols = Math.max(1, a[spec.cols]);
+    const reduce = combine !== 'none';
+    const parallel = threads > 1 && rows >= 2 && rows * cols >= ELEMENTWISE_MIN;
+    const rowsPerReduce = Math.max(1, Math.floor(REDUCE_CHUNK / cols));
+    if (reduce ? rows <= rowsPerReduce : !parallel) return null;
+    const mult0 = zeros(a.length);
+    for (const p of spec.rowPtrs) mult0[p] = a[p] === 0 ? 0 : cols * 4;
+    for (const p of spec.perRow ?? []) mult0[p] = a[p] === 0 ? 0 : 4;
+    const c0 = reduce ? rowsPerReduce : share(rows, threads, 1);
+    return { dim0: rows, dim1: 1, c0, c1: 1, cnt0: spec.rows, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine, parallel };
+  };
+}
+
+/**
+ * GEMM chunks over the m×n output. Argument indices of m, n, k, A, lda, B, ldb, C, ldc, bias,
+ * workspace, and how A and B advance (transposed or not) come from the form.
+ */
+function gemmPlan(a: number[], threads: number, f: {
+  m: number; n: number; k: number; tileRows: number;
+  aPtr: number; aRowBytes: number; bPtr: number; bColBytes: number; cPtr: number; ldc: number;
+  bias: number; work: number; rowsOnly?: boolean;
+}): Plan | null {
+  const m = a[f.m], n = a[f.n], k = a[f.k];
+  if (threads <= 1 || m * n * k < GEMM_MIN || m === 0 || n === 0 || k === 0) return null;
+  const work = m * n * k;
+  const perThread = work >= GEMM_CHUNK_WORK * threads ? Math.min(4, Math.ceil(work / (GEMM_CHUNK_WORK * threads))) : 1;
+  const mult0 = zeros(a.length), mult1 = zeros(a.length);
+  // a row split packs B in every chunk, a column split packs A: duplicate the smaller
+  const byRows = f.rowsOnly || (n <= m && m >= 2 * f.tileRows) || n < 16;
+  if (byRows) {
+    const c0 = share(m, threads, f.tileRows, perThread);
+    if (c0 >= m) return null;
+    if (f.aPtr >= 0) mult0[f.aPtr] = f.aRowBytes;
+    mult0[f.cPtr] = a[f.ldc] * 4;
+    return { dim0: m, dim1: n, c0, c1: n, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true };
+  }
+  const c1 = share(n, threads, 8, perThread);
+  if (c1 >= n) return null;
+  mult1[f.bPtr] = f.bColBytes;
+  mult1[f.cPtr] = 4;
+  if (f.bias >= 0 && a[f.bias] !== 0) mult1[f.bias] = 4;
+  return { dim0: m, dim1: n, c0: m, c1, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true };
+}
+
+const TILE_ROWS = (tile: number): number => (tile === 6 ? 6 : tile === 5 ? 5 : 4);
+
+/** Plans by kernel name (kernels not listed always run unsplit). */
+export const PLANS: Record<string, Planner> = {
+  // gemm(tile, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, work)
+  gemm: (a, t) => (a[6] === 0 ? null : gemmPlan(a, t, {
+    m: 3, n: 4, k: 5, tileRows: TILE_ROWS(a[0]),
+    aPtr: 7, aRowBytes: a[1] ? 4 : a[8] * 4, bPtr: 9, bColBytes: a[2] ? a[10] * 4 : 4, cPtr: 12, ldc: 13, bias: 14, work: 15,
+  })),
+  // gemmDirectB(tile, m, n, k, a, lda, b, ldb, c, ldc, bias, work)
+  gemmDirectB: (a, t) => gemmPlan(a, t, {
+    m: 1, n: 2, k: 3, tileRows: TILE_ROWS(a[0]),
+    aPtr: 4, aRowBytes: a[5] * 4, bPtr: 6, bColBytes: 4, cPtr: 8, ldc: 9, bias: 10, work: 11,
+  }),
+  // gemmSmallM(m, n, k, x, ldx, w, ldw, bias, y, ldy): columns only (a handful of rows)
+  gemmSmallM: (a, t) => {
+    const m = a[0], n = a[1], k = a[2];
+    if (t <= 1 || m * n * k < GEMM_MIN || n < 64) return null;
+    const mult1 = zeros(a.length);
+    mult1[5] = 4; mult1[8] = 4;
+    if (a[7] !== 0) mult1[7] = 4;
+    return { dim0: m, dim1: n, c0: m, c1: share(n, t, 32, 1), cnt0: 0, cnt1: 1, mult0: zeros(a.length), mult1, work: -1, combine: 'none', parallel: true };
+  },
+
+  actForward: elementwise({ count: 1, ptrs: [3, 4] }),
+  actBackward: elementwise({ count: 1, ptrs: [3, 4, 5] }),
+  softmax: rowwise({ rows: 0, cols: 1, rowPtrs: [2, 3] }),
+  softmaxXent: rowwise({ rows: 0, cols: 1, rowPtrs: [2, 4], perRow: [3], combine: 'sum' }),
+  argmaxRows: rowwise({ rows: 0, cols: 1, rowPtrs: [2], perRow: [3] }),
+  mseLoss: elementwise({ count: 0, ptrs: [1, 2, 3], combine: 'sum' }),
+  bceLogits: elementwise({ count: 0, ptrs: [1, 2, 3], combine: 'sum' }),
+  bceProbs: elementwise({ count: 0, ptrs: [1, 2, 3], combine: 'sum' }),
+  dropoutForward: elementwise({ count: 0, ptrs: [1, 2, 3], offset: 7 }),
+  lnForward: rowwise({ rows: 0, cols: 1, rowPtrs: [2, 3, 4], perRow: [7] }),
+  bnForwardEval: rowwise({ rows: 0, cols: 1, rowPtrs: [2, 3] }),
+
+  // BLAS-1, f32
+  dot: elementwise({ count: 0, ptrs: [1, 2], combine: 'sum' }),
+  sum: elementwise({ count: 0, ptrs: [1], combine: 'sum' }),
+  nrm2: elementwise({ count: 0, ptrs: [1], combine: 'hypot' }),
+  firstNonFinite: elementwise({ count: 0, ptrs: [1], combine: 'first' }),
+  axpy: elementwise({ count: 0, ptrs: [2, 3] }),
+  scal: elementwise({ count: 0, ptrs: [2] }),
+  scale: elementwise({ count: 0, ptrs: [2, 3] }),
+  add: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  mul: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  fill: elementwise({ count: 0, ptrs: [2] }),
+  copy: elementwise({ count: 0, ptrs: [1, 2] }),
+  clamp: elementwise({ count: 0, ptrs: [3] }),
+  lerp: elementwise({ count: 0, ptrs: [2, 3] }),
+  addSign: elementwise({ count: 0, ptrs: [2, 3] }),
+
+  // fused optimizer updates: (n, p, g, state…, scalars…, flags)
+  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
+  optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  optAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
+  optAdamax: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  optNadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  optRadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
+  optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
+  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, min: 1 << 14 }),
+  // update transforms: (n, u, other buffers…, scalars…)
+  tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
+  tfApply: elementwise({ count: 0, ptrs: [1, 2] }),
+  tfTrace: elementwise({ count: 0, ptrs: [1, 2] }),
+  tfScaleByAdagrad: elementwise({ count: 0, ptrs: [1, 2], min: 1 << 14 }),
+  tfScaleByRms: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  tfScaleByAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  tfScaleByAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
+  tfScaleByAdamax: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  tfScaleByNadam: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  tfScaleByRadam: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  tfScaleByRprop: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+
+  // float64 BLAS-1 (8 bytes per element)
+  f64Dot: elementwise({ count: 0, ptrs: [1, 2], bytes: 8, combine: 'sum' }),
+  f64Nrm2: elementwise({ count: 0, ptrs: [1], bytes: 8, combine: 'hypot' }),
+  f64Axpy: elementwise({ count: 0, ptrs: [2, 3], bytes: 8 }),
+  f64Scal: elementwise({ count: 0, ptrs: [2], bytes: 8 }),
+  f64Fill: elementwise({ count: 0, ptrs: [2], bytes: 8 }),
+  f64Copy: elementwise({ count: 0, ptrs: [1, 2], bytes: 8 }),
+};
+
+/** Combine chunk results in chunk order. */
+export function combine(kind: Combine, results: Float64Array, base: number, n: number, chunk: number): number {
+  if (kind === 'sum') {
+    let s = 0;
+    for (let c = 0; c < n; c++) s += results[base + c];
+    return s;
+  }
+  if (kind === 'hypot') {
+    // partial norms r_c: ‖x‖ = √Σ r_c², scaled by the largest to avoid overflow and underflow
+    let big = 0;
+    for (let c = 0; c < n; c++) big = Math.max(big, Math.abs(results[base + c]));
+    if (big === 0 || !Number.isFinite(big)) return big;
+    let s = 0;
+    for (let c = 0; c < n; c++) { const r = results[base + c] / big; s += r * r; }
+    return big * Math.sqrt(s);
+  }
+  if (kind === 'first') {
+    for (let c = 0; c < n; c++) if (results[base + c] >= 0) return c * chunk + results[base + c];
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,251 @@
+// The thread pool: workers that share engines' wasm memories and take chunks of kernel calls.
+//
+// One pool per JavaScript thread (a page, a worker, a Node process), started by the first engine
+// that asks for more than one thread and reused by every later one; it grows when an engine asks
+// for more threads than it has. Each engine is instantiated in every worker on the same shared
+// WebAssembly.Memory (allocation stays on the engine's own thread: workers only run kernels on
+// pointers they are given). A kernel call publishes a job in the control block (kit.ts); the
+// calling thread takes chunks like any worker, then waits until every chunk is done:
+//   - workers spin for a short while after a job (the next kernel of a step is microseconds
+//     away), then sleep in Atomics.wait and are woken by Atomics.notify;
+//   - the caller joins by spinning on the done count, then Atomics.wait where the thread may
+//     block. A browser page's main thread may not (Atomics.wait throws there): it keeps spinning,
+//     which costs nothing extra, since the caller would otherwise have computed those chunks
+//     itself; UI stays as responsive as with one thread (fitAsync yields between steps).
+// Chunks are claimed dynamically, so a worker that is slow to wake (another process holds its
+// core) or not yet started costs at most its chunk in flight; results do not depend on who ran
+// which chunk. Workers are unref'd in Node (a pool never keeps a process alive) and closed by
+// closeThreads(), after which a new engine or kernel call starts a new pool.
+
+import { DescentError } from '../errors.js';
+import { threadKit } from './kit.js';
+
+const kit = threadKit();
+const { L } = kit;
+
+/** How long an idle worker spins before sleeping, in ms. */
+const SPIN_MS = 0.5;
+/** How many spin iterations the caller makes before it waits (where it may). */
+const JOIN_SPIN = 1 << 16;
+
+interface Handle { post(m: unknown): void; terminate(): void; }
+
+type NodeWorkerThreads = {
+  Worker: new (code: string, opts: { eval: true; workerData: unknown }) => {
+    postMessage(m: unknown): void; terminate(): Promise<number>; unref(): void; on(ev: string, fn: (e: unknown) => void): void;
+  };
+};
+
+function nodeWorkerThreads(): NodeWorkerThreads | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function' || !proc.versions?.node) return undefined;
+  try {
+    return proc.getBuiltinModule('node:worker_threads') as NodeWorkerThreads | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser page's main thread). */
+let canBlock: boolean | undefined;
+function mayBlock(ctl: Int32Array): boolean {
+  if (canBlock === undefined) {
+    try {
+      Atomics.wait(ctl, L.MAINWAIT + 1, 12345, 0); // slot 11 (NARGS) never holds 12345 here: returns at once
+      canBlock = true;
+    } catch {
+      canBlock = false;
+    }
+  }
+  return canBlock;
+}
+
+export class ThreadPool {
+  readonly ctl: Int32Array;
+  readonly f64: Float64Array;
+  readonly #buffer: SharedArrayBuffer;
+  #workers: Handle[] = [];
+  #seq = 0;
+  #closed = false;
+  /** Engines registered with the workers: id → what they were sent. */
+  #engines = new Map<number, { module: WebAssembly.Module; memory: WebAssembly.Memory; names: string[] }>();
+  readonly #errors: string[] = [];
+
+  constructor() {
+    this.#buffer = new SharedArrayBuffer(kit.CONTROL_BYTES);
+    this.ctl = new Int32Array(this.#buffer);
+    this.f64 = new Float64Array(this.#buffer, L.F64_BASE, L.RESULTS + kit.MAX_CHUNKS);
+  }
+
+  get size(): number { return this.#workers.length + 1; }
+  get closed(): boolean { return this.#closed; }
+
+  /** Make sure the pool has at least threads − 1 workers. */
+  ensure(threads: number): void {
+    while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length + 1);
+  }
+
+  #spawn(index: number): void {
+    const code = `(${threadKit.toString()})().serve(HOST, CTL, ${index}, ${SPIN_MS});`;
+    const wt = nodeWorkerThreads();
+    let handle: Handle;
+    if (wt) {
+      const src = `const { parentPort, workerData } = require('node:worker_threads');
+const HOST = { onMessage: (f) => parentPort.on('message', f), post: (m) => parentPort.postMessage(m), exit: () => process.exit(0) };
+const CTL = workerData;
+${code}`;
+      const w = new wt.Worker(src, { eval: true, workerData: this.#buffer });
+      w.on('error', (e) => { this.#errors.push(String((e as Error)?.message ?? e)); });
+      w.on('message', (m) => this.#ack(m));
+      w.unref(); // after the listeners (adding a 'message' listener refs the worker again)
+      handle = { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
+    } else if (typeof Worker === 'function' && typeof Blob === 'function' && typeof URL.createObjectURL === 'function') {
+      const src = `let CTL, queued = [], handler = null;
+const HOST = { onMessage: (f) => { handler = f; for (const m of queued) f(m); queued = []; }, post: (m) => self.postMessage(m), exit: () => self.close() };
+self.onmessage = (e) => {
+  if (CTL === undefined) { CTL = e.data; ${code} return; }
+  if (handler) handler(e.data); else queued.push(e.data);
+};`;
+      const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+      const w = new Worker(url, { type: 'module', name: `descent-thread-${index}` });
+      URL.revokeObjectURL(url);
+      w.onerror = (e) => { this.#errors.push(String((e as ErrorEvent).message ?? e)); };
+      w.onmessage = (e) => this.#ack(e.data);
+      w.postMessage(this.#buffer);
+      handle = { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
+    } else {
+      throw new DescentError('threads: this runtime has neither worker_threads nor Web Workers');
+    }
+    this.#workers.push(handle);
+    for (const [id, e] of this.#engines) this.#mail(handle, { type: 'engine', id, ...e });
+  }
+
+  #mail(to: Handle, m: unknown): void {
+    to.post(m);
+    Atomics.add(this.ctl, L.MAIL, 1); // after the post: a worker that sees it will find the message
+    Atomics.add(this.ctl, L.WAKE, 1);
+    Atomics.notify(this.ctl, L.WAKE);
+  }
+
+  /** Acknowledgements: engine id → workers that have instantiated it, and who waits for all. */
+  #acks = new Map<number, { count: number; wake?: () => void }>();
+
+  #ack(m: unknown): void {
+    const msg = m as { type?: string; id?: number };
+    if (msg?.type !== 'ready' || typeof msg.id !== 'number') return;
+    const a = this.#acks.get(msg.id);
+    if (!a) return;
+    a.count++;
+    if (a.count >= this.#workers.length && a.wake) { a.wake(); a.wake = undefined; }
+  }
+
+  /** Instantiate an engine's module on its memory in every worker (now and in later ones). */
+  register(id: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[]): void {
+    const e = { module, memory, names };
+    this.#engines.set(id, e);
+    this.#acks.set(id, { count: 0 });
+    for (const w of this.#workers) this.#mail(w, { type: 'engine', id, ...e });
+  }
+
+  /**
+   * Resolves when every worker has instantiated engine id (or after timeoutMs). Kernel calls do
+   * not need it — a worker without the instance just takes no chunks — but a browser page's main
+   * thread must yield once for its workers to start, which awaiting this does.
+   */
+  ready(id: number, timeoutMs = 10000): Promise<void> {
+    const a = this.#acks.get(id);
+    if (!a || a.count >= this.#workers.length) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => { a.wake = undefined; resolve(); }, timeoutMs);
+      a.wake = () => { clearTimeout(t); resolve(); };
+    });
+  }
+
+  /** Let the workers drop their instance of an engine (its memory can then be collected). */
+  unregister(id: number): void {
+    this.#acks.delete(id);
+    if (!this.#engines.delete(id) || this.#closed) return;
+    for (const w of this.#workers) this.#mail(w, { type: 'drop', id });
+  }
+
+  /**
+   * Run a job already written to the descriptor (everything but WORD, DONE, NCHUNKS, THREADS):
+   * the caller takes chunks too (running them with fn, its own instance's export), then waits
+   * for the rest. Chunk results are left in f64[RESULTS + c].
+   */
+  run(engine: number, threads: number, nChunks: number, fn: (...a: number[]) => number): void {
+    const ctl = this.ctl, f64 = this.f64;
+    if (nChunks > kit.MAX_CHUNKS) throw new DescentError(`threads: a job of ${nChunks} chunks (at most ${kit.MAX_CHUNKS})`);
+    ctl[L.ENGINE] = engine;
+    ctl[L.THREADS] = threads;
+    ctl[L.NCHUNKS] = nChunks;
+    Atomics.store(ctl, L.DONE, 0);
+    const seq = this.#seq = (this.#seq + 1) & 0x7fff;
+    Atomics.store(ctl, L.WORD, seq << 16);
+    Atomics.add(ctl, L.WAKE, 1);
+    if (Atomics.load(ctl, L.SLEEPERS) > 0) Atomics.notify(ctl, L.WAKE);
+    let mine = 0;
+    for (let c = kit.claim(ctl, seq); c >= 0; c = kit.claim(ctl, seq)) {
+      f64[L.RESULTS + c] = kit.runChunk(fn, ctl, f64, c, 0);
+      mine++;
+    }
+    ctl[L.STATS] += mine;
+    let done = Atomics.add(ctl, L.DONE, mine) + mine;
+    for (let i = 0; done < nChunks; i++) {
+      if (i < JOIN_SPIN || !mayBlock(ctl)) {
+        done = Atomics.load(ctl, L.DONE);
+        continue;
+      }
+      Atomics.store(ctl, L.MAINWAIT, 1);
+      done = Atomics.load(ctl, L.DONE);
+      if (done < nChunks) Atomics.wait(ctl, L.DONE, done, 20);
+      Atomics.store(ctl, L.MAINWAIT, 0);
+      done = Atomics.load(ctl, L.DONE);
+      if (this.#errors.length) throw new DescentError(`threads: a worker failed: ${this.#errors[0]}`);
+    }
+  }
+
+  /** Chunks run so far by each thread of the pool (index 0: the engines' own thread). */
+  stats(): number[] {
+    return Array.from({ length: this.size }, (_, i) => Atomics.load(this.ctl, L.STATS + i));
+  }
+
+  /** Stop every worker; later calls run on the calling thread until a new pool starts. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    Atomics.store(this.ctl, L.CLOSED, 1);
+    Atomics.add(this.ctl, L.WAKE, 1);
+    Atomics.notify(this.ctl, L.WAKE);
+    for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+    this.#engines.clear();
+  }
+}
+
+let current: ThreadPool | undefined;
+
+/** The pool of this thread, started (or grown) to give `threads` threads. */
+export function threadPool(threads: number): ThreadPool {
+  if (!current || current.closed) current = new ThreadPool();
+  current.ensure(threads);
+  return current;
+}
+
+/** The running pool, if any (without starting one). */
+export function runningPool(): ThreadPool | undefined {
+  return current && !current.closed ? current : undefined;
+}
+
+/**
+ * Stop the worker threads. Engines keep working on their own thread; the next call that can use
+ * threads starts a new pool. Not needed for a Node process to exit (workers are unref'd).
+ */
+export function threadStats(): number[] {
+  return runningPool()?.stats() ?? [];
+}
+
+export function closeThreads(): void {
+  current?.close();
+  current = undefined;
+}
