@@ -17,6 +17,9 @@
 // Thresholds: below them a call runs unsplit on the calling thread (measured with
 // bench/threads-thresholds.mjs on a 2-vCPU machine; a job costs ~2–5 µs to hand out and join).
 
+import { NORM_PLANS } from './plans-norm.js';
+import { F64_PLANS } from './plans-f64.js';
+
 export type Combine = 'none' | 'sum' | 'hypot' | 'first';
 
 export interface Plan {
@@ -40,22 +43,23 @@ export const GEMM_MIN = 1 << 18;
 /** Multiply-adds per GEMM chunk above which a thread gets several chunks (load balance). */
 export const GEMM_CHUNK_WORK = 1 << 25;
 
-type Planner = (a: number[], threads: number) => Plan | null;
+/** Decides the chunks of one call from its arguments and the engine's thread count (null: unsplit). */
+export type Planner = (a: number[], threads: number) => Plan | null;
 
-function zeros(n: number): number[] {
+export function zeros(n: number): number[] {
   return new Array<number>(n).fill(0);
 }
 
 /** Chunk length for n elements over `threads`: ~2 chunks per thread, multiple of unit. */
-function share(n: number, threads: number, unit: number, chunksPerThread = 2): number {
+export function share(n: number, threads: number, unit: number, chunksPerThread = 2): number {
   const c = Math.ceil(n / (threads * chunksPerThread) / unit) * unit;
   return Math.max(unit, c);
 }
 
-interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; min?: number }
+export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; min?: number }
 
 /** A kernel over n consecutive elements: pointers advance by bytes per element (4, f64: 8). */
-function elementwise(spec: Elementwise): Planner {
+export function elementwise(spec: Elementwise): Planner {
   const bytes = spec.bytes ?? 4, combine = spec.combine ?? 'none', min = spec.min ?? ELEMENTWISE_MIN;
   return (a, threads) => {
     const n = a[spec.count];
@@ -70,10 +74,10 @@ function elementwise(spec: Elementwise): Planner {
   };
 }
 
-interface Rowwise { rows: number; cols: number; rowPtrs: number[]; perRow?: number[]; combine?: Combine }
+export interface Rowwise { rows: number; cols: number; rowPtrs: number[]; perRow?: number[]; combine?: Combine }
 
 /** A kernel over rows of a row-major matrix (cols floats each); perRow pointers advance 4 bytes a row. */
-function rowwise(spec: Rowwise): Planner {
+export function rowwise(spec: Rowwise): Planner {
   const combine = spec.combine ?? 'none';
   return (a, threads) => {
     const rows = a[spec.rows], cols = Math.max(1, a[spec.cols]);
@@ -123,7 +127,7 @@ function gemmPlan(a: number[], threads: number, f: {
 const TILE_ROWS = (tile: number): number => (tile === 6 ? 6 : tile === 5 ? 5 : 4);
 
 /** Plans by kernel name (kernels not listed always run unsplit). */
-export const PLANS: Record<string, Planner> = {
+const CORE_PLANS: Record<string, Planner> = {
   // gemm(tile, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, work)
   gemm: (a, t) => (a[6] === 0 ? null : gemmPlan(a, t, {
     m: 3, n: 4, k: 5, tileRows: TILE_ROWS(a[0]),
@@ -208,6 +212,9 @@ export const PLANS: Record<string, Planner> = {
   f64Fill: elementwise({ count: 0, ptrs: [2], bytes: 8 }),
   f64Copy: elementwise({ count: 0, ptrs: [1, 2], bytes: 8 }),
 };
+
+/** Every plan: the core ones above, normalization (plans-norm.ts), float64 linear algebra (plans-f64.ts). */
+export const PLANS: Record<string, Planner> = { ...CORE_PLANS, ...NORM_PLANS, ...F64_PLANS };
 
 /** Combine chunk results in chunk order. */
 export function combine(kind: Combine, results: Float64Array, base: number, n: number, chunk: number): number {

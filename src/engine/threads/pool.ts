@@ -90,12 +90,14 @@ export class ThreadPool {
     const wt = nodeWorkerThreads();
     let handle: Handle;
     if (wt) {
-      const src = `const { parentPort, workerData } = require('node:worker_threads');
+      // getBuiltinModule, not require: workers inherit execArgv, and under --input-type=module
+      // (node -e with ESM) the script is a module, where require does not exist
+      const src = `const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
 const HOST = { onMessage: (f) => parentPort.on('message', f), post: (m) => parentPort.postMessage(m), exit: () => process.exit(0) };
 const CTL = workerData;
 ${code}`;
       const w = new wt.Worker(src, { eval: true, workerData: this.#buffer });
-      w.on('error', (e) => { this.#errors.push(String((e as Error)?.message ?? e)); });
+      w.on('error', (e) => this.#failed(e));
       w.on('message', (m) => this.#ack(m));
       w.unref(); // after the listeners (adding a 'message' listener refs the worker again)
       handle = { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
@@ -109,7 +111,7 @@ self.onmessage = (e) => {
       const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
       const w = new Worker(url, { type: 'module', name: `descent-thread-${index}` });
       URL.revokeObjectURL(url);
-      w.onerror = (e) => { this.#errors.push(String((e as ErrorEvent).message ?? e)); };
+      w.onerror = (e) => this.#failed(e);
       w.onmessage = (e) => this.#ack(e.data);
       w.postMessage(this.#buffer);
       handle = { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
@@ -129,6 +131,15 @@ self.onmessage = (e) => {
 
   /** Acknowledgements: engine id → workers that have instantiated it, and who waits for all. */
   #acks = new Map<number, { count: number; wake?: () => void }>();
+
+  /** A worker died: kernel calls go on without it (its chunks are taken by others). */
+  #failed(e: unknown): void {
+    this.#errors.push(String((e as Error)?.message ?? e));
+    for (const a of this.#acks.values()) { a.count++; if (a.count >= this.#workers.length && a.wake) { a.wake(); a.wake = undefined; } }
+  }
+
+  /** Messages of workers that failed (none in a healthy pool). */
+  get errors(): readonly string[] { return this.#errors; }
 
   #ack(m: unknown): void {
     const msg = m as { type?: string; id?: number };
@@ -190,6 +201,7 @@ self.onmessage = (e) => {
       mine++;
     }
     ctl[L.STATS] += mine;
+    const errorsBefore = this.#errors.length;
     let done = Atomics.add(ctl, L.DONE, mine) + mine;
     for (let i = 0; done < nChunks; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
@@ -201,7 +213,9 @@ self.onmessage = (e) => {
       if (done < nChunks) Atomics.wait(ctl, L.DONE, done, 20);
       Atomics.store(ctl, L.MAINWAIT, 0);
       done = Atomics.load(ctl, L.DONE);
-      if (this.#errors.length) throw new DescentError(`threads: a worker failed: ${this.#errors[0]}`);
+      if (done < nChunks && this.#errors.length > errorsBefore) {
+        throw new DescentError(`threads: a worker died during a kernel call (${this.#errors[errorsBefore]}); its chunk is lost. closeThreads() and retry, or init({ threads: 1 })`);
+      }
     }
   }
 
