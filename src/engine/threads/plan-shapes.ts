@@ -1,0 +1,77 @@
+// The shapes of chunk plans shared by plans.ts, plans-norm.ts and plans-f64.ts: what a plan is,
+// the thresholds, and the planners of elementwise and row-wise kernels. See plans.ts for the
+// rules that keep results independent of the thread count.
+
+export type Combine = 'none' | 'sum' | 'hypot' | 'first';
+
+export interface Plan {
+  dim0: number; dim1: number; c0: number; c1: number;
+  /** Argument index of the chunk's length along dim0 / dim1, or −1. */
+  cnt0: number; cnt1: number;
+  mult0: number[]; mult1: number[];
+  /** Argument index of the per-thread GEMM workspace, or −1. */
+  work: number;
+  combine: Combine;
+  /** Worth running on several threads (else the chunks, if more than one, run here in order). */
+  parallel: boolean;
+}
+
+/** Elements per chunk of a reduction: fixed, independent of the thread count. */
+export const REDUCE_CHUNK = 16384;
+/** Smallest elementwise call worth splitting across threads (elements). */
+export const ELEMENTWISE_MIN = 1 << 15;
+/** Smallest GEMM worth splitting (m·n·k multiply-adds). */
+export const GEMM_MIN = 1 << 18;
+/** Multiply-adds per GEMM chunk above which a thread gets several chunks (load balance). */
+export const GEMM_CHUNK_WORK = 1 << 25;
+
+/** Decides the chunks of one call from its arguments and the engine's thread count (null: unsplit). */
+export type Planner = (a: number[], threads: number) => Plan | null;
+
+export function zeros(n: number): number[] {
+  return new Array<number>(n).fill(0);
+}
+
+/** Chunk length for n elements over `threads`: ~2 chunks per thread, multiple of unit. */
+export function share(n: number, threads: number, unit: number, chunksPerThread = 2): number {
+  const c = Math.ceil(n / (threads * chunksPerThread) / unit) * unit;
+  return Math.max(unit, c);
+}
+
+export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; min?: number }
+
+/** A kernel over n consecutive elements: pointers advance by bytes per element (4, f64: 8). */
+export function elementwise(spec: Elementwise): Planner {
+  const bytes = spec.bytes ?? 4, combine = spec.combine ?? 'none', min = spec.min ?? ELEMENTWISE_MIN;
+  return (a, threads) => {
+    const n = a[spec.count];
+    const reduce = combine !== 'none';
+    const parallel = threads > 1 && n >= min;
+    if (reduce ? n <= REDUCE_CHUNK : !parallel) return null;
+    const mult0 = zeros(a.length);
+    for (const p of spec.ptrs) mult0[p] = a[p] === 0 ? 0 : bytes;
+    if (spec.offset !== undefined) mult0[spec.offset] = 1;
+    const c0 = reduce ? REDUCE_CHUNK : share(n, threads, 64);
+    return { dim0: n, dim1: 1, c0, c1: 1, cnt0: spec.count, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine, parallel };
+  };
+}
+
+export interface Rowwise { rows: number; cols: number; rowPtrs: number[]; perRow?: number[]; combine?: Combine }
+
+/** A kernel over rows of a row-major matrix (cols floats each); perRow pointers advance 4 bytes a row. */
+export function rowwise(spec: Rowwise): Planner {
+  const combine = spec.combine ?? 'none';
+  return (a, threads) => {
+    const rows = a[spec.rows], cols = Math.max(1, a[spec.cols]);
+    const reduce = combine !== 'none';
+    const parallel = threads > 1 && rows >= 2 && rows * cols >= ELEMENTWISE_MIN;
+    const rowsPerReduce = Math.max(1, Math.floor(REDUCE_CHUNK / cols));
+    if (reduce ? rows <= rowsPerReduce : !parallel) return null;
+    const mult0 = zeros(a.length);
+    for (const p of spec.rowPtrs) mult0[p] = a[p] === 0 ? 0 : cols * 4;
+    for (const p of spec.perRow ?? []) mult0[p] = a[p] === 0 ? 0 : 4;
+    const c0 = reduce ? rowsPerReduce : share(rows, threads, 1);
+    return { dim0: rows, dim1: 1, c0, c1: 1, cnt0: spec.rows, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine, parallel };
+  };
+}
+
