@@ -18,10 +18,10 @@
 //   WORD      seq << 16 | next unclaimed chunk — claims are compare-and-swap on this word, so a
 //             thread still holding an older seq can never take a chunk of a newer job
 //   WAKE      bumped on every job and every message; idle workers Atomics.wait on it
-//   MAIL      count of messages posted to workers (engines to instantiate or drop)
+//   MAILS[i]  count of messages posted to worker i (engines to instantiate or drop)
 //   CLOSED    1 when the pool shuts down
 //   ENGINE, KERNEL, NCHUNKS, THREADS, DONE, SLEEPERS, MAINWAIT, NARGS, CNT0, CNT1, WORKARG, GRID1
-//   STATS[64]  chunks run by each thread (0: the engines' own), for tests and diagnostics
+//   STATS[i]  chunks run by thread i (0: the engines' own), for tests and diagnostics
 //   f64: DIM0, DIM1, C0, C1, WORKBASE, WORKSTRIDE, args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS],
 //        results[MAX_CHUNKS]
 
@@ -45,10 +45,11 @@ export interface WorkerHost {
 export function threadKit(): ThreadKit {
   const MAX_ARGS = 24, MAX_CHUNKS = 8192;
   const L = {
-    WORD: 0, WAKE: 1, MAIL: 2, CLOSED: 3, ENGINE: 4, KERNEL: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
+    WORD: 0, WAKE: 1, CLOSED: 3, ENGINE: 4, KERNEL: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
     SLEEPERS: 9, MAINWAIT: 10, NARGS: 11, CNT0: 12, CNT1: 13, WORKARG: 14, GRID1: 15,
     STATS: 64, // 64 slots: chunks run by thread i (diagnostics, tests)
-    F64_BASE: 512, // bytes
+    MAILS: 128, // 64 slots: messages posted to worker i
+    F64_BASE: 1024, // bytes
     DIM0: 0, DIM1: 1, C0: 2, C1: 3, WORKBASE: 4, WORKSTRIDE: 5, ARGS: 8,
     MULT0: 8 + MAX_ARGS, MULT1: 8 + 2 * MAX_ARGS, RESULTS: 8 + 3 * MAX_ARGS,
   };
@@ -85,7 +86,7 @@ export function threadKit(): ThreadKit {
   /**
    * A worker's life: instantiate engines' modules on their shared memories as messages arrive,
    * and between messages take chunks of jobs for engines it has, spinning for spinMs after each
-   * job before sleeping in Atomics.wait. It returns to its event loop whenever MAIL says a
+   * job before sleeping in Atomics.wait. It returns to its event loop whenever its MAILS slot says a
    * message is waiting (messages cannot be received while it blocks).
    */
   function serve(host: WorkerHost, ctlBuffer: SharedArrayBuffer, index: number, spinMs: number): void {
@@ -94,29 +95,33 @@ export function threadKit(): ThreadKit {
     const engines = new Map<number, { fns: ((...a: number[]) => number)[] }>();
     let mailSeen = 0, lastSeq = -1, running = false;
 
-    function work(seq: number): void {
+    /** Run chunks of job seq; false when this worker is not one of the job's threads. */
+    function work(seq: number): boolean {
       const e = engines.get(ctl[L.ENGINE]);
-      if (!e || index >= ctl[L.THREADS]) return;
+      if (!e || index >= ctl[L.THREADS]) return false;
       const fn = e.fns[ctl[L.KERNEL]];
       for (let c = claim(ctl, seq); c >= 0; c = claim(ctl, seq)) {
         f64[L.RESULTS + c] = runChunk(fn, ctl, f64, c, index);
         Atomics.add(ctl, L.STATS + Math.min(index, 63), 1);
         if (Atomics.add(ctl, L.DONE, 1) + 1 === ctl[L.NCHUNKS] && Atomics.load(ctl, L.MAINWAIT)) Atomics.notify(ctl, L.DONE);
       }
+      return true;
     }
 
     function loop(): void {
       running = true;
+      let spin = true;
       for (;;) {
         if (Atomics.load(ctl, L.CLOSED)) { running = false; host.exit(); return; }
-        if (Atomics.load(ctl, L.MAIL) !== mailSeen) { running = false; return; } // back to the event loop
+        if (Atomics.load(ctl, L.MAILS + index) !== mailSeen) { running = false; return; } // back to the event loop
         const wake = Atomics.load(ctl, L.WAKE);
         const seq = Atomics.load(ctl, L.WORD) >>> 16;
-        if (seq !== lastSeq) { lastSeq = seq; work(seq); continue; }
-        // idle: spin a while (the next kernel of a training step is usually microseconds away)
-        const until = performance.now() + spinMs;
+        if (seq !== lastSeq) { lastSeq = seq; spin = work(seq); continue; }
+        // idle: spin a while (the next kernel of a training step is usually microseconds away),
+        // unless the last job was not for this worker (an engine with fewer threads): then sleep
+        const until = performance.now() + (spin ? spinMs : 0);
         let changed = false;
-        for (let i = 1; ; i++) {
+        for (let i = 1; spin; i++) {
           if (Atomics.load(ctl, L.WAKE) !== wake) { changed = true; break; }
           if ((i & 255) === 0 && performance.now() > until) break;
         }
@@ -138,9 +143,9 @@ export function threadKit(): ThreadKit {
         engines.delete(m.id);
       }
       mailSeen++;
-      if (!running && Atomics.load(ctl, L.MAIL) === mailSeen) loop();
+      if (!running && Atomics.load(ctl, L.MAILS + index) === mailSeen) loop();
     });
-    if (Atomics.load(ctl, L.MAIL) === mailSeen) loop();
+    if (Atomics.load(ctl, L.MAILS + index) === mailSeen) loop();
   }
 
   return { L, CONTROL_BYTES, MAX_ARGS, MAX_CHUNKS, claim, runChunk, serve };

@@ -28,7 +28,7 @@ const SPIN_MS = 0.5;
 /** How many spin iterations the caller makes before it waits (where it may). */
 const JOIN_SPIN = 1 << 16;
 
-interface Handle { post(m: unknown): void; terminate(): void; }
+interface Handle { index: number; post(m: unknown): void; terminate(): void; }
 
 type NodeWorkerThreads = {
   Worker: new (code: string, opts: { eval: true; workerData: unknown }) => {
@@ -100,7 +100,7 @@ ${code}`;
       w.on('error', (e) => this.#failed(e));
       w.on('message', (m) => this.#ack(m));
       w.unref(); // after the listeners (adding a 'message' listener refs the worker again)
-      handle = { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
+      handle = { index, post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
     } else if (typeof Worker === 'function' && typeof Blob === 'function' && typeof URL.createObjectURL === 'function') {
       const src = `let CTL, queued = [], handler = null;
 const HOST = { onMessage: (f) => { handler = f; for (const m of queued) f(m); queued = []; }, post: (m) => self.postMessage(m), exit: () => self.close() };
@@ -114,7 +114,7 @@ self.onmessage = (e) => {
       w.onerror = (e) => this.#failed(e);
       w.onmessage = (e) => this.#ack(e.data);
       w.postMessage(this.#buffer);
-      handle = { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
+      handle = { index, post: (m) => w.postMessage(m), terminate: () => w.terminate() };
     } else {
       throw new DescentError('threads: this runtime has neither worker_threads nor Web Workers');
     }
@@ -124,7 +124,7 @@ self.onmessage = (e) => {
 
   #mail(to: Handle, m: unknown): void {
     to.post(m);
-    Atomics.add(this.ctl, L.MAIL, 1); // after the post: a worker that sees it will find the message
+    Atomics.add(this.ctl, L.MAILS + to.index, 1); // after the post: a worker that sees it will find the message
     Atomics.add(this.ctl, L.WAKE, 1);
     Atomics.notify(this.ctl, L.WAKE);
   }
