@@ -22,8 +22,6 @@ export const REDUCE_CHUNK = 16384;
 export const ELEMENTWISE_MIN = 1 << 15;
 /** Smallest GEMM worth splitting (m·n·k multiply-adds). */
 export const GEMM_MIN = 1 << 18;
-/** Multiply-adds per GEMM chunk above which a thread gets several chunks (load balance). */
-export const GEMM_CHUNK_WORK = 1 << 25;
 
 /** Decides the chunks of one call from its arguments and the engine's thread count (null: unsplit). */
 export type Planner = (a: number[], threads: number) => Plan | null;

@@ -19,7 +19,7 @@
 
 import { NORM_PLANS } from './plans-norm.js';
 import { F64_PLANS } from './plans-f64.js';
-import { elementwise, rowwise, share, zeros, GEMM_CHUNK_WORK, GEMM_MIN, type Combine, type Plan, type Planner } from './plan-shapes.js';
+import { elementwise, rowwise, share, zeros, GEMM_MIN, type Combine, type Plan, type Planner } from './plan-shapes.js';
 
 export { REDUCE_CHUNK, type Combine, type Plan, type Planner } from './plan-shapes.js';
 
@@ -34,8 +34,9 @@ function gemmPlan(a: number[], threads: number, f: {
 }): Plan | null {
   const m = a[f.m], n = a[f.n], k = a[f.k];
   if (threads <= 1 || m * n * k < GEMM_MIN || m === 0 || n === 0 || k === 0) return null;
-  const work = m * n * k;
-  const perThread = work >= GEMM_CHUNK_WORK * threads ? Math.min(4, Math.ceil(work / (GEMM_CHUNK_WORK * threads))) : 1;
+  // one chunk per thread: every extra chunk packs its operand again (a 1024³ product split in
+  // 8 row chunks packed B 8 times: 1.65× on 2 threads; in 2 chunks: see bench/threads.mjs)
+  const perThread = 1;
   const mult0 = zeros(a.length), mult1 = zeros(a.length);
   // a row split packs B in every chunk, a column split packs A: duplicate the smaller
   const byRows = f.rowsOnly || (n <= m && m >= 2 * f.tileRows) || n < 16;
