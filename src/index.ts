@@ -13,7 +13,7 @@ export { Tensor } from './engine/tensor.js';
 export { Arena } from './engine/arena.js';
 export { DescentError } from './engine/errors.js';
 export { supportedIsas, isaSupported, type Isa } from './engine/isa.js';
-export { closeThreads, threadStats } from './engine/threads/pool.js';
+export { closeThreads, threadStats, threadThresholds } from './engine/threads/pool.js';
 export type { AllocatorStats } from './engine/allocator.js';
 export { gemm, matmul, type GemmOptions } from './ops/gemm.js';
 export { dot, sum, nrm2, axpy, scal, add, mul, scale, fill, copy } from './ops/vector.js';

@@ -13,12 +13,12 @@
 // over the last epoch, test accuracy, training time, samples/s) and one SVG with two panels
 // (src/plot/compare-chart.ts).
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import { fit, evaluate, NonFiniteError } from '../train/fit.js';
 import { OPTIMIZER_NAMES } from '../optim/optimizer.js';
 import { compareChartSvg, defaultWindow, type CompareRun } from '../plot/compare-chart.js';
@@ -54,8 +54,7 @@ Training
   --epochs N           passes over the training set (default 10)
   --batch-size N|full  samples per update (default 32)
   --seed N             seed of initialization, shuffling and splits (default 0)
-  --isa NAME           auto, simd or relaxed-simd (default auto)
-
+${ENGINE_HELP}
 Output
   --out FILE           the SVG (default compare.svg)
   --smooth N           moving-average window of the loss curves in steps, odd (default: ~steps/50;
@@ -118,7 +117,7 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
       ...DATA_OPTIONS, ...NETWORK_OPTIONS,
       optimizers: { type: 'string', default: DEFAULT_OPTIMIZERS.join(',') }, lr: { type: 'string' }, 'lr-schedule': { type: 'string' },
       epochs: { type: 'string', default: '10' }, 'batch-size': { type: 'string', default: '32' },
-      seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
+      seed: { type: 'string', default: '0' }, ...ENGINE_FLAGS,
       out: { type: 'string', default: 'compare.svg' }, smooth: { type: 'string' },
       'no-progress': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -137,7 +136,7 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };
 
-  const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
+  const engine = await Engine.create(engineOptions(v));
   const data = await prepareData(v, seed);
   const { train: trainSet, test: testSet } = data;
   if (!testSet.labels) throw new DescentError('compare: the test data has no class labels; compare plots test accuracy, so it needs a classification data set');

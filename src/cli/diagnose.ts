@@ -8,12 +8,12 @@
 //     (diagnostics/hessian-spectrum.ts; Dense-only models),
 // and writes an SVG histogram of all weights (--out, default diagnose-weights.svg).
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError, show } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import { batchInto } from '../data/dataset.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
@@ -39,8 +39,7 @@ Diagnose
   --samples N          training samples in the diagnosed batch (default 256)
   --lanczos K          Lanczos steps for the Hessian's extreme eigenvalues (default 20; 0 skips)
   --seed N             seed (default 0)
-  --isa NAME           auto, simd or relaxed-simd
-  --out FILE           histogram of all weights (default diagnose-weights.svg)
+${ENGINE_HELP}  --out FILE           histogram of all weights (default diagnose-weights.svg)
 `;
 
 const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4));
@@ -51,7 +50,7 @@ export async function diagnose(argv: string[], out: (s: string) => void = (s) =>
     options: {
       ...DATA_OPTIONS, ...NETWORK_OPTIONS,
       model: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, samples: { type: 'string' },
-      lanczos: { type: 'string' }, seed: { type: 'string' }, isa: { type: 'string' }, out: { type: 'string' },
+      lanczos: { type: 'string' }, seed: { type: 'string' }, ...ENGINE_FLAGS, out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,7 +61,7 @@ export async function diagnose(argv: string[], out: (s: string) => void = (s) =>
   const k = num(v.lanczos, 'lanczos', true) ?? 20;
   const lr = num(v.lr, 'lr') ?? 0.1;
   if (epochs < 0 || samples < 1 || k < 0) throw new DescentError('--epochs and --lanczos must be ≥ 0, --samples ≥ 1');
-  const engine = Engine.createSync({ isa: (v.isa ?? 'auto') as Isa | 'auto' });
+  const engine = Engine.createSync(engineOptions(v));
   const data = await prepareData(v, seed);
   let model: Model;
   if (v.model) {

@@ -4,13 +4,13 @@
 // numbers, svg: FILE } instead of the lines (scripts/experiments.mjs collects these).
 // An unknown name is a one-line DescentError (exit code 1).
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import { EXPERIMENTS } from '../experiments/index.js';
 
 const names = (): string => EXPERIMENTS.map((e) => e.name).join(', ');
@@ -27,8 +27,7 @@ Options
   --out FILE           the SVG (default docs/pictures/experiment-NAME.svg)
   --quick              small settings (seconds; the tests use them)
   --seed N             seed of initializations and shuffles (default 1)
-  --isa NAME           auto, simd or relaxed-simd (default auto)
-  --json               print the result as JSON (name, claim, lines, numbers, svg file)
+${ENGINE_HELP}  --json               print the result as JSON (name, claim, lines, numbers, svg file)
   -h, --help           this text
 `;
 
@@ -40,7 +39,7 @@ export async function experiment(argv: string[], out: (s: string) => void = (s) 
       out: { type: 'string' },
       quick: { type: 'boolean' },
       seed: { type: 'string', default: '1' },
-      isa: { type: 'string', default: 'auto' },
+      ...ENGINE_FLAGS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -60,7 +59,7 @@ export async function experiment(argv: string[], out: (s: string) => void = (s) 
   const seed = Number(v.seed);
   if (!Number.isSafeInteger(seed)) throw new DescentError(`--seed: expected an integer, got ${JSON.stringify(v.seed)}`);
   if (!['auto', 'simd', 'relaxed-simd'].includes(v.isa!)) throw new DescentError(`--isa: expected auto, simd or relaxed-simd, got ${JSON.stringify(v.isa)}`);
-  const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
+  const engine = await Engine.create(engineOptions(v));
   const t0 = performance.now();
   const r = ex.run({ engine, quick: v.quick === true, seed });
   const seconds = (performance.now() - t0) / 1000;

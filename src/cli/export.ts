@@ -8,12 +8,12 @@
 //          (io/torch/export.ts): FILE-torch.safetensors and FILE-torch.py by default; the .py
 //          builds the nn.Sequential, loads the weights and applies the preprocessing (unless --bare).
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError, fmtBytes } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import { loadModel } from '../io/model-file.js';
 import { exportOnnx } from '../io/onnx/export.js';
 import { exportTorch } from '../io/torch/export.js';
@@ -52,8 +52,7 @@ ${Object.entries(FORMATS).map(([k, f]) => `                      ${k.padEnd(6)} 
   --out PATH        where to write (default: FILE with the format's extension)
   --bare            leave the model's input preprocessing out (inputs are then the prepared
                     values the network itself takes)
-  --isa NAME        auto, simd or relaxed-simd (default auto)
-  -h, --help        this text
+${ENGINE_HELP}  -h, --help        this text
 
 The ONNX file runs in onnxruntime (node, web) with any batch size; its outputs equal descent's
 predict(x, { output: 'logits' }) and predict(x) within 1e-5 on raw inputs.
@@ -64,7 +63,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       format: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, bare: { type: 'boolean' },
-      isa: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h' },
+      ...ENGINE_FLAGS, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -81,7 +80,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!format) throw new DescentError(`export: unknown format ${JSON.stringify(name)}; known: ${Object.keys(FORMATS).join(', ')}`);
   const out = v.out ?? v.model.replace(/(\.safetensors)?$/i, '') + format.extension;
   if (out === v.model) throw new DescentError(`export: --out ${out} would overwrite the model file`);
-  const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
+  const engine = await Engine.create(engineOptions(v));
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(v.model));

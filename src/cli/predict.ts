@@ -10,12 +10,12 @@
 // labels, the accuracy, confusion matrix and per-class table of `descent train` follow (on
 // stderr when the predictions take stdout).
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
@@ -46,8 +46,7 @@ Output
   --out FILE           write the predictions there (default: stdout; the report then goes to
                        stderr)
   --quiet              report only the accuracy line
-  --isa NAME           auto, simd or relaxed-simd (default auto)
-  -h, --help           this text
+${ENGINE_HELP}  -h, --help           this text
 
 The model applies the preprocessing stored in its file (descent train stores its pixel scaling
 and z-score standardizer): the data is read as the files hold it. Each prediction row has row
@@ -100,7 +99,7 @@ export async function predict(argv: string[], out: (s: string) => void = (s) => 
     options: {
       model: { type: 'string' }, ...dataOptions, 'no-label': { type: 'boolean' }, split: { type: 'string', default: 'all' }, seed: { type: 'string', default: '0' },
       output: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' },
-      quiet: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, isa: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h' },
+      quiet: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, ...ENGINE_FLAGS, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -114,7 +113,7 @@ export async function predict(argv: string[], out: (s: string) => void = (s) => 
   const seed = num(v.seed, 'seed', true)!;
   if (!existsSync(v.model)) throw new DescentError(`--model ${v.model}: no such file`);
 
-  const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
+  const engine = await Engine.create(engineOptions(v));
   const model = loadModel(engine, new Uint8Array(readFileSync(v.model)), `--model ${v.model}`);
   const output: OutputKind = checkOutputKind(v.output, model.loss, '--output') ?? (model.loss === 'mse' ? 'logits' : 'probabilities');
   // a model that scales its own inputs takes the pixels as the files hold them

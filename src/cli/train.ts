@@ -12,6 +12,7 @@
 // follow --lr-schedule. `descent compare` (compare.ts) reuses the data, network and optimizer
 // helpers exported here, so both commands read their options the same way.
 
+import { ENGINE_FLAGS, ENGINE_HELP, engineOptions } from './engine-flags.js';
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { join } from 'node:path';
@@ -19,7 +20,6 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Engine } from '../engine/engine.js';
 import { DescentError, show } from '../engine/errors.js';
-import type { Isa } from '../engine/isa.js';
 import type { Dataset } from '../data/dataset.js';
 import { digits } from '../data/digits.js';
 import { idxDataset, parseIdx } from '../data/idx.js';
@@ -137,8 +137,7 @@ ${SCHEDULE_HELP}  --momentum X         momentum (sgd, rmsprop; momentum/nesterov
   --opt KEY=VALUE      any other hyper-parameter of the optimizer, PyTorch's names, repeatable:
                        --opt betas=0.9,0.99 --opt eps=1e-7 --opt amsgrad=true
   --seed N             seed of initialization, shuffling and splits (default 0)
-  --isa NAME           auto, simd or relaxed-simd (default auto)
-
+${ENGINE_HELP}
 Output
   --out FILE           model file, safetensors (default descent-model.safetensors); it holds the
                        pixel scaling, standardizer and class names too: descent predict --model FILE
@@ -507,7 +506,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
       ...NETWORK_OPTIONS,
       epochs: { type: 'string', default: '100' }, 'batch-size': { type: 'string' },
       ...OPTIMIZER_OPTIONS,
-      seed: { type: 'string', default: '0' }, isa: { type: 'string', default: 'auto' },
+      seed: { type: 'string', default: '0' }, ...ENGINE_FLAGS,
       out: { type: 'string', default: 'descent-model.safetensors' }, curve: { type: 'string', default: 'descent-training.svg' },
       'no-progress': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -531,13 +530,13 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };
 
-  const engine = await Engine.create({ isa: v.isa as Isa | 'auto' });
+  const engine = await Engine.create(engineOptions(v));
   const data = await prepareData(v, seed);
   const { train: trainSet, test: testSet, name, classes } = data;
   const model = buildModel(engine, v, data, seed);
   const steps = fullBatch ? epochs : epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
   const opt: BuiltOptimizer = fullBatchOpt ?? makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
-  say(`descent ${engine.backend().isa} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
+  say(`descent ${engine.backend().isa}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
   say(`${model.describe()}`);
   say(fullBatch
     ? `${opt.text}, ${batchSize === 'full' ? 'full batch' : `a fixed subset of ${batchSize} samples`}, at most ${epochs} iterations, seed ${seed}`

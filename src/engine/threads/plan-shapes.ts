@@ -18,10 +18,21 @@ export interface Plan {
 
 /** Elements per chunk of a reduction: fixed, independent of the thread count. */
 export const REDUCE_CHUNK = 16384;
-/** Smallest elementwise call worth splitting across threads (elements). */
-export const ELEMENTWISE_MIN = 1 << 15;
-/** Smallest GEMM worth splitting (m·n·k multiply-adds). */
-export const GEMM_MIN = 1 << 18;
+/** Default: smallest elementwise call worth splitting across threads (elements). */
+export const ELEMENTWISE_MIN = 1 << 16;
+
+/**
+ * Sizes below which a call runs unsplit on the calling thread (they change speed, never bits).
+ * Measured by bench/threads-thresholds.mjs on a 2-vCPU machine; threadThresholds() adjusts them.
+ */
+export const THRESHOLDS = {
+  /** elements of a cheap elementwise kernel (activation, BLAS-1, row-wise kernels: rows × cols) */
+  elementwise: ELEMENTWISE_MIN,
+  /** elements of a fused optimizer update or update transform */
+  optimizer: 1 << 16,
+  /** multiply-adds (m·n·k) of a GEMM */
+  gemm: 1 << 18,
+};
 
 /** Decides the chunks of one call from its arguments and the engine's thread count (null: unsplit). */
 export type Planner = (a: number[], threads: number) => Plan | null;
@@ -36,15 +47,15 @@ export function share(n: number, threads: number, unit: number, chunksPerThread 
   return Math.max(unit, c);
 }
 
-export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; min?: number }
+export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; optimizer?: boolean }
 
 /** A kernel over n consecutive elements: pointers advance by bytes per element (4, f64: 8). */
 export function elementwise(spec: Elementwise): Planner {
-  const bytes = spec.bytes ?? 4, combine = spec.combine ?? 'none', min = spec.min ?? ELEMENTWISE_MIN;
+  const bytes = spec.bytes ?? 4, combine = spec.combine ?? 'none';
   return (a, threads) => {
     const n = a[spec.count];
     const reduce = combine !== 'none';
-    const parallel = threads > 1 && n >= min;
+    const parallel = threads > 1 && n >= (spec.optimizer ? THRESHOLDS.optimizer : THRESHOLDS.elementwise);
     if (reduce ? n <= REDUCE_CHUNK : !parallel) return null;
     const mult0 = zeros(a.length);
     for (const p of spec.ptrs) mult0[p] = a[p] === 0 ? 0 : bytes;
@@ -62,7 +73,7 @@ export function rowwise(spec: Rowwise): Planner {
   return (a, threads) => {
     const rows = a[spec.rows], cols = Math.max(1, a[spec.cols]);
     const reduce = combine !== 'none';
-    const parallel = threads > 1 && rows >= 2 && rows * cols >= ELEMENTWISE_MIN;
+    const parallel = threads > 1 && rows >= 2 && rows * cols >= THRESHOLDS.elementwise;
     const rowsPerReduce = Math.max(1, Math.floor(REDUCE_CHUNK / cols));
     if (reduce ? rows <= rowsPerReduce : !parallel) return null;
     const mult0 = zeros(a.length);

@@ -1,5 +1,67 @@
 // Chunk plans of the normalization kernels (batch norm, layer norm) and of colSum: see plans.ts.
+//
+// Batch norm's statistics and both layer-norm parameter sums (∂γ, ∂β) and the bias gradient
+// (colSum) are sums down the rows, one per column; a row split would cut those sums and need
+// partials combined in some order. They split by columns instead: each chunk is the whole call
+// on a block of columns, with every row, through the kernels' leading-dimension forms
+// (bnForwardTrainLd, bnBackwardLd, colSumLd, lnParamGrads: rows ld floats apart, the count c
+// replaced by the chunk's width). The kernels keep one column per f32 lane and walk all rows in
+// order for each block of 4, 8 or 16 columns, so a split at a multiple of 16 columns, from
+// column 0, gives every column the instructions and order of the unsplit call: the bits do not
+// depend on the thread count (tested in test/threads-norm.test.ts). A chunk owns its columns of
+// every output (y, x̂, ∂x, and the per-feature μ, s, running statistics, ∂γ, ∂β), so chunks never
+// write the same memory, also when the model runs them in place (dx = dy, y = x).
+// Layer norm's ∂x is per row: lnBackward called with dgamma = dbeta = 0 (the model calls
+// lnParamGrads first) splits by whole rows, as lnForward does in plans.ts. With either
+// parameter gradient requested, lnBackward accumulates them over rows and runs unsplit.
+// The forms without ld (bnForwardTrain, bnBackward, colSum) cannot express a column chunk
+// (their row stride is c) and run unsplit: the model calls the ld forms.
+//
+// Thresholds (measured with a throwaway script on this 2-vCPU machine, relaxed SIMD, medians of
+// interleaved rounds, 1 → 2 threads): column-split kernels break even near n·c = 2^14 (256×64:
+// bnForwardTrainLd 4.6 → 4.4 µs, bnBackwardLd 3.4 → 3.6 µs, colSumLd 1.2 → 2.6 µs) and win
+// from 2^15 (256×128: bnForwardTrainLd 9.1 → 6.3 µs, bnBackwardLd 6.6 → 5.2 µs); at 256×1024 the
+// gain is 1.7–1.9× (bnForwardTrainLd 74 → 41 µs, bnBackwardLd 55 → 31 µs, lnParamGrads 53 → 30,
+// colSumLd 18 → 11, lnBackward's ∂x pass 66 → 37). colSum does a third of the work per element
+// (one add) and the join costs the same, so it waits for 2^16. So: ELEMENTWISE_MIN (2^15) for
+// the normalization kernels, 2^16 for colSum, and at least two chunks of 16 columns.
 
-import type { Planner } from './plan-shapes.js';
+import { ELEMENTWISE_MIN, rowwise, share, zeros, type Plan, type Planner } from './plan-shapes.js';
 
-export const NORM_PLANS: Record<string, Planner> = {};
+/** Columns per chunk are a multiple of this (the widest block of any kernel here). */
+const COLUMN_UNIT = 16;
+
+export interface Columnwise { rows: number; cols: number; ptrs: number[]; min?: number }
+
+/**
+ * A kernel over the first cols columns of a row-major matrix with a leading-dimension argument,
+ * split into blocks of columns: every pointer (matrix or per-column vector) advances 4 bytes a
+ * column; pointers 0 (outputs not wanted) stay 0.
+ */
+export function columnwise(spec: Columnwise): Planner {
+  const min = spec.min ?? ELEMENTWISE_MIN;
+  return (a, threads): Plan | null => {
+    const rows = a[spec.rows], cols = a[spec.cols];
+    if (threads <= 1 || rows <= 0 || cols < 2 * COLUMN_UNIT || rows * cols < min) return null;
+    const c1 = share(cols, threads, COLUMN_UNIT);
+    if (c1 >= cols) return null;
+    const mult1 = zeros(a.length);
+    for (const p of spec.ptrs) mult1[p] = a[p] === 0 ? 0 : 4;
+    return { dim0: rows, dim1: cols, c0: rows, c1, cnt0: -1, cnt1: spec.cols, mult0: zeros(a.length), mult1, work: -1, combine: 'none', parallel: true };
+  };
+}
+
+// lnBackward(n, c, xhat, dy, gamma, invstd, dx, dgamma, dbeta): rows, when it computes ∂x only
+const lnBackwardRows = rowwise({ rows: 0, cols: 1, rowPtrs: [2, 3, 6], perRow: [5] });
+
+export const NORM_PLANS: Record<string, Planner> = {
+  // bnForwardTrainLd(n, c, ld, x, y, xhat, gamma, beta, mean, invstd, runMean, runVar, momentum, eps)
+  bnForwardTrainLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6, 7, 8, 9, 10, 11] }),
+  // bnBackwardLd(n, c, ld, xhat, dy, gamma, invstd, dx, dgamma, dbeta)
+  bnBackwardLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6, 7, 8, 9] }),
+  // lnParamGrads(n, c, ld, xhat, dy, dgamma, dbeta)
+  lnParamGrads: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6] }),
+  // colSumLd(rows, cols, ld, x, out, beta)
+  colSumLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4], min: 1 << 16 }),
+  lnBackward: (a, t) => (a[7] === 0 && a[8] === 0 ? lnBackwardRows(a, t) : null),
+};

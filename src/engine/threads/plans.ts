@@ -19,7 +19,7 @@
 
 import { NORM_PLANS } from './plans-norm.js';
 import { F64_PLANS } from './plans-f64.js';
-import { elementwise, rowwise, share, zeros, GEMM_MIN, type Combine, type Plan, type Planner } from './plan-shapes.js';
+import { elementwise, rowwise, share, zeros, THRESHOLDS, type Combine, type Plan, type Planner } from './plan-shapes.js';
 
 export { REDUCE_CHUNK, type Combine, type Plan, type Planner } from './plan-shapes.js';
 
@@ -33,7 +33,7 @@ function gemmPlan(a: number[], threads: number, f: {
   bias: number; work: number; rowsOnly?: boolean;
 }): Plan | null {
   const m = a[f.m], n = a[f.n], k = a[f.k];
-  if (threads <= 1 || m * n * k < GEMM_MIN || m === 0 || n === 0 || k === 0) return null;
+  if (threads <= 1 || m * n * k < THRESHOLDS.gemm || m === 0 || n === 0 || k === 0) return null;
   // one chunk per thread: every extra chunk packs its operand again (a 1024³ product split in
   // 8 row chunks packed B 8 times: 1.65× on 2 threads; in 2 chunks: see bench/threads.mjs)
   const perThread = 1;
@@ -72,7 +72,7 @@ const CORE_PLANS: Record<string, Planner> = {
   // gemmSmallM(m, n, k, x, ldx, w, ldw, bias, y, ldy): columns only (a handful of rows)
   gemmSmallM: (a, t) => {
     const m = a[0], n = a[1], k = a[2];
-    if (t <= 1 || m * n * k < GEMM_MIN || n < 64) return null;
+    if (t <= 1 || m * n * k < THRESHOLDS.gemm || n < 64) return null;
     const mult1 = zeros(a.length);
     mult1[5] = 4; mult1[8] = 4;
     if (a[7] !== 0) mult1[7] = 4;
@@ -108,32 +108,32 @@ const CORE_PLANS: Record<string, Planner> = {
   addSign: elementwise({ count: 0, ptrs: [2, 3] }),
 
   // fused optimizer updates: (n, p, g, state…, scalars…, flags)
-  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
-  optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  optAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
-  optAdamax: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  optNadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  optRadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
-  optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], min: 1 << 14 }),
-  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, min: 1 << 14 }),
+  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
+  optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  optAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
+  optAdamax: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  optNadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  optRadam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
+  optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
+  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, optimizer: true }),
   // update transforms: (n, u, other buffers…, scalars…)
   tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
   tfApply: elementwise({ count: 0, ptrs: [1, 2] }),
   tfTrace: elementwise({ count: 0, ptrs: [1, 2] }),
-  tfScaleByAdagrad: elementwise({ count: 0, ptrs: [1, 2], min: 1 << 14 }),
-  tfScaleByRms: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  tfScaleByAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  tfScaleByAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], min: 1 << 14 }),
-  tfScaleByAdamax: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  tfScaleByNadam: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  tfScaleByRadam: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
-  tfScaleByRprop: elementwise({ count: 0, ptrs: [1, 2, 3], min: 1 << 14 }),
+  tfScaleByAdagrad: elementwise({ count: 0, ptrs: [1, 2], optimizer: true }),
+  tfScaleByRms: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  tfScaleByAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  tfScaleByAdam: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
+  tfScaleByAdamax: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  tfScaleByNadam: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  tfScaleByRadam: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  tfScaleByRprop: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
 
   // float64 BLAS-1 (8 bytes per element)
   f64Dot: elementwise({ count: 0, ptrs: [1, 2], bytes: 8, combine: 'sum' }),

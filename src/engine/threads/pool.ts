@@ -17,7 +17,9 @@
 // which chunk. Workers are unref'd in Node (a pool never keeps a process alive) and closed by
 // closeThreads(), after which a new engine or kernel call starts a new pool.
 
-import { DescentError } from '../errors.js';
+import { DescentError, show } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
+import { THRESHOLDS } from './plan-shapes.js';
 import { threadKit } from './kit.js';
 
 const kit = threadKit();
@@ -255,6 +257,21 @@ export function runningPool(): ThreadPool | undefined {
  * Stop the worker threads. Engines keep working on their own thread; the next call that can use
  * threads starts a new pool. Not needed for a Node process to exit (workers are unref'd).
  */
+/**
+ * The sizes below which kernel calls stay on the calling thread (elements of elementwise and
+ * optimizer kernels, multiply-adds of a GEMM): read them, or set some (for tuning on another
+ * machine; bench/threads-thresholds.mjs measures them). They change speed, never results.
+ */
+export function threadThresholds(next: Partial<typeof THRESHOLDS> = {}): typeof THRESHOLDS {
+  checkOptionKeys(next, 'threadThresholds', Object.keys(THRESHOLDS));
+  for (const [k, v] of Object.entries(next)) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new DescentError(`threadThresholds: ${k} must be an integer ≥ 0, got ${show(v)}`);
+  }
+  Object.assign(THRESHOLDS, next);
+  return { ...THRESHOLDS };
+}
+
+/** Chunks run so far by each thread of the running pool (index 0: the engines' own thread). */
 export function threadStats(): number[] {
   return runningPool()?.stats() ?? [];
 }
