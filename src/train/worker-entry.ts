@@ -62,7 +62,9 @@ channel.listen((m) => {
 });
 
 async function train(m: StartMessage): Promise<{ message: WorkerMessage; transfer: Transferable[] }> {
-  const engine = await Engine.create({ module: m.module, gemmTile: m.gemmTile });
+  // a threads build runs on as many threads as the caller's engine (a pool of this worker's own)
+  const engine = await Engine.create({ module: m.module, gemmTile: m.gemmTile, threads: m.threads > 1 ? m.threads : 'auto' })
+    .catch(() => Engine.create({ module: m.module, gemmTile: m.gemmTile })); // no workers here: 'auto' says why
   const model = new Model(engine, m.spec);
   model.parameters().data.set(m.params);
   let at = 0;

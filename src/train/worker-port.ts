@@ -25,6 +25,8 @@ export interface StartMessage {
   type: 'start';
   module: WebAssembly.Module;
   gemmTile: 4 | 5 | 6;
+  /** The caller's engine's thread count: the worker's engine computes on as many (results are the same for any). */
+  threads: number;
   spec: ModelSpec;
   params: Float32Array;
   /** Batch norm's running statistics, model.buffers() concatenated in order (empty without them). */

@@ -159,7 +159,7 @@ export async function fitInWorker(model: Model, data: Dataset, options: WorkerFi
   const control = sharedControl();
   const streamIterates = fullBatch && (onEpochEnd !== undefined || signal !== undefined);
   const start: StartMessage = {
-    type: 'start', module: engine.module, gemmTile: engine.gemmTile, spec: modelSpec(model),
+    type: 'start', module: engine.module, gemmTile: engine.gemmTile, threads: engine.threads, spec: modelSpec(model),
     params, state, passes: model.passes, training: model.training, frozen: model.frozen,
     data: train.ds, ...(val ? { validationData: val.ds } : {}),
     options: plain, ...(description ? { optimizer: description } : {}), ...(control ? { control } : {}),
