@@ -16,6 +16,12 @@
 // lnForward(n, c, x, y, xhat, gamma, beta, invstd, eps)   xhat may be 0; invstd gets sᵢ (n floats)
 // lnBackward(n, c, xhat, dy, gamma, invstd, dx, dgamma, dbeta)   dgamma, dbeta may be 0 (not
 //   written); they are overwritten, not accumulated into. y may equal x, x̂ may equal x, dx may equal dy.
+// lnParamGrads(n, c, ld, xhat, dy, dgamma, dbeta)   ∂γ and ∂β alone, on the first c columns of
+//   rows ld ≥ c floats apart, with the roundings of lnBackward's (each column from 0, rows in
+//   order, dy·x̂ rounded before it is added; lanes are columns, so the blocking does not matter).
+//   With threads, the model calls it and then lnBackward with dgamma = dbeta = 0: the parameter
+//   sums split by columns, ∂x by rows (src/engine/threads/plans-norm.ts). In that order because
+//   the model's dx is dy (in place): the sums read dy before lnBackward overwrites it.
 
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
@@ -107,5 +113,59 @@ export function lnBackward(n: i32, c: i32, xhat: usize, dy: usize, gamma: usize,
       const g = load<f32>(dr + o) * load<f32>(gamma + o);
       store<f32>(xr + o, k * ((cf * g - sg) - load<f32>(hr + o) * sgx));
     }
+  }
+}
+
+export function lnParamGrads(n: i32, c: i32, ld: i32, xhat: usize, dy: usize, dgamma: usize, dbeta: usize): void {
+  if (n <= 0 || c <= 0) return;
+  const ldb = <usize>ld << 2;
+  let j = 0;
+  // 16 columns at a time (a cache line of each row; eight accumulators), then 4, then one by one
+  for (; j + 16 <= c; j += 16) {
+    const o = <usize>j << 2;
+    let g0 = f32x4.splat(0), g1 = g0, g2 = g0, g3 = g0, b0 = g0, b1 = g0, b2 = g0, b3 = g0;
+    let p: usize = o;
+    for (let i = 0; i < n; i++) {
+      const dp = dy + p, hp = xhat + p;
+      const d0 = v128.load(dp), d1 = v128.load(dp, 16), d2 = v128.load(dp, 32), d3 = v128.load(dp, 48);
+      g0 = f32x4.add(g0, f32x4.mul(d0, v128.load(hp))); g1 = f32x4.add(g1, f32x4.mul(d1, v128.load(hp, 16)));
+      g2 = f32x4.add(g2, f32x4.mul(d2, v128.load(hp, 32))); g3 = f32x4.add(g3, f32x4.mul(d3, v128.load(hp, 48)));
+      b0 = f32x4.add(b0, d0); b1 = f32x4.add(b1, d1); b2 = f32x4.add(b2, d2); b3 = f32x4.add(b3, d3);
+      p += ldb;
+    }
+    if (dgamma != 0) {
+      const q = dgamma + o;
+      v128.store(q, g0); v128.store(q, g1, 16); v128.store(q, g2, 32); v128.store(q, g3, 48);
+    }
+    if (dbeta != 0) {
+      const q = dbeta + o;
+      v128.store(q, b0); v128.store(q, b1, 16); v128.store(q, b2, 32); v128.store(q, b3, 48);
+    }
+  }
+  for (; j + 4 <= c; j += 4) {
+    const o = <usize>j << 2;
+    let g = f32x4.splat(0), b = f32x4.splat(0);
+    let p: usize = o;
+    for (let i = 0; i < n; i++) {
+      const d = v128.load(dy + p);
+      g = f32x4.add(g, f32x4.mul(d, v128.load(xhat + p)));
+      b = f32x4.add(b, d);
+      p += ldb;
+    }
+    if (dgamma != 0) v128.store(dgamma + o, g);
+    if (dbeta != 0) v128.store(dbeta + o, b);
+  }
+  for (; j < c; j++) {
+    const o = <usize>j << 2;
+    let g: f32 = 0, b: f32 = 0;
+    let p: usize = o;
+    for (let i = 0; i < n; i++) {
+      const d = load<f32>(dy + p);
+      g += d * load<f32>(xhat + p);
+      b += d;
+      p += ldb;
+    }
+    if (dgamma != 0) store<f32>(dgamma + o, g);
+    if (dbeta != 0) store<f32>(dbeta + o, b);
   }
 }

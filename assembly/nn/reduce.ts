@@ -2,6 +2,9 @@
 //
 //   colSum:     out[j] = β·out[j] + Σ_i x[i·cols + j]      (the bias gradient; β = 0 never reads
 //               out, so NaN or garbage there does not leak through)
+//   colSumLd:   the same on the first cols columns of rows ld ≥ cols floats apart: the column-range
+//               entry point of the threaded plan (src/engine/threads/plans-norm.ts), which splits
+//               at multiples of 16 columns, so every chunk walks the blocks the whole call would
 //   argmaxRows: out[i] = the first j with x[i·cols + j] = max_j x[i·cols + j]   (i32; −1 if cols = 0)
 //   rowMax:     max_j x[j] (helper for softmax)
 //
@@ -16,8 +19,12 @@
 import { loadTail } from "./math";
 
 export function colSum(rows: i32, cols: i32, x: usize, out: usize, beta: f32): void {
+  colSumLd(rows, cols, cols, x, out, beta);
+}
+
+export function colSumLd(rows: i32, cols: i32, ldx: i32, x: usize, out: usize, beta: f32): void {
   if (cols <= 0) return;
-  const ld = <usize>cols << 2;
+  const ld = <usize>ldx << 2;
   const bv = f32x4.splat(beta);
   let j = 0;
   for (; j + 16 <= cols; j += 16) {

@@ -51,6 +51,8 @@ export interface Kernels {
   bceLogits(n: number, z: number, t: number, dz: number, scale: number): number;
   bceProbs(n: number, p: number, t: number, dz: number, scale: number, eps: number): number;
   colSum(rows: number, cols: number, x: number, out: number, beta: number): void;
+  /** colSum on the first cols columns of rows ld floats apart (ld ≥ cols): splits by columns with threads. */
+  colSumLd(rows: number, cols: number, ld: number, x: number, out: number, beta: number): void;
   argmaxRows(rows: number, cols: number, x: number, out: number): void;
   // Optimizer updates (assembly/optim/): one fused pass over n floats of the parameters p,
   // the gradient g (read only) and the state buffers (pointer 0 where a flag leaves one unused).
@@ -155,6 +157,14 @@ export interface Kernels {
             invstd: number, eps: number): void;
   lnBackward(n: number, c: number, xhat: number, dy: number, gamma: number, invstd: number,
              dx: number, dgamma: number, dbeta: number): void;
+  // The same with a leading dimension ld ≥ c (rows ld floats apart): the forms the model calls,
+  // which the threaded engine splits by columns (src/engine/threads/plans-norm.ts). lnParamGrads
+  // computes lnBackward's ∂γ, ∂β alone; lnBackward with dgamma = dbeta = 0 then splits by rows.
+  bnForwardTrainLd(n: number, c: number, ld: number, x: number, y: number, xhat: number, gamma: number, beta: number,
+                   mean: number, invstd: number, runMean: number, runVar: number, momentum: number, eps: number): void;
+  bnBackwardLd(n: number, c: number, ld: number, xhat: number, dy: number, gamma: number, invstd: number,
+               dx: number, dgamma: number, dbeta: number): void;
+  lnParamGrads(n: number, c: number, ld: number, xhat: number, dy: number, dgamma: number, dbeta: number): void;
   /** mask = keep ? 1/(1 − rate) : 0 from Philox-2x32-10 of (seed, counter, offset + i); y = x ⊙ mask unless x = 0. */
   dropoutForward(n: number, x: number, y: number, mask: number, rate: number, seed: number, counter: number, offset: number): void;
 }

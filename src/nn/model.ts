@@ -634,7 +634,7 @@ export class Model {
         } else {
           if (n < 2) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
           const upd = !this.frozen;
-          K.bnForwardTrain(n, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.mean!.pointer(), aux.invstd!.pointer(),
+          K.bnForwardTrainLd(n, c, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.mean!.pointer(), aux.invstd!.pointer(),
             upd ? layer.runningMean!.pointer() : 0, upd ? layer.runningVar!.pointer() : 0, layer.momentum!, layer.eps!);
         }
         break;
@@ -696,7 +696,7 @@ export class Model {
       if (layer.type === 'dense') {
         const input = l === 0 ? v.x : v.ys[l - 1];
         gemm(layer.gW, input, dZ, { transA: true });
-        if (layer.gb) K.colSum(n, layer.units, dZ.pointer(), layer.gb.pointer(), 0);
+        if (layer.gb) K.colSumLd(n, layer.units, layer.units, dZ.pointer(), layer.gb.pointer(), 0);
         if (l === 0) break;
         dY = v.d[1 - cur][l - 1];
         gemm(dY, dZ, layer.W, { transB: true });
@@ -717,10 +717,13 @@ export class Model {
     switch (layer.type) {
       case 'batchnorm':
         if (!this.#trainedPass) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: gradients need a training-mode forward pass (model.train())`);
-        K.bnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
+        K.bnBackwardLd(n, c, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
         break;
       case 'layernorm':
-        K.lnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
+        // ∂γ, ∂β by columns, then ∂x by rows (dX is dZ: the sums read it first), so both split
+        // across threads; the bits of lnBackward's single pass (assembly/nn/layernorm.ts)
+        K.lnParamGrads(n, c, c, aux.xhat!.pointer(), dZ.pointer(), layer.gW.pointer(), layer.gb!.pointer());
+        K.lnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), 0, 0);
         break;
       case 'dropout':
         if (this.#trainedPass && layer.rate! > 0) K.mul(n * c, dZ.pointer(), aux.mask!.pointer(), dX.pointer());

@@ -6,7 +6,7 @@
 // on a block of columns, with every row, through the kernels' leading-dimension forms
 // (bnForwardTrainLd, bnBackwardLd, colSumLd, lnParamGrads: rows ld floats apart, the count c
 // replaced by the chunk's width). The kernels keep one column per f32 lane and walk all rows in
-// order for each block of 4, 8 or 16 columns, so a split at a multiple of 16 columns, from
+// order for each block of 16 columns, then 4, then one, so a split at a multiple of 16, from
 // column 0, gives every column the instructions and order of the unsplit call: the bits do not
 // depend on the thread count (tested in test/threads-norm.test.ts). A chunk owns its columns of
 // every output (y, x̂, ∂x, and the per-feature μ, s, running statistics, ∂γ, ∂β), so chunks never
@@ -17,16 +17,21 @@
 // The forms without ld (bnForwardTrain, bnBackward, colSum) cannot express a column chunk
 // (their row stride is c) and run unsplit: the model calls the ld forms.
 //
-// Thresholds (measured with a throwaway script on this 2-vCPU machine, relaxed SIMD, medians of
-// interleaved rounds, 1 → 2 threads): column-split kernels break even near n·c = 2^14 (256×64:
-// bnForwardTrainLd 4.6 → 4.4 µs, bnBackwardLd 3.4 → 3.6 µs, colSumLd 1.2 → 2.6 µs) and win
-// from 2^15 (256×128: bnForwardTrainLd 9.1 → 6.3 µs, bnBackwardLd 6.6 → 5.2 µs); at 256×1024 the
-// gain is 1.7–1.9× (bnForwardTrainLd 74 → 41 µs, bnBackwardLd 55 → 31 µs, lnParamGrads 53 → 30,
-// colSumLd 18 → 11, lnBackward's ∂x pass 66 → 37). colSum does a third of the work per element
-// (one add) and the join costs the same, so it waits for 2^16. So: ELEMENTWISE_MIN (2^15) for
-// the normalization kernels, 2^16 for colSum, and at least two chunks of 16 columns.
+// Thresholds: measured with a throwaway script on this 2-vCPU machine (relaxed SIMD, 1 vs 2
+// threads, best of 41 interleaved rounds: other sessions kept the machine busy, medians swung
+// 0.6–1.7× from one run to the next). At n·c = 2^16 the column splits gain 1.3–1.7×, batch
+// norm's forward 0.98× (512×128: 20.4 → 20.9 µs) to 1.75× (64×1024: 93 → 53), colSum 0.95–1.4×
+// (one add per element for the same cost of a job); at 2^17 (256×512):
+// bnForwardTrainLd 123 → 67 µs, bnBackwardLd 76 → 35, lnParamGrads 27 → 16, lnBackward's ∂x
+// (rows) 60 → 32, colSumLd 9.2 → 6.6. Below 2^16 nothing gained (256×128: 1.00× or worse). So
+// 2^16 for the normalization kernels, 2^17 for colSum. Larger calls gain less where they outgrow
+// the caches: at 256×1024 batch norm's forward 435 → 232 µs but the backward and the layer-norm
+// passes ~1.0×, and at 1024×1024 nothing — two cores streaming from memory share its bandwidth.
 
-import { ELEMENTWISE_MIN, rowwise, share, zeros, type Plan, type Planner } from './plan-shapes.js';
+import { rowwise, share, zeros, type Plan, type Planner } from './plan-shapes.js';
+
+/** Smallest normalization call split across threads (n·c elements), and colSum's. */
+export const NORM_MIN = 1 << 16, COLSUM_MIN = 1 << 17;
 
 /** Columns per chunk are a multiple of this (the widest block of any kernel here). */
 const COLUMN_UNIT = 16;
@@ -39,7 +44,7 @@ export interface Columnwise { rows: number; cols: number; ptrs: number[]; min?: 
  * column; pointers 0 (outputs not wanted) stay 0.
  */
 export function columnwise(spec: Columnwise): Planner {
-  const min = spec.min ?? ELEMENTWISE_MIN;
+  const min = spec.min ?? NORM_MIN;
   return (a, threads): Plan | null => {
     const rows = a[spec.rows], cols = a[spec.cols];
     if (threads <= 1 || rows <= 0 || cols < 2 * COLUMN_UNIT || rows * cols < min) return null;
@@ -52,6 +57,7 @@ export function columnwise(spec: Columnwise): Planner {
 }
 
 // lnBackward(n, c, xhat, dy, gamma, invstd, dx, dgamma, dbeta): rows, when it computes ∂x only
+// (the threshold of the other row-wise kernels, plans.ts)
 const lnBackwardRows = rowwise({ rows: 0, cols: 1, rowPtrs: [2, 3, 6], perRow: [5] });
 
 export const NORM_PLANS: Record<string, Planner> = {
@@ -62,6 +68,6 @@ export const NORM_PLANS: Record<string, Planner> = {
   // lnParamGrads(n, c, ld, xhat, dy, dgamma, dbeta)
   lnParamGrads: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6] }),
   // colSumLd(rows, cols, ld, x, out, beta)
-  colSumLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4], min: 1 << 16 }),
+  colSumLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4], min: COLSUM_MIN }),
   lnBackward: (a, t) => (a[7] === 0 && a[8] === 0 ? lnBackwardRows(a, t) : null),
 };
