@@ -24,19 +24,18 @@
 // (one add per element for the same cost of a job); at 2^17 (256×512):
 // bnForwardTrainLd 123 → 67 µs, bnBackwardLd 76 → 35, lnParamGrads 27 → 16, lnBackward's ∂x
 // (rows) 60 → 32, colSumLd 9.2 → 6.6. Below 2^16 nothing gained (256×128: 1.00× or worse). So
-// 2^16 for the normalization kernels, 2^17 for colSum. Larger calls gain less where they outgrow
-// the caches: at 256×1024 batch norm's forward 435 → 232 µs but the backward and the layer-norm
-// passes ~1.0×, and at 1024×1024 nothing — two cores streaming from memory share its bandwidth.
+// THRESHOLDS.elementwise (2^16) for the normalization kernels, twice that for colSum (both move
+// with threadThresholds({ elementwise })). Larger calls gain less where they outgrow the caches:
+// at 256×1024 batch norm's forward 435 → 232 µs but the backward and the layer-norm passes
+// ~1.0×, and at 1024×1024 nothing — two cores streaming from memory share its bandwidth.
 
-import { rowwise, share, zeros, type Plan, type Planner } from './plan-shapes.js';
-
-/** Smallest normalization call split across threads (n·c elements), and colSum's. */
-export const NORM_MIN = 1 << 16, COLSUM_MIN = 1 << 17;
+import { rowwise, share, zeros, THRESHOLDS, type Plan, type Planner } from './plan-shapes.js';
 
 /** Columns per chunk are a multiple of this (the widest block of any kernel here). */
 const COLUMN_UNIT = 16;
 
-export interface Columnwise { rows: number; cols: number; ptrs: number[]; min?: number }
+/** minScale: the smallest call split is minScale·THRESHOLDS.elementwise elements (default 1). */
+export interface Columnwise { rows: number; cols: number; ptrs: number[]; minScale?: number }
 
 /**
  * A kernel over the first cols columns of a row-major matrix with a leading-dimension argument,
@@ -44,10 +43,10 @@ export interface Columnwise { rows: number; cols: number; ptrs: number[]; min?: 
  * column; pointers 0 (outputs not wanted) stay 0.
  */
 export function columnwise(spec: Columnwise): Planner {
-  const min = spec.min ?? NORM_MIN;
+  const scale = spec.minScale ?? 1;
   return (a, threads): Plan | null => {
     const rows = a[spec.rows], cols = a[spec.cols];
-    if (threads <= 1 || rows <= 0 || cols < 2 * COLUMN_UNIT || rows * cols < min) return null;
+    if (threads <= 1 || rows <= 0 || cols < 2 * COLUMN_UNIT || rows * cols < scale * THRESHOLDS.elementwise) return null;
     const c1 = share(cols, threads, COLUMN_UNIT);
     if (c1 >= cols) return null;
     const mult1 = zeros(a.length);
@@ -68,6 +67,6 @@ export const NORM_PLANS: Record<string, Planner> = {
   // lnParamGrads(n, c, ld, xhat, dy, dgamma, dbeta)
   lnParamGrads: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6] }),
   // colSumLd(rows, cols, ld, x, out, beta)
-  colSumLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4], min: COLSUM_MIN }),
+  colSumLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4], minScale: 2 }),
   lnBackward: (a, t) => (a[7] === 0 && a[8] === 0 ? lnBackwardRows(a, t) : null),
 };
