@@ -2,8 +2,11 @@
 //
 //   npm run bench                 table (runs node with --experimental-wasm-relaxed-simd)
 //   npm run bench -- --json       one JSON object per line:
-//       {name, op, m, n, k, isa, tile, gflops, peak_gflops, ratio, runs}
+//       {name, op, m, n, k, isa, threads, tile, gflops, peak_gflops, ratio, runs}
 //   options: --rounds N (default 7)   --isa simd|relaxed-simd   --tile 4|5|6   --quick   --blocking MC,KC,NC,ABUDGET,BBUDGET
+//            --threads 1,2   thread counts to run (default 1; an engine per count). With T threads
+//                            "of peak" is against T × the one-core register peak (the peak kernel
+//                            runs on one thread); bench/threads.mjs compares 1 and N side by side.
 //
 // The machine is shared: its speed drifts within seconds. So every measurement of a case is
 // paired with a measurement of the peak kernel taken right before it, and the ratio is the
@@ -19,6 +22,7 @@ const json = args.includes('--json');
 const quick = args.includes('--quick');
 const rounds = Number(opt('--rounds', quick ? 3 : 7));
 const onlyIsa = opt('--isa', undefined);
+const threadCounts = opt('--threads', '1').split(',').map(Number);
 const tiles = opt('--tile', undefined) ? [Number(opt('--tile'))] : [undefined]; // undefined: the engine's default per ISA
 
 // [name, op, m, n, k]: op(A) is m×k, op(B) is k×n
@@ -50,8 +54,8 @@ if (!json) {
 }
 
 for (const isa of isas) {
-  for (let tile of tiles) {
-    const e = await descent.createEngine({ isa, gemmTile: tile });
+  for (const threads of threadCounts) for (let tile of tiles) {
+    const e = await descent.createEngine({ isa, gemmTile: tile, threads });
     const K = e.kernels;
     tile = e.gemmTile;
     if (opt('--blocking', undefined)) { const b = opt('--blocking').split(',').map(Number); K.gemmSetBlocking(b[0], b[1], b[2], b[3] ?? 65536, b[4] ?? 524288); } // before the workspace exists
@@ -68,7 +72,7 @@ for (const isa of isas) {
       return { name, op, m, n, k, run, flops: 2 * m * n * k, gf: [] };
     });
     const peaks = [];
-    const peakNow = () => peakFlops / timeIt(() => K.peak(peakIters, 1), 30) / 1e6;
+    const peakNow = () => threads * peakFlops / timeIt(() => K.peak(peakIters, 1), 30) / 1e6; // T cores' worth
     for (let r = 0; r < rounds; r++) {
       // rotate the order every round, so no case always follows the same neighbour
       const order = prepared.map((_, i) => prepared[(i + r * 5) % prepared.length]);
@@ -82,16 +86,16 @@ for (const isa of isas) {
     }
     const peak = median(peaks);
     if (!json) {
-      console.log(`\n${isa}, tile ${tile}x8: register-only peak ${peak.toFixed(1)} GFLOP/s (median of ${peaks.length}, range ${Math.min(...peaks).toFixed(1)}–${Math.max(...peaks).toFixed(1)})`);
-      console.log(`${'case'.padEnd(30)} ${'op'.padEnd(6)} ${'m×n×k'.padEnd(15)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`);
+      console.log(`\n${isa}, ${threads} thread${threads > 1 ? 's' : ''}, tile ${tile}x8: register-only peak${threads > 1 ? ` × ${threads}` : ''} ${peak.toFixed(1)} GFLOP/s (median of ${peaks.length}, range ${Math.min(...peaks).toFixed(1)}–${Math.max(...peaks).toFixed(1)})`);
+      console.log(`${'case'.padEnd(30)} ${'op'.padEnd(6)} ${'m×n×k'.padEnd(15)} ${'threads'.padStart(7)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`);
       if (isa === 'simd') console.log('(the mul+add peak kernel is bound by the 6-cycle latency of its mul→add chains; GEMM accumulates with add-only chains and can pass it)');
     }
     for (const c of prepared) {
       const gflops = median(c.gf);
       const ratio = median(c.ratios);
-      const row = { name: c.name, op: c.op, m: c.m, n: c.n, k: c.k, isa, tile: `${tile}x8`, gflops: +gflops.toFixed(2), peak_gflops: +peak.toFixed(2), ratio: +ratio.toFixed(3), runs: rounds };
+      const row = { name: c.name, op: c.op, m: c.m, n: c.n, k: c.k, isa, threads, tile: `${tile}x8`, gflops: +gflops.toFixed(2), peak_gflops: +peak.toFixed(2), ratio: +ratio.toFixed(3), runs: rounds };
       if (json) console.log(JSON.stringify(row));
-      else console.log(`${c.name.padEnd(30)} ${c.op.padEnd(6)} ${`${c.m}×${c.n}×${c.k}`.padEnd(15)} ${gflops.toFixed(1).padStart(8)} ${(100 * ratio).toFixed(0).padStart(7)}%`);
+      else console.log(`${c.name.padEnd(30)} ${c.op.padEnd(6)} ${`${c.m}×${c.n}×${c.k}`.padEnd(15)} ${String(threads).padStart(7)} ${gflops.toFixed(1).padStart(8)} ${(100 * ratio).toFixed(0).padStart(7)}%`);
     }
   }
 }

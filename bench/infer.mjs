@@ -1,7 +1,10 @@
 // Inference latency and throughput: descent (both ISAs) against onnxruntime-web (wasm backend,
 // SIMD, one thread) and onnxruntime-node (native, one thread) on the same network in one run.
 //
-//   npm run bench:infer [-- --json] [--rounds R] [--calls C] [--onnx exporter|torch-layout]
+//   npm run bench:infer [-- --json] [--rounds R] [--calls C] [--onnx exporter|torch-layout] [--threads 1,2]
+//
+// --threads: descent's thread counts (default 1: the onnxruntime sessions run on one thread);
+// each descent row names its ISA and thread count.
 //
 // The network is the MNIST MLP of the issue and of ../shared/TOOLCHAIN.md: 784-500-300-10 tanh,
 // softmax output, built by descent with seed 1. Every runtime runs that model: the ONNX bytes
@@ -31,6 +34,7 @@ const rounds = Number(opt('--rounds', 5));
 const calls = Number(opt('--calls', 500));
 const onnxFrom = opt('--onnx', 'exporter');
 if (onnxFrom !== 'exporter' && onnxFrom !== 'torch-layout') throw new Error(`--onnx: exporter or torch-layout, got ${onnxFrom}`);
+const threadCounts = opt('--threads', '1').split(',').map(Number);
 const require = createRequire(import.meta.url);
 const log = (...a) => { if (!json) console.log(...a); };
 
@@ -96,15 +100,15 @@ const rowsAt = (start, n) => X.subarray(start * 784, (start + n) * 784);
 // ---- runtimes: name → { run(x, n) → Promise<Float32Array> | Float32Array, async } ----
 const runtimes = [];
 let onnxBytes, onnxSource;
-for (const isa of d.supportedIsas().slice().sort()) {
-  const e = await d.createEngine({ isa });
+for (const isa of d.supportedIsas().slice().sort()) for (const threads of threadCounts) {
+  const e = await d.createEngine({ isa, threads });
   const model = new d.Model(e, SPEC);
   model.eval();
   if (!onnxBytes) {
     if (onnxFrom === 'exporter' && typeof d.exportOnnx === 'function') { onnxBytes = d.exportOnnx(model); onnxSource = 'exportOnnx (Gemm transB=0, Tanh, Softmax)'; }
     else { onnxBytes = onnxFromModel(model); onnxSource = 'bench writer (Gemm transB=1, Tanh, Softmax)'; }
   }
-  runtimes.push({ name: `descent ${isa === 'simd' ? 'plain' : 'relaxed'}`, isa, sync: true, run: (x) => model.predict(x) });
+  runtimes.push({ name: `descent ${isa === 'simd' ? 'plain' : 'relaxed'} ${threads}T`, isa, threads, sync: true, run: (x) => model.predict(x) });
 }
 const ortWeb = await import('onnxruntime-web');
 ortWeb.env.wasm.numThreads = 1;
@@ -166,7 +170,7 @@ for (let round = 0; round < rounds; round++) {
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const rows = runtimes.map((r) => ({
-  runtime: r.name,
+  runtime: r.name, threads: r.threads ?? 1,
   p50_us: +(pct(batch1.get(r.name), 0.5) * 1000).toFixed(1),
   p99_us: +(pct(batch1.get(r.name), 0.99) * 1000).toFixed(1),
   batch32_samples_per_s: Math.round(median(rates[32].get(r.name))),

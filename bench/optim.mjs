@@ -1,8 +1,9 @@
 // Optimizer update throughput: fused Adam, the same update composed from transforms, and a
 // memory-bound reference with Adam's traffic, measured in the same run.
 //
-//   node --experimental-wasm-relaxed-simd bench/optim.mjs [--json] [--rounds N] [--isa simd|relaxed-simd] [--sizes 1e6,1e7]
-//   --json: one object per line {name, n, isa, params_per_s, gparams_per_s, bytes_per_param,
+//   node --experimental-wasm-relaxed-simd bench/optim.mjs [--json] [--rounds N] [--isa simd|relaxed-simd] [--sizes 1e6,1e7] [--threads 1,2]
+//   --threads: thread counts to run, one engine each (default 1)
+//   --json: one object per line {name, n, isa, threads, params_per_s, gparams_per_s, bytes_per_param,
 //           gbytes_per_s, ratio_to_reference, reference_gbytes_per_s, rounds}
 //
 // Cases, per ISA and vector length n (1M: 16 MB of p, g, m, v, inside a 32 MB L3; 10M: DRAM):
@@ -37,6 +38,7 @@ const json = args.includes('--json');
 const rounds = Number(opt('--rounds', 7));
 const onlyIsa = opt('--isa', undefined);
 const sizes = opt('--sizes', '1e6,1e7').split(',').map(Number);
+const threadCounts = opt('--threads', '1').split(',').map(Number);
 
 // ---- load src/ ----
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -73,9 +75,9 @@ if (!json) {
   if (!isas.includes('relaxed-simd')) console.log('(relaxed SIMD unavailable: run with node --experimental-wasm-relaxed-simd on Node 20)');
 }
 
-for (const isa of isas) {
+for (const isa of isas) for (const threads of threadCounts) {
   for (const n of sizes) {
-    const e = await d.Engine.create({ isa });
+    const e = await d.Engine.create({ isa, threads });
     const K = e.kernels;
     const arena = e.arena('bench optim');
     const P = arena.tensor([n], random(n, 1, -1, 1)), G = arena.tensor([n], random(n, 2, -1, 1));
@@ -111,17 +113,17 @@ for (const isa of isas) {
       ...cases.map((c) => ({ name: c.name, bytes: c.bytes, rate: median(c.rates), ratio: median(c.ratios) })),
     ];
     if (!json) {
-      console.log(`\n${isa}, n = ${n.toExponential(0)}: reference ${(ref * 28 / 1e9).toFixed(1)} GB/s (range ${(Math.min(...refRates) * 28 / 1e9).toFixed(1)}–${(Math.max(...refRates) * 28 / 1e9).toFixed(1)})`);
-      console.log(`${'case'.padEnd(42)} ${'G params/s'.padStart(10)} ${'B/param'.padStart(8)} ${'GB/s'.padStart(6)} ${'of ref'.padStart(7)}`);
+      console.log(`\n${isa}, ${threads} thread${threads > 1 ? 's' : ''}, n = ${n.toExponential(0)}: reference ${(ref * 28 / 1e9).toFixed(1)} GB/s (range ${(Math.min(...refRates) * 28 / 1e9).toFixed(1)}–${(Math.max(...refRates) * 28 / 1e9).toFixed(1)})`);
+      console.log(`${'case'.padEnd(42)} ${'threads'.padStart(7)} ${'G params/s'.padStart(10)} ${'B/param'.padStart(8)} ${'GB/s'.padStart(6)} ${'of ref'.padStart(7)}`);
     }
     for (const row of rows) {
       const out = {
-        name: row.name, n, isa, params_per_s: Math.round(row.rate), gparams_per_s: +(row.rate / 1e9).toFixed(3),
+        name: row.name, n, isa, threads, params_per_s: Math.round(row.rate), gparams_per_s: +(row.rate / 1e9).toFixed(3),
         bytes_per_param: row.bytes, gbytes_per_s: +(row.rate * row.bytes / 1e9).toFixed(2),
         ratio_to_reference: +row.ratio.toFixed(3), reference_gbytes_per_s: +(ref * 28 / 1e9).toFixed(2), rounds,
       };
       if (json) console.log(JSON.stringify(out));
-      else console.log(`${row.name.padEnd(42)} ${out.gparams_per_s.toFixed(3).padStart(10)} ${String(row.bytes).padStart(8)} ${out.gbytes_per_s.toFixed(1).padStart(6)} ${(100 * row.ratio).toFixed(0).padStart(6)}%`);
+      else console.log(`${row.name.padEnd(42)} ${String(threads).padStart(7)} ${out.gparams_per_s.toFixed(3).padStart(10)} ${String(row.bytes).padStart(8)} ${out.gbytes_per_s.toFixed(1).padStart(6)} ${(100 * row.ratio).toFixed(0).padStart(6)}%`);
     }
     fused.release();
     arena.release();

@@ -1,6 +1,11 @@
 // Soak: training steps on the embedded digits set, then load/predict/drop cycles of a model file,
 // with flat memory.
-//   node --expose-gc bench/soak.mjs [--steps N] [--cycles C]   (defaults 200000 and 10000)
+//   node --expose-gc bench/soak.mjs [--steps N] [--cycles C] [--threads T] [--hidden H]
+//   (defaults 200000, 10000, 1 and 64)
+// --threads: the engine's threads (more than 1: the shared-memory build and the worker pool). With
+// the default network (64-64-10, batch 32) no kernel is large enough to split, so the pool idles;
+// --hidden H widens the hidden layer (e.g. 1024: every GEMM and activation of a step splits).
+// The chunks each thread ran are printed, so a run shows whether the workers took part.
 // Training: the allocator statistics after the first 1,000 steps and at the end must match.
 // Cycles: each loads the saved model (loadModel), predicts a batch and drops the model without
 // release() — its memory comes back through the finalizer (FinalizationRegistry) when the model is
@@ -13,11 +18,13 @@ const args = process.argv.slice(2);
 const arg = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
 const total = arg('--steps', 200000);
 const cycles = arg('--cycles', 10000);
+const threads = arg('--threads', 1);
+const hidden = arg('--hidden', 64);
 const gc = globalThis.gc;
 
-const e = await d.createEngine();
+const e = await d.createEngine({ threads });
 const data = d.digits();
-const model = new d.Model(e, { inputs: 64, layers: [{ units: 64, activation: 'tanh' }, { units: 10 }], seed: 1 });
+const model = new d.Model(e, { inputs: 64, layers: [{ units: hidden, activation: 'tanh' }, { units: 10 }], seed: 1 });
 const perEpoch = Math.ceil(data.n / 32);
 let after1k;
 let t0 = performance.now();
@@ -27,11 +34,13 @@ d.fit(model, data, { epochs: Math.ceil(total / perEpoch), batchSize: 32, lr: 0.0
     if (l.step >= total) return 'stop';
   } });
 const end = e.memoryStats();
+console.log(`engine: ${e.isa}, ${e.backend().threads} thread${e.threads > 1 ? 's' : ''} (${e.backend().threadsReason}); network 64-${hidden}-10, batch 32`);
 console.log(`training: ${total} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 console.log('  after 1k  ', JSON.stringify(after1k));
 console.log('  at the end', JSON.stringify(end));
 const flat = (a, b) => a.memoryBytes === b.memoryBytes && a.footprintBytes === b.footprintBytes && a.liveBytes === b.liveBytes;
 const trainFlat = flat(after1k, end);
+if (e.threads > 1) console.log(`  chunks run by each thread so far: ${d.threadStats().join(', ')}`);
 console.log(trainFlat ? '  flat: memory size, footprint and live bytes unchanged' : '  NOT FLAT');
 
 // ---- load / predict / drop ----
@@ -53,6 +62,7 @@ const last = e.memoryStats();
 console.log(`cycles: ${cycles} loads, predictions and drops in ${((performance.now() - t0) / 1000).toFixed(1)} s (${gc ? 'collected every 100' : 'no --expose-gc: V8 collects when it likes'}); predictions differing from the original model: ${mismatches}`);
 console.log('  after 1k  ', JSON.stringify(at1k));
 console.log('  at the end', JSON.stringify(last));
+if (e.threads > 1) console.log(`  chunks run by each thread in all: ${d.threadStats().join(', ')}`);
 // live bytes and blocks: every dropped model came back; memory size: nothing grew after cycle 1,000
 // (the footprint — the extent up to the last block in use — depends on where the free blocks fell)
 const cyclesFlat = at1k.memoryBytes === last.memoryBytes && (!gc || (at1k.liveBytes === last.liveBytes && at1k.liveBlocks === last.liveBlocks && last.liveBytes === end.liveBytes));
