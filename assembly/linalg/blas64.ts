@@ -32,6 +32,11 @@
 // eight sums in registers: every output sums its column in increasing row order,
 // tⱼ = ((A₀ⱼx₀ + A₁ⱼx₁) + A₂ⱼx₂) + …, the order of a plain loop over rows. The result is
 // then yᵢ = α·tᵢ (β = 0) or α·tᵢ + β·yᵢ.
+//
+// Entry points for the thread pool (src/engine/threads/plans-f64.ts), each giving the bits of
+// the whole call on any part: f64GemvLd takes A's leading dimension, so a range of columns of
+// Aᵀ·x is a call on a narrower A (each yⱼ depends on column j alone); f64SymvRows computes the
+// rows r₀ … r₀+rows−1 of symv, each in the order of the whole call (see there).
 
 /** The inner product in the fixed order of this file's header. */
 export function dotOrdered(n: i32, x: usize, y: usize): f64 {
@@ -155,7 +160,12 @@ export function f64Copy(n: i32, src: usize, dst: usize): void {
 
 /** y ← α·op(A)·x + β·y, A m×n row-major; op(A) = Aᵀ when trans ≠ 0. β = 0 does not read y. */
 export function f64Gemv(trans: i32, m: i32, n: i32, alpha: f64, a: usize, x: usize, beta: f64, y: usize): void {
-  const lda = <usize>n << 3;
+  f64GemvLd(trans, m, n, alpha, a, n, x, beta, y);
+}
+
+/** f64Gemv on an m×n A whose rows are ld ≥ n doubles apart. */
+export function f64GemvLd(trans: i32, m: i32, n: i32, alpha: f64, a: usize, ld: i32, x: usize, beta: f64, y: usize): void {
+  const lda = <usize>ld << 3;
   if (trans == 0) {
     for (let i = 0; i < m; i++) {
       const t = alpha * dotOrdered(n, a + <usize>i * lda, x);
@@ -225,17 +235,35 @@ export function f64Ger(m: i32, n: i32, alpha: f64, x: usize, y: usize, a: usize)
 /**
  * y ← α·A·x + β·y for a symmetric n×n A of which only the lower triangle (diagonal included)
  * is read. Row i of the lower triangle serves twice: as a row (the inner product with x₀…xᵢ₋₁
- * goes to yᵢ) and as a column (α·xᵢ·Aᵢⱼ goes to yⱼ, j < i), so A is read once.
+ * goes to yᵢ) and as a column (α·xᵢ·Aᵢⱼ goes to yⱼ, j < i), so A is read once. So
+ *   yⱼ = (((β·yⱼ + α·tⱼ) + (α·xⱼ₊₁)·Aⱼ₊₁,ⱼ) + (α·xⱼ₊₂)·Aⱼ₊₂,ⱼ) + …,  tⱼ = Aⱼ,₀..ⱼ₋₁·x₀..ⱼ₋₁ + Aⱼⱼxⱼ
+ * (β·yⱼ read as 0 when β = 0, as yⱼ when β = 1).
  */
 export function f64Symv(n: i32, alpha: f64, a: usize, x: usize, beta: f64, y: usize): void {
-  if (beta == 0) f64Fill(n, 0, y);
-  else if (beta != 1) f64Scal(n, beta, y);
+  f64SymvRows(n, alpha, a, x, beta, y, 0, n);
+}
+
+/**
+ * Rows r₀ … r₀+rows−1 of f64Symv, bit for bit: rows of A in the range are read whole (their
+ * inner products, and their columns' updates of y inside the range), the rows below it only
+ * in the range's columns. The parts of one call read the lower triangle twice in all (once as
+ * rows, once as columns) but write disjoint parts of y.
+ */
+export function f64SymvRows(n: i32, alpha: f64, a: usize, x: usize, beta: f64, y: usize, r0: i32, rows: i32): void {
+  const r1 = r0 + rows;
+  const yr = y + (<usize>r0 << 3);
+  if (beta == 0) f64Fill(rows, 0, yr);
+  else if (beta != 1) f64Scal(rows, beta, yr);
   const lda = <usize>n << 3;
-  for (let i = 0; i < n; i++) {
+  for (let i = r0; i < n; i++) {
     const row = a + <usize>i * lda;
     const xi = load<f64>(x + (<usize>i << 3));
+    if (i >= r1) {
+      axpyKernel(rows, alpha * xi, row + (<usize>r0 << 3), yr);
+      continue;
+    }
     const t = dotOrdered(i, row, x) + load<f64>(row + (<usize>i << 3)) * xi;
-    axpyKernel(i, alpha * xi, row, y);
+    axpyKernel(i - r0, alpha * xi, row + (<usize>r0 << 3), yr);
     const py = y + (<usize>i << 3);
     store<f64>(py, load<f64>(py) + alpha * t);
   }

@@ -130,14 +130,20 @@ export interface Kernels {
   f64Copy(n: number, src: number, dst: number): void;
   /** y ← α·op(A)·x + β·y, A m×n, op(A) = Aᵀ when trans = 1; β = 0 does not read y. */
   f64Gemv(trans: number, m: number, n: number, alpha: number, a: number, x: number, beta: number, y: number): void;
+  /** f64Gemv with A's rows ld ≥ n doubles apart (the thread pool splits Aᵀ·x over column ranges). */
+  f64GemvLd(trans: number, m: number, n: number, alpha: number, a: number, ld: number, x: number, beta: number, y: number): void;
   /** A ← A + α·x·yᵀ, A m×n. */
   f64Ger(m: number, n: number, alpha: number, x: number, y: number, a: number): void;
   /** y ← α·A·x + β·y, A n×n symmetric, lower triangle read. */
   f64Symv(n: number, alpha: number, a: number, x: number, beta: number, y: number): void;
+  /** Elements r0 … r0+rows−1 of f64Symv's y, bit for bit as in the whole call. */
+  f64SymvRows(n: number, alpha: number, a: number, x: number, beta: number, y: number, r0: number, rows: number): void;
   /** Aᵢᵢ += d[i] (d ≠ 0) or += v, i < min(m, n). */
   f64AddDiagonal(m: number, n: number, a: number, v: number, d: number): void;
   /** G ← JᵀJ (J m×n, G n×n, full symmetric). */
   f64Gram(m: number, n: number, j: number, g: number): void;
+  /** The lower-triangle elements of G = JᵀJ in rows i0 … i0+rows−1 × columns c0 … c0+cols−1, and their mirrors. */
+  f64GramBlock(m: number, n: number, j: number, g: number, i0: number, rows: number, c0: number, cols: number): void;
   /** b ← op(T)⁻¹·b, T n×n lower (lower = 1) or upper triangular, op(T) = Tᵀ when trans = 1. */
   f64Trsv(lower: number, trans: number, n: number, t: number, b: number): void;
   /** A ← L (lower, strict upper zeroed) with A = L·Lᵀ; −1, or the index of the first non-positive pivot. */

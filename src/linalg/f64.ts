@@ -26,6 +26,9 @@
 //    and −1 on success; else the index k of the first pivot Aₖₖ − Σⱼ Lₖⱼ² that is not positive
 //    and finite (A is then unspecified). gram and bfgsInverseUpdate produce exactly symmetric
 //    matrices (bfgsInverseUpdate keeps a symmetric H exactly symmetric).
+//  - On an engine with threads, gemv, symv, ger and gram run in parts across them when large
+//    enough (src/engine/threads/plans-f64.ts; level 1 in plans.ts), each part computing its
+//    elements in the order of the whole call: the same bits for any thread count.
 //  - Sizes are checked before any kernel runs; a mismatch throws a DescentError naming the
 //    operation and the sizes. Outputs that would be corrupted by aliasing an input are refused.
 
@@ -217,7 +220,7 @@ export class F64 {
       throw new DescentError(`F64.${op}: A is ${A.rows}×${A.cols}, so x needs ${inner} elements and y ${outer}; got x ${x.n}, y ${y.n}`);
     }
     this.#distinct(op, y, 'y', x, 'x');
-    this.#k.f64Gemv(trans ? 1 : 0, A.rows, A.cols, alpha, A.ptr, x.ptr, beta, y.ptr);
+    this.#k.f64GemvLd(trans ? 1 : 0, A.rows, A.cols, alpha, A.ptr, A.cols, x.ptr, beta, y.ptr);
   }
 
   /** y ← α·A·x + β·y for symmetric A, reading only its lower triangle. β = 0 ignores y. */
@@ -231,7 +234,7 @@ export class F64 {
       throw new DescentError(`F64.symv: A is ${n}×${n}, so x and y need ${n} elements; got x ${x.n}, y ${y.n}`);
     }
     this.#distinct('symv', y, 'y', x, 'x');
-    this.#k.f64Symv(n, alpha, A.ptr, x.ptr, beta, y.ptr);
+    this.#k.f64SymvRows(n, alpha, A.ptr, x.ptr, beta, y.ptr, 0, n);
   }
 
   /** A ← A + α·x·yᵀ (x: A.rows elements, y: A.cols). */
@@ -278,7 +281,7 @@ export class F64 {
       throw new DescentError(`F64.gram: J is ${J.rows}×${J.cols}, so out needs ${J.cols}×${J.cols}, got ${out.rows}×${out.cols}`);
     }
     this.#distinct('gram', out, 'out', J, 'J');
-    this.#k.f64Gram(J.rows, J.cols, J.ptr, out.ptr);
+    this.#k.f64GramBlock(J.rows, J.cols, J.ptr, out.ptr, 0, J.cols, 0, J.cols);
   }
 
   /**
