@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as descent from '../src/index.js';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isaSupported, supportedIsas, PROBES, type Isa } from '../src/engine/isa.js';
@@ -21,7 +22,9 @@ describe('loading and ISA selection', () => {
   it('picks the best build the runtime validates, and reports it', async () => {
     const e = await descent.init();
     const b = descent.backend();
-    expect(b.threads).toBe(1);
+    const cores = availableParallelism(); // Node: threads by default, as many as cores, at most 8
+    expect(b.threads).toBe(Math.min(cores, 8));
+    expect(b.threadsReason).toMatch(new RegExp(`^auto: ${cores} cores? reported`));
     expect(b.isa).toBe(supportedIsas()[0]);
     expect(b.isa).toBe(isaSupported('relaxed-simd') ? 'relaxed-simd' : 'simd');
     expect(e.kernels.isRelaxed()).toBe(b.isa === 'relaxed-simd' ? 1 : 0);

@@ -75,7 +75,7 @@ describe('memory', () => {
   });
 
   it('tensor views stay valid across memory growth (rebuilt, never detached)', () => {
-    const e = Engine.createSync({ isa: 'simd', initialMemoryMB: 1 });
+    const e = Engine.createSync({ isa: 'simd', initialMemoryMB: 1, threads: 1 }); // unshared memory: growth detaches the old buffer
     const t = e.keep(e.tensor([4], [1, 2, 3, 4]));
     const before = e.memory.buffer;
     const big = e.arena('big');
@@ -83,6 +83,26 @@ describe('memory', () => {
     expect(e.memory.buffer).not.toBe(before);
     expect(before.byteLength).toBe(0);
     expect(Array.from(t.data)).toEqual([1, 2, 3, 4]);
+    big.release();
+  });
+
+  it('tensor views stay valid across growth of a shared memory (threads: the old buffer keeps its length)', () => {
+    const e = Engine.createSync({ isa: 'simd', initialMemoryMB: 1, threads: 2 });
+    const t = e.keep(e.tensor([4], [1, 2, 3, 4]));
+    const before = e.memory.buffer;
+    const oldView = t.data;
+    expect(before).toBeInstanceOf(SharedArrayBuffer);
+    const big = e.arena('big');
+    big.tensor([4 << 20]); // 16 MiB: forces growth; a shared buffer is never detached
+    expect(e.memory.buffer).not.toBe(before);
+    expect(e.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(before.byteLength).toBe(1 << 20);
+    expect(e.memory.buffer.byteLength).toBeGreaterThan(16 << 20);
+    expect(oldView.length).toBe(4);
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4]);
+    expect(t.data.buffer).toBe(e.memory.buffer);
+    oldView[2] = 30; // the same memory, through the old buffer
+    expect(Array.from(t.data)).toEqual([1, 2, 30, 4]);
     big.release();
   });
 
