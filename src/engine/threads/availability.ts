@@ -56,7 +56,7 @@ export function threadsUnavailable(): string | undefined {
 export function checkThreads(requested: unknown): void {
   if (requested !== undefined && requested !== 'auto'
       && (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1 || requested > THREADS_MAX)) {
-    throw new DescentError(`init: threads must be 'auto' or an integer from 1 to ${THREADS_MAX}, got ${show(requested)}`);
+    throw new DescentError(`init: threads must be 'auto' or an integer from 1 to ${THREADS_MAX}, got ${typeof requested === 'string' ? JSON.stringify(requested) : show(requested)}`);
   }
 }
 

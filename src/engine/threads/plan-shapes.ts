@@ -18,6 +18,17 @@ export interface Plan {
 
 /** Elements per chunk of a reduction: fixed, independent of the thread count. */
 export const REDUCE_CHUNK = 16384;
+/** Chunks a job may have (the control block's result slots; kit.ts MAX_CHUNKS). */
+export const MAX_CHUNKS = 8192;
+
+/**
+ * Chunk length of a reduction over n units (elements or rows), `chunk` per chunk normally: a
+ * function of n only, never of the thread count. Past MAX_CHUNKS·chunk (2^27 elements) the
+ * chunks grow in whole multiples of chunk so that there are at most MAX_CHUNKS of them.
+ */
+export function reduceChunk(n: number, chunk: number): number {
+  return n <= MAX_CHUNKS * chunk ? chunk : Math.ceil(n / MAX_CHUNKS / chunk) * chunk;
+}
 /** Default: smallest elementwise call worth splitting across threads (elements). */
 export const ELEMENTWISE_MIN = 1 << 16;
 
@@ -60,7 +71,7 @@ export function elementwise(spec: Elementwise): Planner {
     const mult0 = zeros(a.length);
     for (const p of spec.ptrs) mult0[p] = a[p] === 0 ? 0 : bytes;
     if (spec.offset !== undefined) mult0[spec.offset] = 1;
-    const c0 = reduce ? REDUCE_CHUNK : share(n, threads, 64);
+    const c0 = reduce ? reduceChunk(n, REDUCE_CHUNK) : share(n, threads, 64);
     return { dim0: n, dim1: 1, c0, c1: 1, cnt0: spec.count, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine, parallel };
   };
 }
@@ -74,7 +85,7 @@ export function rowwise(spec: Rowwise): Planner {
     const rows = a[spec.rows], cols = Math.max(1, a[spec.cols]);
     const reduce = combine !== 'none';
     const parallel = threads > 1 && rows >= 2 && rows * cols >= THRESHOLDS.elementwise;
-    const rowsPerReduce = Math.max(1, Math.floor(REDUCE_CHUNK / cols));
+    const rowsPerReduce = reduceChunk(rows, Math.max(1, Math.floor(REDUCE_CHUNK / cols)));
     if (reduce ? rows <= rowsPerReduce : !parallel) return null;
     const mult0 = zeros(a.length);
     for (const p of spec.rowPtrs) mult0[p] = a[p] === 0 ? 0 : cols * 4;
