@@ -34,13 +34,20 @@ export const ELEMENTWISE_MIN = 1 << 16;
 
 /**
  * Sizes below which a call runs unsplit on the calling thread (they change speed, never bits).
- * Measured by bench/threads-thresholds.mjs on a 2-vCPU machine; threadThresholds() adjusts them.
+ * From bench/threads-thresholds.mjs on this 2-vCPU machine (relaxed SIMD, splitting forced,
+ * median of 9 rounds, 2026-12-07, quiet): a job costs ~2–5 µs to hand out and join.
+ *   tanh forward   8,192: 1.19×   16,384: 1.71×   65,536: 1.80×
+ *   axpy          16,384: 0.90×   32,768: 1.18×   65,536: 1.49×   262,144: 1.91×
+ *   SGD momentum  65,536: 0.92×  131,072: 1.02×   1,048,576: 1.17× (memory-bound)
+ *   Adam           8,192: 1.26×   16,384: 1.49×   65,536: 1.86×
+ *   GEMM s³       32,768: 0.90×  110,592: 1.28×  262,144: 1.56×   884,736: 1.76×
+ * threadThresholds() reads and sets them.
  */
 export const THRESHOLDS = {
-  /** elements of a cheap elementwise kernel (activation, BLAS-1, row-wise kernels: rows × cols) */
+  /** elements of a cheap elementwise kernel (activations, BLAS-1, SGD and momentum updates; row-wise and normalization kernels: rows × cols) */
   elementwise: ELEMENTWISE_MIN,
-  /** elements of a fused optimizer update or update transform */
-  optimizer: 1 << 16,
+  /** elements of an optimizer update with divisions or square roots (Adam, RMSprop, …) or such a transform */
+  optimizer: 1 << 14,
   /** multiply-adds (m·n·k) of a GEMM */
   gemm: 1 << 18,
 };

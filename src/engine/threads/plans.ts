@@ -107,8 +107,10 @@ const CORE_PLANS: Record<string, Planner> = {
   lerp: elementwise({ count: 0, ptrs: [2, 3] }),
   addSign: elementwise({ count: 0, ptrs: [2, 3] }),
 
-  // fused optimizer updates: (n, p, g, state…, scalars…, flags)
-  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  // fused optimizer updates: (n, p, g, state…, scalars…, flags). SGD and momentum are a few
+  // loads and stores per element, memory-bound: the cheap kernels' threshold; the others do
+  // divisions and square roots: the optimizer threshold (bench/threads-thresholds.mjs)
+  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
   optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
@@ -119,8 +121,8 @@ const CORE_PLANS: Record<string, Planner> = {
   optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
   optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
-  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
-  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
+  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, optimizer: true }),
   // update transforms: (n, u, other buffers…, scalars…)
   tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
