@@ -17,8 +17,11 @@
 //     increasing order and mirrors it. Run one after another on one thread, such tiles take as
 //     long as the whole call (measured: 1000×500 and 796×794 within ±2%; 64×64 tiles were 7%
 //     slower, shorter rows of G per sweep).
-// Thresholds (multiply-adds of one call), measured with a script timing 1 against 2 threads on
-// this 2-vCPU machine (median of interleaved rounds): see the numbers next to each.
+// Measured 1 against 2 threads on this 2-vCPU machine (interleaved rounds; the machine was never
+// idle, so the best round of each, a core free, is quoted): Gram 100×40 (2^16.3 multiply-adds)
+// 1.15×, 200×100 1.56×, 500×200 1.75–1.79×, but 1000×500 and 796×794 (2^27–2^28) only
+// 1.0–1.2×; gemv 1000×500 1.34× (A·x), 1.51× (Aᵀ·x); level-2 calls under 2^15 never gained.
+// The thresholds below sit at the sizes where the gains started.
 
 import { share, zeros, THRESHOLDS, type Plan, type Planner } from './plan-shapes.js';
 
