@@ -79,10 +79,14 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
       if (p === null) return fn(...args);
       if (p.parallel && host.threads > 1) {
         const tp = pool();
-        const n = describe(tp.ctl, tp.f64, kernel, args, p, false);
-        if (n > 1) {
-          tp.run(host.id, host.threads, n, fn);
-          return combine(p.combine, tp.f64, L.RESULTS, n, p.c0);
+        if (tp.contended) { // backing off: this thread alone (the same bits)
+          if (p.combine === 'none') return fn(...args);
+        } else {
+          const n = describe(tp.ctl, tp.f64, kernel, args, p, false);
+          if (n > 1) {
+            tp.run(host.id, host.threads, n, fn);
+            return combine(p.combine, tp.f64, L.RESULTS, n, p.c0);
+          }
         }
       }
       const n = describe(local.ctl, local.f64, kernel, args, p, true);
