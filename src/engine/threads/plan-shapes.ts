@@ -65,7 +65,7 @@ export function share(n: number, threads: number, unit: number, chunksPerThread 
   return Math.max(unit, c);
 }
 
-export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; optimizer?: boolean }
+export interface Elementwise { count: number; ptrs: number[]; bytes?: number; offset?: number; combine?: Combine; optimizer?: boolean; minScale?: number }
 
 /** A kernel over n consecutive elements: pointers advance by bytes per element (4, f64: 8). */
 export function elementwise(spec: Elementwise): Planner {
@@ -73,7 +73,7 @@ export function elementwise(spec: Elementwise): Planner {
   return (a, threads) => {
     const n = a[spec.count];
     const reduce = combine !== 'none';
-    const parallel = threads > 1 && n >= (spec.optimizer ? THRESHOLDS.optimizer : THRESHOLDS.elementwise);
+    const parallel = threads > 1 && n >= (spec.optimizer ? THRESHOLDS.optimizer : THRESHOLDS.elementwise) * (spec.minScale ?? 1);
     if (reduce ? n <= REDUCE_CHUNK : !parallel) return null;
     const mult0 = zeros(a.length);
     for (const p of spec.ptrs) mult0[p] = a[p] === 0 ? 0 : bytes;

@@ -33,7 +33,9 @@ function gemmPlan(a: number[], threads: number, f: {
   bias: number; work: number; rowsOnly?: boolean;
 }): Plan | null {
   const m = a[f.m], n = a[f.n], k = a[f.k];
-  if (threads <= 1 || m * n * k < THRESHOLDS.gemm || m === 0 || n === 0 || k === 0) return null;
+  // k < 16: a few multiply-adds per element written, bound by writing C (the MNIST step's
+  // 100×10·(300×10)ᵀ ran at 0.90× split on 2 threads): unsplit
+  if (threads <= 1 || m * n * k < THRESHOLDS.gemm || m === 0 || n === 0 || k < 16) return null;
   // one chunk per thread: every extra chunk packs its operand again (a 1024³ product split in
   // 8 row chunks packed B 8 times: 1.65× on 2 threads; in 2 chunks: see bench/threads.mjs)
   const perThread = 1;
@@ -108,9 +110,13 @@ const CORE_PLANS: Record<string, Planner> = {
   addSign: elementwise({ count: 0, ptrs: [2, 3] }),
 
   // fused optimizer updates: (n, p, g, state…, scalars…, flags). SGD and momentum are a few
-  // loads and stores per element, memory-bound: the cheap kernels' threshold; the others do
-  // divisions and square roots: the optimizer threshold (bench/threads-thresholds.mjs)
-  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  // loads and stores per element, memory-bound: alone they gain ≤ 1.17× even at 10^6 elements
+  // (bench/threads-thresholds.mjs), and inside a training step, where the gradient was just
+  // written by both cores, the split SGD update of the MNIST MLP (545,810 parameters) took
+  // 0.153 ms on 2 threads against 0.066 on one (bench/threads.mjs profile): they split only from
+  // 16× the cheap kernels' threshold (2^20). The others do divisions and square roots: the
+  // optimizer threshold
+  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
   optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
   optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
@@ -121,8 +127,8 @@ const CORE_PLANS: Record<string, Planner> = {
   optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
   optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
-  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3] }),
-  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
+  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
   addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, optimizer: true }),
   // update transforms: (n, u, other buffers…, scalars…)
   tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
