@@ -256,7 +256,7 @@ async function start() {
 
 async function main() {
   const { settings, warnings } = settingsFromParams(new URLSearchParams(location.search), ALL);
-  await init();
+  await init({ threads: 1 }); // the runs train side by side in workers, one thread each
   const b = backend();
   const box = $('backend');
   box.innerHTML = '<strong></strong><span class="why"></span>';

@@ -536,7 +536,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const model = buildModel(engine, v, data, seed);
   const steps = fullBatch ? epochs : epochs * stepsPerEpoch(trainSet.n, batchSize, validationSplit);
   const opt: BuiltOptimizer = fullBatchOpt ?? makeOptimizer(optName, parseLrSchedule(v['lr-schedule'], lr, steps, optName), hyper);
-  say(`descent ${engine.backend().isa}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
+  say(`descent ${engine.backend().isa} · ${engine.threads} thread${engine.threads === 1 ? '' : 's'} · ${name}: ${trainSet.n} training, ${testSet.n} test samples, ${trainSet.features} features, ${classes} classes`);
   say(`${model.describe()}`);
   say(fullBatch
     ? `${opt.text}, ${batchSize === 'full' ? 'full batch' : `a fixed subset of ${batchSize} samples`}, at most ${epochs} iterations, seed ${seed}`

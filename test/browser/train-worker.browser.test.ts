@@ -45,7 +45,7 @@ function serve(isolated: boolean): Promise<Server> {
     if (path === '/train-worker-page.js') return send('text/javascript; charset=utf-8', readFileSync(join(here, 'train-worker-page.js')));
     const js = /^\/dist\/browser\/(index|train-worker)\.js$/.exec(path);
     if (js) return send('text/javascript; charset=utf-8', readFileSync(join(root, 'dist/browser', `${js[1]}.js`)));
-    const wasm = /^\/wasm\/(simd|relaxed-simd)\.wasm$/.exec(path);
+    const wasm = /^\/wasm\/((?:relaxed-)?simd(?:-threads)?)\.wasm$/.exec(path);
     if (wasm) return send('application/wasm', readFileSync(join(root, 'wasm', `${wasm[1]}.wasm`)));
     res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
   });
@@ -57,7 +57,7 @@ const servers: Server[] = [];
 const results: Record<'plain' | 'isolated', PageResult> = {} as never;
 
 beforeAll(async () => {
-  for (const f of ['dist/browser/index.js', 'dist/browser/train-worker.js', 'wasm/simd.wasm', 'wasm/relaxed-simd.wasm']) {
+  for (const f of ['dist/browser/index.js', 'dist/browser/train-worker.js', 'wasm/simd.wasm', 'wasm/relaxed-simd.wasm', 'wasm/simd-threads.wasm', 'wasm/relaxed-simd-threads.wasm']) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`node scripts/build.mjs\` first`);
   }
   ({ browser } = await launchChromium());
