@@ -98,10 +98,7 @@ const CORE_PLANS: Record<string, Planner> = {
   sum: elementwise({ count: 0, ptrs: [1], combine: 'sum' }),
   nrm2: elementwise({ count: 0, ptrs: [1], combine: 'hypot' }),
   firstNonFinite: elementwise({ count: 0, ptrs: [1], combine: 'first' }),
-  // axpy is also plain SGD's update (src/optim/optimizer.ts): in the MNIST step, on a gradient
-  // just written by both cores, split it took 0.154 ms against 0.068 on one thread
-  // (bench/threads.mjs profile); like the SGD kernels below it splits from 2^20
-  axpy: elementwise({ count: 0, ptrs: [2, 3], minScale: 16 }),
+  axpy: elementwise({ count: 0, ptrs: [2, 3] }),
   scal: elementwise({ count: 0, ptrs: [2] }),
   scale: elementwise({ count: 0, ptrs: [2, 3] }),
   add: elementwise({ count: 0, ptrs: [1, 2, 3] }),
