@@ -38,7 +38,7 @@ export const ELEMENTWISE_MIN = 1 << 16;
  * median of 9 rounds, 2026-12-07, quiet): a job costs ~2–5 µs to hand out and join.
  *   tanh forward   8,192: 1.19×   16,384: 1.71×   65,536: 1.80×
  *   axpy          16,384: 0.90×   32,768: 1.18×   65,536: 1.49×   262,144: 1.91×
- *   SGD momentum  65,536: 0.92×  131,072: 1.02×   1,048,576: 1.17× (memory-bound)
+ *   SGD momentum  65,536: 0.92×  131,072: 1.02×   1,048,576: 1.17× (memory-bound; see plans.ts)
  *   Adam           8,192: 1.26×   16,384: 1.49×   65,536: 1.86×
  *   GEMM s³       32,768: 0.90×  110,592: 1.28×  262,144: 1.56×   884,736: 1.76×
  * threadThresholds() reads and sets them.

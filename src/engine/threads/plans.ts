@@ -110,13 +110,13 @@ const CORE_PLANS: Record<string, Planner> = {
   addSign: elementwise({ count: 0, ptrs: [2, 3] }),
 
   // fused optimizer updates: (n, p, g, state…, scalars…, flags). SGD and momentum are a few
-  // loads and stores per element, memory-bound: alone they gain ≤ 1.17× even at 10^6 elements
-  // (bench/threads-thresholds.mjs), and inside a training step, where the gradient was just
-  // written by both cores, the split SGD update of the MNIST MLP (545,810 parameters) took
-  // 0.153 ms on 2 threads against 0.066 on one (bench/threads.mjs profile): they split only from
-  // 16× the cheap kernels' threshold (2^20). The others do divisions and square roots: the
-  // optimizer threshold
-  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
+  // loads and stores per element, memory-bound (alone ≤ 1.17× on 2 threads even at 10^6,
+  // bench/threads-thresholds.mjs): the cheap kernels' threshold. Inside a training step they
+  // still gain from splitting: the gradient was just written by both cores, and one thread
+  // alone must pull the other core's half (the MNIST step's plain-SGD axpy over 545,810
+  // parameters: 0.154 ms split, 0.237 ms unsplit, 0.068 ms on a 1-thread engine; bench/threads.mjs
+  // profile). The others do divisions and square roots: the optimizer threshold.
+  optSgd: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   optAdagrad: elementwise({ count: 0, ptrs: [1, 2, 3], optimizer: true }),
   optRmsprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optAdadelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
@@ -127,8 +127,8 @@ const CORE_PLANS: Record<string, Planner> = {
   optRprop: elementwise({ count: 0, ptrs: [1, 2, 3, 4], optimizer: true }),
   optRpropVariant: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
-  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
-  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3], minScale: 16 }),
+  optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, optimizer: true }),
   // update transforms: (n, u, other buffers…, scalars…)
   tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
