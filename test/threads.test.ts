@@ -400,6 +400,60 @@ describe.each(ISAS)('kernels: the same bits on 1, 2 and 3 threads, random inputs
     }
     expect(d.threadThresholds()).toEqual(saved);
   }, 30_000);
+
+  // A call equal to an earlier one (same kernel, engine, thread count and arguments) runs from
+  // that call's descriptor slot without rewriting it (pool.ts): equal means bit for bit, the
+  // data behind the pointers is read afresh, a thresholds change forgets the slots, and more
+  // distinct calls than slots (64) only evict one another.
+  it('repeated calls reuse descriptor slots: fresh data, −0 is not 0, thresholds changes, more calls than slots', async () => {
+    const saved = d.threadThresholds();
+    d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
+    try {
+      const e1 = await engineFor(isa, 1), e2 = await engineFor(isa, 2);
+      const n = 4099;
+      const x = randomF32(n, 11);
+      // the same scal call on new data, then with α = −0 after α = 0: signs of the zeros differ
+      const run = (e: d.Engine): Float32Array[] => e.scope(() => {
+        const t = e.tensor([n]), out: Float32Array[] = [];
+        for (const [round, alpha] of [[0, 3], [1, 3], [2, 0], [3, -0], [4, 0]] as [number, number][]) {
+          t.data.set(x.map((v) => v + round));
+          for (let rep = 0; rep < 3; rep++) e.kernels.scal(n, alpha, t.pointer());
+          out.push(t.toArray());
+        }
+        return out;
+      });
+      const want = run(e1), got = run(e2);
+      want.forEach((w, i) => expect(bitsDiffer(got[i], w), `round ${i}`).toBeUndefined());
+      expect(Object.is(got[3][0], -0) && Object.is(got[4][0], 0), 'scal by −0 then by 0').toBe(true);
+
+      // 150 distinct gemm calls (more than the 64 slots), twice over, on changing data
+      const shapes = Array.from({ length: 150 }, (_, i) => [3 + (i % 7), 9 + (i % 11), 16 + (i % 5)] as [number, number, number]);
+      const gemms = (e: d.Engine): Float32Array[] => e.scope(() => {
+        const A = e.tensor([9, 20], randomF32(180, 1)), B = e.tensor([20, 19], randomF32(380, 2)), out: Float32Array[] = [];
+        const C = e.tensor([9, 19]);
+        for (let pass = 0; pass < 2; pass++) {
+          A.data.set(randomF32(180, 3 + pass));
+          for (const [m, nn, k] of shapes) {
+            e.kernels.gemm(e.gemmTile, 0, 0, m, nn, k, 1, A.pointer(), 20, B.pointer(), 19, 0.5, C.pointer(), 19, 0, e.gemmWorkspace());
+            out.push(C.toArray());
+          }
+        }
+        return out;
+      });
+      const w2 = gemms(e1), g2 = gemms(e2);
+      w2.forEach((w, i) => expect(bitsDiffer(g2[i], w), `gemm call ${i}`).toBeUndefined());
+
+      // a thresholds change forgets the slots: the same call then runs whole, on this thread
+      const t = e2.keep(e2.tensor([n], x));
+      e2.kernels.scal(n, 1.5, t.pointer());
+      d.threadThresholds({ elementwise: 1 << 30 });
+      const before = d.threadStats();
+      for (let i = 0; i < 50; i++) e2.kernels.scal(n, 1.5, t.pointer());
+      expect(workerChunks(before), 'chunks taken by workers after the threshold went up').toBe(0);
+    } finally {
+      d.threadThresholds(saved);
+    }
+  }, 30_000);
 });
 
 // ---- 3. the pool's lifecycle ----

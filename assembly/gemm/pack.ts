@@ -71,19 +71,32 @@ export function packB(transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32
     }
   }
   if (j < nc) {
-    // partial last panel: scalar, zero-padded to NR columns
+    // partial last panel, zero-padded to NR columns: each k step's 8 floats are zeroed with two
+    // vector stores, then the w < 8 real ones copied (a branch per padded float made this panel
+    // cost ~1.5 µs at k = 300, as much as the product of a 50×10 output: a tenth of an m = 100,
+    // n = 10 product, paid again by every thread that packs B)
     const out = dst + <usize>(j / NR) * panelBytes;
     const w = nc - j;
-    for (let p = 0; p < kc; p++) {
-      const o = out + (<usize>p << 5);
-      for (let jj = 0; jj < NR; jj++) {
-        let v: f32 = 0;
-        if (jj < w) {
-          v = transB == 0
-            ? load<f32>(b + ((<usize>(pc + p) * ldb + jc + j + jj) << 2))
-            : load<f32>(b + ((<usize>(jc + j + jj) * ldb + pc + p) << 2));
-        }
-        store<f32>(o + (<usize>jj << 2), v);
+    const zero = f32x4.splat(0);
+    if (transB == 0) {
+      let src = b + ((<usize>pc * ldb + jc + j) << 2);
+      for (let p = 0; p < kc; p++) {
+        const o = out + (<usize>p << 5);
+        v128.store(o, zero);
+        v128.store(o, zero, 16);
+        for (let jj = 0; jj < w; jj++) store<f32>(o + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
+        src += ld;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const o = out + (<usize>p << 5);
+        v128.store(o, zero);
+        v128.store(o, zero, 16);
+      }
+      // column jj of the panel is row jc + j + jj of the stored n×k matrix: contiguous along k
+      for (let jj = 0; jj < w; jj++) {
+        const src = b + ((<usize>(jc + j + jj) * ldb + pc) << 2);
+        for (let p = 0; p < kc; p++) store<f32>(out + (<usize>p << 5) + (<usize>jj << 2), load<f32>(src + (<usize>p << 2)));
       }
     }
   }
@@ -156,18 +169,25 @@ export function packA(mr: i32, transA: i32, a: usize, lda: i32, ic: i32, mc: i32
     }
   }
   if (i < mc) {
+    // partial last panel (h < mr rows), zero-padded: zero it with vector stores, then copy the
+    // h real rows (no branch per padded float; see the partial panel of packB)
     const out = dst + <usize>(i / mr) * panelBytes;
     const h = mc - i;
-    for (let p = 0; p < kc; p++) {
-      const o = out + <usize>p * step;
-      for (let ii = 0; ii < mr; ii++) {
-        let v: f32 = 0;
-        if (ii < h) {
-          v = transA == 0
-            ? load<f32>(a + ((<usize>(ic + i + ii) * lda + pc + p) << 2))
-            : load<f32>(a + ((<usize>(pc + p) * lda + ic + i + ii) << 2));
-        }
-        store<f32>(o + (<usize>ii << 2), v);
+    const zero = f32x4.splat(0);
+    let z: usize = 0;
+    for (; z + 16 <= panelBytes; z += 16) v128.store(out + z, zero);
+    for (; z < panelBytes; z += 4) store<f32>(out + z, 0);
+    if (transA == 0) {
+      for (let ii = 0; ii < h; ii++) {
+        const src = a + ((<usize>(ic + i + ii) * lda + pc) << 2);
+        for (let p = 0; p < kc; p++) store<f32>(out + <usize>p * step + (<usize>ii << 2), load<f32>(src + (<usize>p << 2)));
+      }
+    } else {
+      let src = a + ((<usize>pc * lda + ic + i) << 2);
+      for (let p = 0; p < kc; p++) {
+        const o = out + <usize>p * step;
+        for (let ii = 0; ii < h; ii++) store<f32>(o + (<usize>ii << 2), load<f32>(src + (<usize>ii << 2)));
+        src += ld;
       }
     }
   }

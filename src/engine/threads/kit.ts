@@ -14,17 +14,25 @@
 // it does not matter: results are the same for any thread count. A reduction's chunk returns a
 // partial that the caller combines in chunk order.
 //
-// Control block (Int32 slots; the Float64 area starts at byte F64_BASE):
+// Control block. Every job costs at least one cache line sent each way between cores (~1 µs
+// round trip on this machine's vCPUs, measured with a bare ping-pong), so the layout keeps what a
+// job touches on few lines: the job word and its counters share one, each thread's statistics
+// have their own, and a job's descriptor lives in one of SLOTS descriptor slots. A training step
+// repeats the same calls with the same arguments, so the caller reuses a slot whose arguments
+// are equal (pool.ts) and writes nothing: the workers find the descriptor still in their cache.
+// Int32 words (line 0 is the job's line):
 //   WORD      seq << 16 | next unclaimed chunk — claims are compare-and-swap on this word, so a
 //             thread still holding an older seq can never take a chunk of a newer job
 //   WAKE      bumped on every job and every message; idle workers Atomics.wait on it
-//   MAILS[i]  count of messages posted to worker i (engines to instantiate or drop)
 //   CLOSED    1 when the pool shuts down
+//   ENGINE, SLOT (the job's descriptor slot), NCHUNKS, THREADS, DONE, SLEEPERS, MAINWAIT
+//   MAILS[i]  count of messages posted to worker i (engines to instantiate or drop)
 //   GENS[i]   generation of worker i: a worker whose generation is no longer there leaves
-//   ENGINE, KERNEL, NCHUNKS, THREADS, DONE, SLEEPERS, MAINWAIT, NARGS, CNT0, CNT1, WORKARG, GRID1
-//   STATS[i]  chunks run by thread i (0: the engines' own), for tests and diagnostics
-//   f64: DIM0, DIM1, C0, C1, WORKBASE, WORKSTRIDE, args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS],
-//        results[MAX_CHUNKS]
+//   STATS[i]  chunks run by thread i (0: the engines' own), one cache line each
+// Float64 area (from byte F64_BASE): results[MAX_CHUNKS] (written only by reductions), then
+// SLOTS descriptor slots of SLOT_F64 numbers (11 cache lines):
+//   KERNEL, NARGS, CNT0, CNT1, WORKARG, GRID1, DIM0, DIM1, C0, C1, WORKBASE, WORKSTRIDE, RESULT,
+//   args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS]
 
 export interface ThreadKit {
   readonly L: Readonly<Record<string, number>>;
@@ -32,7 +40,8 @@ export interface ThreadKit {
   readonly MAX_ARGS: number;
   readonly MAX_CHUNKS: number;
   claim(ctl: Int32Array, seq: number): number;
-  runChunk(fn: (...a: number[]) => number, ctl: Int32Array, f64: Float64Array, chunk: number, thread: number): number;
+  readonly SLOTS: number;
+  runChunk(fn: (...a: number[]) => number, f64: Float64Array, slot: number, chunk: number, thread: number): void;
   serve(host: WorkerHost, ctlBuffer: SharedArrayBuffer, index: number, spinMs: number, gen: number, mailStart: number): void;
 }
 
@@ -44,18 +53,22 @@ export interface WorkerHost {
 }
 
 export function threadKit(): ThreadKit {
-  const MAX_ARGS = 24, MAX_CHUNKS = 8192;
+  const MAX_ARGS = 24, MAX_CHUNKS = 8192, SLOTS = 64;
   const L = {
-    WORD: 0, WAKE: 1, CLOSED: 3, ENGINE: 4, KERNEL: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
-    SLEEPERS: 9, MAINWAIT: 10, NARGS: 11, CNT0: 12, CNT1: 13, WORKARG: 14, GRID1: 15,
-    STATS: 64, // 64 slots: chunks run by thread i (diagnostics, tests)
-    MAILS: 128, // 64 slots: messages posted to worker i
-    GENS: 192, // 64 slots: generation of the worker at index i (a recycled index gets a new one)
-    F64_BASE: 1024, // bytes
-    DIM0: 0, DIM1: 1, C0: 2, C1: 3, WORKBASE: 4, WORKSTRIDE: 5, ARGS: 8,
-    MULT0: 8 + MAX_ARGS, MULT1: 8 + 2 * MAX_ARGS, RESULTS: 8 + 3 * MAX_ARGS,
+    WORD: 0, WAKE: 1, CLOSED: 3, ENGINE: 4, SLOT: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
+    SLEEPERS: 9, MAINWAIT: 10,
+    MAILS: 128, // 64 words: messages posted to worker i
+    GENS: 192, // 64 words: generation of the worker at index i (a recycled index gets a new one)
+    STATS: 256, STATS_STRIDE: 16, // 64 threads × one cache line: chunks run by thread i
+    F64_BASE: 5120, // bytes
+    RESULTS: 0, // f64 index of the chunk results
+    SLOT_BASE: MAX_CHUNKS, // f64 index of slot 0
+    SLOT_F64: 88, // f64 numbers per slot (704 bytes: 11 cache lines)
+    // offsets inside a slot
+    KERNEL: 0, NARGS: 1, CNT0: 2, CNT1: 3, WORKARG: 4, GRID1: 5, DIM0: 6, DIM1: 7, C0: 8, C1: 9,
+    WORKBASE: 10, WORKSTRIDE: 11, RESULT: 12, ARGS: 16, MULT0: 16 + MAX_ARGS, MULT1: 16 + 2 * MAX_ARGS,
   };
-  const CONTROL_BYTES = L.F64_BASE + 8 * (L.RESULTS + MAX_CHUNKS);
+  const CONTROL_BYTES = L.F64_BASE + 8 * (MAX_CHUNKS + SLOTS * L.SLOT_F64);
 
   /** Take the next chunk of job seq, or −1 when it has none left (or a newer job started). */
   function claim(ctl: Int32Array, seq: number): number {
@@ -70,19 +83,31 @@ export function threadKit(): ThreadKit {
   }
 
   const argv: number[] = [];
-  /** Run chunk c of the job described in the control block; thread is 0 for the engine's own. */
-  function runChunk(fn: (...a: number[]) => number, ctl: Int32Array, f64: Float64Array, chunk: number, thread: number): number {
-    const nargs = ctl[L.NARGS], grid1 = ctl[L.GRID1];
+  /**
+   * Run chunk c of the job whose descriptor starts at f64[slot] (and store its result when the
+   * job is a reduction); thread is 0 for the engine's own.
+   */
+  function runChunk(fn: (...a: number[]) => number, f64: Float64Array, slot: number, chunk: number, thread: number): void {
+    const nargs = f64[slot + L.NARGS], grid1 = f64[slot + L.GRID1];
     const u = Math.floor(chunk / grid1), v = chunk - u * grid1;
-    const s0 = u * f64[L.C0], s1 = v * f64[L.C1];
-    const len0 = Math.min(f64[L.C0], f64[L.DIM0] - s0), len1 = Math.min(f64[L.C1], f64[L.DIM1] - s1);
+    const c0 = f64[slot + L.C0], c1 = f64[slot + L.C1];
+    const s0 = u * c0, s1 = v * c1;
     argv.length = nargs;
-    for (let i = 0; i < nargs; i++) argv[i] = f64[L.ARGS + i] + s0 * f64[L.MULT0 + i] + s1 * f64[L.MULT1 + i];
-    if (ctl[L.CNT0] >= 0) argv[ctl[L.CNT0]] = len0;
-    if (ctl[L.CNT1] >= 0) argv[ctl[L.CNT1]] = len1;
-    if (ctl[L.WORKARG] >= 0) argv[ctl[L.WORKARG]] = f64[L.WORKBASE] + thread * f64[L.WORKSTRIDE];
+    for (let i = 0, a = slot + L.ARGS; i < nargs; i++, a++) {
+      // offsets only where an argument moves: −0 + 0 is +0, and a scalar of −0 (scal by −0)
+      // must reach the kernel as −0
+      const m0 = f64[a + MAX_ARGS], m1 = f64[a + 2 * MAX_ARGS];
+      let v = f64[a];
+      if (m0 !== 0) v += s0 * m0;
+      if (m1 !== 0) v += s1 * m1;
+      argv[i] = v;
+    }
+    const cnt0 = f64[slot + L.CNT0], cnt1 = f64[slot + L.CNT1], work = f64[slot + L.WORKARG];
+    if (cnt0 >= 0) argv[cnt0] = Math.min(c0, f64[slot + L.DIM0] - s0);
+    if (cnt1 >= 0) argv[cnt1] = Math.min(c1, f64[slot + L.DIM1] - s1);
+    if (work >= 0) argv[work] = f64[slot + L.WORKBASE] + thread * f64[slot + L.WORKSTRIDE];
     const r = fn.apply(null, argv);
-    return typeof r === 'number' ? r : 0;
+    if (f64[slot + L.RESULT] !== 0) f64[L.RESULTS + chunk] = typeof r === 'number' ? r : 0;
   }
 
   /**
@@ -93,7 +118,7 @@ export function threadKit(): ThreadKit {
    */
   function serve(host: WorkerHost, ctlBuffer: SharedArrayBuffer, index: number, spinMs: number, gen: number, mailStart: number): void {
     const ctl = new Int32Array(ctlBuffer);
-    const f64 = new Float64Array(ctlBuffer, L.F64_BASE, L.RESULTS + MAX_CHUNKS);
+    const f64 = new Float64Array(ctlBuffer, L.F64_BASE, MAX_CHUNKS + SLOTS * L.SLOT_F64);
     const engines = new Map<number, { fns: ((...a: number[]) => number)[] }>();
     let mailSeen = mailStart, lastSeq = -1, running = false, gone = false;
     /** Closed pool, or replaced by a newer worker at this index: leave (never inside a chunk). */
@@ -104,10 +129,14 @@ export function threadKit(): ThreadKit {
     function work(seq: number): boolean {
       const e = engines.get(ctl[L.ENGINE]);
       if (!e || index >= ctl[L.THREADS]) return false;
-      const fn = e.fns[ctl[L.KERNEL]];
+      // the slot is read after the job word: the caller wrote it before publishing seq, and
+      // rewrites it only after every chunk of seq is done (a late reader's claim then fails)
+      const slot = L.SLOT_BASE + ctl[L.SLOT] * L.SLOT_F64;
+      const fn = e.fns[f64[slot + L.KERNEL]];
+      const stat = L.STATS + Math.min(index, 63) * L.STATS_STRIDE;
       for (let c = claim(ctl, seq); c >= 0; c = claim(ctl, seq)) {
-        f64[L.RESULTS + c] = runChunk(fn, ctl, f64, c, index);
-        Atomics.add(ctl, L.STATS + Math.min(index, 63), 1);
+        runChunk(fn, f64, slot, c, index);
+        Atomics.add(ctl, stat, 1);
         if (Atomics.add(ctl, L.DONE, 1) + 1 === ctl[L.NCHUNKS] && Atomics.load(ctl, L.MAINWAIT)) Atomics.notify(ctl, L.DONE);
       }
       return true;
@@ -169,5 +198,5 @@ export function threadKit(): ThreadKit {
     loop();
   }
 
-  return { L, CONTROL_BYTES, MAX_ARGS, MAX_CHUNKS, claim, runChunk, serve };
+  return { L, CONTROL_BYTES, MAX_ARGS, MAX_CHUNKS, SLOTS, claim, runChunk, serve };
 }

@@ -28,9 +28,9 @@ const NAMES = Object.keys(PLANS);
 
 export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels: Kernels; ready(): Promise<void> } {
   const ex = exports as unknown as Record<string, (...a: number[]) => number>;
-  // serial chunked runs (reductions on one thread) use a private, unshared descriptor
+  // serial chunked runs (reductions on one thread) use a private, unshared descriptor (slot 0)
   const localBuf = new ArrayBuffer(kit.CONTROL_BYTES);
-  const local = { ctl: new Int32Array(localBuf), f64: new Float64Array(localBuf, L.F64_BASE, L.RESULTS + kit.MAX_CHUNKS) };
+  const local = new Float64Array(localBuf, L.F64_BASE, kit.MAX_CHUNKS + kit.SLOTS * L.SLOT_F64);
   let registered: ThreadPool | undefined;
   function pool(): ThreadPool {
     const p = threadPool(host.threads);
@@ -41,24 +41,25 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     return p;
   }
 
-  function describe(ctl: Int32Array, f64: Float64Array, kernel: number, args: number[], p: Plan, thread0Work: boolean): number {
+  /** Write plan p of a call into the descriptor slot at f64[slot]; returns the chunk count. */
+  function describe(f64: Float64Array, slot: number, kernel: number, args: number[], p: Plan, thread0Work: boolean): number {
     const grid0 = Math.ceil(p.dim0 / p.c0), grid1 = Math.ceil(p.dim1 / p.c1);
-    ctl[L.KERNEL] = kernel;
-    ctl[L.NARGS] = args.length;
-    ctl[L.CNT0] = p.cnt0;
-    ctl[L.CNT1] = p.cnt1;
-    ctl[L.WORKARG] = p.work;
-    ctl[L.GRID1] = grid1;
-    ctl[L.NCHUNKS] = grid0 * grid1;
-    f64[L.DIM0] = p.dim0; f64[L.DIM1] = p.dim1; f64[L.C0] = p.c0; f64[L.C1] = p.c1;
+    f64[slot + L.KERNEL] = kernel;
+    f64[slot + L.NARGS] = args.length;
+    f64[slot + L.CNT0] = p.cnt0;
+    f64[slot + L.CNT1] = p.cnt1;
+    f64[slot + L.WORKARG] = p.work;
+    f64[slot + L.GRID1] = grid1;
+    f64[slot + L.DIM0] = p.dim0; f64[slot + L.DIM1] = p.dim1; f64[slot + L.C0] = p.c0; f64[slot + L.C1] = p.c1;
+    f64[slot + L.RESULT] = p.combine === 'none' ? 0 : 1;
     if (p.work >= 0) {
-      if (thread0Work) { f64[L.WORKBASE] = args[p.work]; f64[L.WORKSTRIDE] = 0; }
-      else { const w = host.gemmWorkspaces(); f64[L.WORKBASE] = w.base; f64[L.WORKSTRIDE] = w.stride; }
+      if (thread0Work) { f64[slot + L.WORKBASE] = args[p.work]; f64[slot + L.WORKSTRIDE] = 0; }
+      else { const w = host.gemmWorkspaces(); f64[slot + L.WORKBASE] = w.base; f64[slot + L.WORKSTRIDE] = w.stride; }
     }
-    for (let i = 0; i < args.length; i++) {
-      f64[L.ARGS + i] = args[i];
-      f64[L.MULT0 + i] = p.mult0[i];
-      f64[L.MULT1 + i] = p.mult1[i];
+    for (let i = 0, a = slot + L.ARGS; i < args.length; i++, a++) {
+      f64[a] = args[i];
+      f64[a + kit.MAX_ARGS] = p.mult0[i];
+      f64[a + 2 * kit.MAX_ARGS] = p.mult1[i];
     }
     return grid0 * grid1;
   }
@@ -75,23 +76,37 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     const plan = PLANS[name];
     if (typeof fn !== 'function') return;
     table[name] = (...args: number[]): number => {
+      let tp: ThreadPool | undefined;
+      if (host.threads > 1) {
+        tp = pool();
+        if (!tp.contended) {
+          // the same call as one described before (a training step repeats its calls): its
+          // descriptor is still in its slot, and in the workers' caches
+          const hit = tp.findSlot(host.id, host.threads, kernel, args);
+          if (hit) {
+            tp.run(host.id, host.threads, hit.slot, hit.chunks, fn);
+            return combine(hit.combine, tp.f64, L.RESULTS, hit.chunks, hit.chunk);
+          }
+        }
+      }
       const p = plan(args, host.threads);
       if (p === null) return fn(...args);
-      if (p.parallel && host.threads > 1) {
-        const tp = pool();
+      if (p.parallel && tp) {
         if (tp.contended) { // backing off: this thread alone (the same bits)
           if (p.combine === 'none') return fn(...args);
         } else {
-          const n = describe(tp.ctl, tp.f64, kernel, args, p, false);
+          const slot = tp.slotOf(host.id, host.threads, kernel, args);
+          const n = describe(tp.f64, L.SLOT_BASE + slot * L.SLOT_F64, kernel, args, p, false);
           if (n > 1) {
-            tp.run(host.id, host.threads, n, fn);
+            tp.remember(slot, host.id, host.threads, kernel, args, n, p.combine, p.c0);
+            tp.run(host.id, host.threads, slot, n, fn);
             return combine(p.combine, tp.f64, L.RESULTS, n, p.c0);
           }
         }
       }
-      const n = describe(local.ctl, local.f64, kernel, args, p, true);
-      for (let c = 0; c < n; c++) local.f64[L.RESULTS + c] = kit.runChunk(fn, local.ctl, local.f64, c, 0);
-      return combine(p.combine, local.f64, L.RESULTS, n, p.c0);
+      const n = describe(local, L.SLOT_BASE, kernel, args, p, true);
+      for (let c = 0; c < n; c++) kit.runChunk(fn, local, L.SLOT_BASE, c, 0);
+      return combine(p.combine, local, L.RESULTS, n, p.c0);
     };
   });
   return {

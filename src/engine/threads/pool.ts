@@ -19,7 +19,7 @@
 
 import { DescentError, show } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
-import { THRESHOLDS } from './plan-shapes.js';
+import { THRESHOLDS, type Combine } from './plan-shapes.js';
 import { threadKit } from './kit.js';
 
 const kit = threadKit();
@@ -82,7 +82,55 @@ export class ThreadPool {
   constructor() {
     this.#buffer = new SharedArrayBuffer(kit.CONTROL_BYTES);
     this.ctl = new Int32Array(this.#buffer);
-    this.f64 = new Float64Array(this.#buffer, L.F64_BASE, L.RESULTS + kit.MAX_CHUNKS);
+    this.f64 = new Float64Array(this.#buffer, L.F64_BASE, kit.MAX_CHUNKS + kit.SLOTS * L.SLOT_F64);
+  }
+
+  // Descriptor slots (kit.ts): what call each slot describes, kept on this side. A call equal to
+  // a slot's (same engine, thread count, kernel and arguments, bit for bit) runs from that slot
+  // without writing it. Slots are chosen by a hash of the call; a different call there replaces
+  // it. Thresholds changes forget them all (the plan of a call depends on them).
+  readonly #slotArgs = new Float64Array(kit.SLOTS * kit.MAX_ARGS);
+  readonly #slotCalls: ({ engine: number; threads: number; kernel: number; nargs: number; slot: number; chunks: number; combine: Combine; chunk: number } | undefined)[] =
+    new Array(kit.SLOTS).fill(undefined);
+
+  #hash(engine: number, threads: number, kernel: number, args: number[]): number {
+    let h = Math.imul(kernel + 1, 0x9e3779b1) ^ Math.imul(engine, 0x85ebca6b) ^ threads;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      h = Math.imul(h ^ (a | 0) ^ ((a * 65536) | 0), 0xcc9e2d51);
+      h ^= h >>> 15;
+    }
+    return (h >>> 0) % kit.SLOTS;
+  }
+
+  /** The slot describing exactly this call, if one does. */
+  findSlot(engine: number, threads: number, kernel: number, args: number[]): { slot: number; chunks: number; combine: Combine; chunk: number } | undefined {
+    const slot = this.#hash(engine, threads, kernel, args);
+    const c = this.#slotCalls[slot];
+    if (!c || c.kernel !== kernel || c.engine !== engine || c.threads !== threads || c.nargs !== args.length) return undefined;
+    const base = slot * kit.MAX_ARGS, keys = this.#slotArgs;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i], b = keys[base + i];
+      if (a !== b || (a === 0 && 1 / a !== 1 / b)) return undefined; // −0 is not 0 (scal by −0)
+    }
+    return c;
+  }
+
+  /** The slot a call is described in (forgotten until remember(): the caller rewrites it). */
+  slotOf(engine: number, threads: number, kernel: number, args: number[]): number {
+    const slot = this.#hash(engine, threads, kernel, args);
+    this.#slotCalls[slot] = undefined;
+    return slot;
+  }
+
+  remember(slot: number, engine: number, threads: number, kernel: number, args: number[], chunks: number, combine: Combine, chunk: number): void {
+    this.#slotArgs.set(args, slot * kit.MAX_ARGS);
+    this.#slotCalls[slot] = { engine, threads, kernel, nargs: args.length, slot, chunks, combine, chunk };
+  }
+
+  /** Forget every slot's call (thresholds changed). */
+  forgetSlots(): void {
+    this.#slotCalls.fill(undefined);
   }
 
   get size(): number { return this.#workers.length + 1; }
@@ -220,14 +268,16 @@ self.onmessage = (e) => {
   recycled = 0;
 
   /**
-   * Run a job already written to the descriptor (everything but WORD, DONE, NCHUNKS, THREADS):
-   * the caller takes chunks too (running them with fn, its own instance's export), then waits
-   * for the rest. Chunk results are left in f64[RESULTS + c].
+   * Run the job described in a slot: the caller takes chunks too (running them with fn, its own
+   * instance's export), then waits for the rest. A reduction's chunk results are left in
+   * f64[RESULTS + c].
    */
-  run(engine: number, threads: number, nChunks: number, fn: (...a: number[]) => number): void {
+  run(engine: number, threads: number, slot: number, nChunks: number, fn: (...a: number[]) => number): void {
     const ctl = this.ctl, f64 = this.f64;
     if (nChunks > kit.MAX_CHUNKS) throw new DescentError(`threads: a job of ${nChunks} chunks (at most ${kit.MAX_CHUNKS})`);
+    const base = L.SLOT_BASE + slot * L.SLOT_F64;
     ctl[L.ENGINE] = engine;
+    ctl[L.SLOT] = slot;
     ctl[L.THREADS] = threads;
     ctl[L.NCHUNKS] = nChunks;
     Atomics.store(ctl, L.DONE, 0);
@@ -238,7 +288,7 @@ self.onmessage = (e) => {
     let mine = 0;
     const t0 = performance.now();
     for (let c = kit.claim(ctl, seq); c >= 0; c = kit.claim(ctl, seq)) {
-      f64[L.RESULTS + c] = kit.runChunk(fn, ctl, f64, c, 0);
+      kit.runChunk(fn, f64, base, c, 0);
       mine++;
     }
     const t1 = performance.now();
@@ -296,7 +346,7 @@ self.onmessage = (e) => {
 
   /** Chunks run so far by each thread of the pool (index 0: the engines' own thread). */
   stats(): number[] {
-    return Array.from({ length: this.size }, (_, i) => Atomics.load(this.ctl, L.STATS + i));
+    return Array.from({ length: this.size }, (_, i) => Atomics.load(this.ctl, L.STATS + i * L.STATS_STRIDE));
   }
 
   /** Stop every worker; later calls run on the calling thread until a new pool starts. */
@@ -327,10 +377,6 @@ export function runningPool(): ThreadPool | undefined {
 }
 
 /**
- * Stop the worker threads. Engines keep working on their own thread; the next call that can use
- * threads starts a new pool. Not needed for a Node process to exit (workers are unref'd).
- */
-/**
  * The sizes below which kernel calls stay on the calling thread (elements of elementwise and
  * optimizer kernels, multiply-adds of a GEMM): read them, or set some (for tuning on another
  * machine; bench/threads-thresholds.mjs measures them). They change speed, never results.
@@ -341,6 +387,7 @@ export function threadThresholds(next: Partial<typeof THRESHOLDS> = {}): typeof 
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new DescentError(`threadThresholds: ${k} must be an integer ≥ 0, got ${show(v)}`);
   }
   Object.assign(THRESHOLDS, next);
+  current?.forgetSlots();
   return { ...THRESHOLDS };
 }
 
@@ -349,6 +396,10 @@ export function threadStats(): number[] {
   return runningPool()?.stats() ?? [];
 }
 
+/**
+ * Stop the worker threads. Engines keep working on their own thread; the next call that can use
+ * threads starts a new pool. Not needed for a Node process to exit (workers are unref'd).
+ */
 export function closeThreads(): void {
   current?.close();
   current = undefined;
