@@ -42,11 +42,12 @@ import type { Engine } from '../engine/engine.js';
 import { DescentError, fmtBytes, fmtShape, show } from '../engine/errors.js';
 import { collector } from '../engine/finalization.js';
 import type { Tensor } from '../engine/tensor.js';
-import { gemm } from '../ops/gemm.js';
 import { Random } from '../random.js';
-import { activationGain, activationKind, checkActivation, defaultInit, type ActivationName } from './activations.js';
-import { checkInit, initialize, type InitName, type InitSpec } from './init.js';
-import { checkLoss, lossOutputActivation, type LossName } from './losses.js';
+import { activationKind, type ActivationName } from './activations.js';
+import type { InitName, InitSpec } from './init.js';
+import { checkLoss, type LossName } from './losses.js';
+import { checkKeys, type Aux, type DenseLayer, type LayerKind, type PassContext } from './layers/layer.js';
+import { layerKind } from './layers/registry.js';
 import { applyPreprocess, checkClassNames, checkOutputKind, checkPreprocess, type OutputKind, type Preprocess } from './preprocess.js';
 
 export interface LayerSpec {
@@ -87,7 +88,7 @@ export interface DropoutSpec {
 }
 
 export type AnyLayerSpec = LayerSpec | BatchNormSpec | LayerNormSpec | DropoutSpec;
-export type LayerType = 'dense' | 'batchnorm' | 'layernorm' | 'dropout';
+export type { DenseLayer, LayerType } from './layers/layer.js';
 
 export interface ModelSpec {
   inputs: number;
@@ -96,42 +97,6 @@ export interface ModelSpec {
   /** Seed of the weight initialization (default 0). */
   seed?: number;
 }
-
-/**
- * A layer of the model, in spec order (index = position in spec.layers). Dense layers have
- * W [inputs, units] and b; batch/layer norm have W = γ as [1, c] and b = β (inputs 1, units c);
- * dropout has no parameters (inputs 0, W empty).
- */
-export interface DenseLayer {
-  readonly index: number;
-  readonly type: LayerType;
-  readonly inputs: number;
-  readonly units: number;
-  readonly activation: ActivationName;
-  readonly alpha: number;
-  readonly kind: number;
-  readonly hasBias: boolean;
-  readonly init: InitSpec;
-  /** Offsets into the flat parameter vector, in elements (bias −1 when absent). */
-  readonly weightOffset: number;
-  readonly biasOffset: number;
-  readonly W: Tensor;
-  readonly b: Tensor | undefined;
-  readonly gW: Tensor;
-  readonly gb: Tensor | undefined;
-  /** batchnorm, layernorm: ε; batchnorm: momentum; dropout: rate and mask seed. */
-  readonly eps?: number;
-  readonly momentum?: number;
-  readonly rate?: number;
-  readonly seed?: number;
-  /** batchnorm: running statistics (views into the model's state buffer). */
-  readonly runningMean?: Tensor;
-  readonly runningVar?: Tensor;
-  describe(): string;
-}
-
-/** Per-batch scratch of a normalization or dropout layer. */
-interface Aux { xhat?: Tensor; mean?: Tensor; invstd?: Tensor; mask?: Tensor }
 
 /** Options of predict: rows (default all of x), what to return, whether to apply model.preprocess. */
 export interface PredictOptions {
@@ -164,24 +129,15 @@ interface Buffers {
 type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
 
 const MAX_EVAL_BATCH = 1000;
-/**
- * Inference passes (not training ones) on up to SMALL_M_MAX rows run Dense layers through
- * gemmSmallM (W streamed in place: the matrix–vector form at batch 1), and on up to
- * DIRECT_B_MAX rows through gemmDirectB (the GEMM kernel reading W in place). Neither packs
- * the weights, so nothing is cached from them and no change can be missed; larger batches
- * take gemm(), whose packing of W is then a small share of the product. gemmDirectB has
- * gemm()'s bits; gemmSmallM its own order (acc = bias, then + x·w in order). Crossovers
- * measured on the MNIST MLP (README, GEMM notes).
- */
-const SMALL_M_MAX = 6;
-const DIRECT_B_MAX = 128;
 
-export class Model {
+export class Model implements PassContext {
   readonly inputs: number;
   readonly outputs: number;
   readonly loss: LossName;
   readonly seed: number;
   readonly layers: readonly DenseLayer[];
+  /** The kind of each layer (layers/registry.ts): what runs it. */
+  readonly #kinds: readonly LayerKind[];
   readonly parameterCount: number;
   #arena: Arena;
   #batchArena: Arena;
@@ -212,29 +168,24 @@ export class Model {
     if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
     // validate every layer before allocating anything
     let fanIn = inputs, offset = 0, stateSize = 0;
+    const kinds: LayerKind[] = [];
     const plan = spec.layers.map((l, i) => {
       const name = `${what}: layer ${i}`;
       const type = (l as { type?: unknown })?.type ?? 'dense';
-      const last = i === spec.layers.length - 1;
-      if (type !== 'dense') return this.#planNorm(l as AnyLayerSpec, type, i, name, last, fanIn, (size) => { const o = offset; offset += size; return o; }, (size) => { const o = stateSize; stateSize += size; return o; });
-      const d = l as LayerSpec;
-      if (!d || typeof d !== 'object' || Array.isArray(d)) throw new DescentError(`${name}: must be a layer spec object, got ${d === null ? 'null' : Array.isArray(d) ? 'an array' : typeof d}`);
-      checkKeys(d, ['type', 'units', 'activation', 'alpha', 'bias', 'init'], name);
-      if (!Number.isSafeInteger(d.units) || d.units < 1) throw new DescentError(`${name}: units must be a positive integer, got ${typeof d.units === 'number' ? d.units : typeof d.units}`);
-      if (d.bias !== undefined && typeof d.bias !== 'boolean') throw new DescentError(`${name}: bias must be true or false, got ${typeof d.bias === 'string' ? JSON.stringify(d.bias) : typeof d.bias}`);
-      const forced = last ? lossOutputActivation(loss) : undefined;
-      const act = checkActivation(d.activation ?? (last ? (forced ?? 'linear') : 'tanh'), d.alpha, name);
-      if (forced && act.name !== forced) {
-        throw new DescentError(`${name}: loss ${loss} applies its own output function; the last layer must be linear, got ${act.name}`);
+      if (type === 'dense' && (!l || typeof l !== 'object' || Array.isArray(l))) {
+        throw new DescentError(`${name}: must be a layer spec object, got ${l === null ? 'null' : Array.isArray(l) ? 'an array' : typeof l}`);
       }
-      const init = checkInit(d.init ?? defaultInit(act.name), name);
-      const hasBias = d.bias ?? true;
-      const p: Plan = { type: 'dense', inputs: fanIn, units: d.units, act, init, hasBias, weightOffset: offset, biasOffset: -1 };
-      offset += fanIn * d.units;
-      if (hasBias) { p.biasOffset = offset; offset += d.units; }
-      fanIn = d.units;
+      const kind = layerKind(type, name);
+      kinds.push(kind);
+      const p = kind.plan(l as unknown as Record<string, unknown>, {
+        index: i, name, first: i === 0, last: i === spec.layers.length - 1, loss, fanIn,
+        reserve: (size) => { const o = offset; offset += size; return o; },
+        reserveState: (size) => { const o = stateSize; stateSize += size; return o; },
+      });
+      fanIn = p.units;
       return p;
     });
+    this.#kinds = kinds;
     this.inputs = inputs;
     this.outputs = fanIn;
     this.loss = loss;
@@ -260,7 +211,7 @@ export class Model {
     dropped.register(this, [this.#arena.memory, this.#batchArena.memory], this);
     const params = this.#params, grads = this.#grads, state = this.#state;
     this.hasNormalization = plan.some((p) => p.type !== 'dense');
-    this.layers = plan.map((p, index) => ({
+    this.layers = plan.map((p, index): DenseLayer => ({
       index, type: p.type, inputs: p.inputs, units: p.units, activation: p.act.name, alpha: p.act.alpha,
       kind: activationKind(p.act.name), hasBias: p.hasBias, init: p.init,
       weightOffset: p.weightOffset, biasOffset: p.biasOffset,
@@ -272,63 +223,16 @@ export class Model {
       seed: p.type === 'dropout' ? (p.seed ?? ((Math.imul(seed | 0, 0x9e3779b1) + index) >>> 0)) : undefined,
       runningMean: state && p.stateOffset !== undefined ? state.view(p.stateOffset, [p.units]) : undefined,
       runningVar: state && p.stateOffset !== undefined ? state.view(p.stateOffset + p.units, [p.units]) : undefined,
-      describe: () => describeLayer(p),
+      describe: () => kinds[index].describe(p),
     }));
     this.initialize(seed);
-  }
-
-  /** Validate a batchnorm / layernorm / dropout spec and reserve its parameters and state. */
-  #planNorm(l: AnyLayerSpec, type: unknown, i: number, name: string, last: boolean, fanIn: number,
-    reserve: (size: number) => number, reserveState: (size: number) => number): Plan {
-    if (type !== 'batchnorm' && type !== 'layernorm' && type !== 'dropout') {
-      throw new DescentError(`${name}: unknown layer type ${JSON.stringify(type)} (dense, batchnorm, layernorm, dropout)`);
-    }
-    const label = `${name} (${type})`;
-    checkKeys(l, type === 'dropout' ? ['type', 'rate', 'seed'] : type === 'batchnorm' ? ['type', 'momentum', 'eps', 'activation', 'alpha'] : ['type', 'eps', 'activation', 'alpha'], label);
-    if (i === 0) throw new DescentError(`${label}: must follow a Dense layer, not be the first layer`);
-    if (last) throw new DescentError(`${label}: the last layer must be Dense (the loss reads its outputs)`);
-    const c = fanIn;
-    const linear = checkActivation('linear', undefined, label);
-    const init: InitSpec = { name: 'constant', value: 1 };
-    if (type === 'dropout') {
-      const d = l as DropoutSpec;
-      if (typeof d.rate !== 'number' || !(d.rate >= 0 && d.rate < 1)) throw new DescentError(`${label}: rate must be a number in [0, 1), got ${show(d.rate)}`);
-      if (d.seed !== undefined && !(Number.isSafeInteger(d.seed) && d.seed >= 0)) throw new DescentError(`${label}: seed must be a non-negative integer, got ${show(d.seed)}`);
-      return { type, inputs: 0, units: c, act: linear, init, hasBias: false, weightOffset: reserve(0), biasOffset: -1, rate: d.rate, seed: d.seed !== undefined ? d.seed >>> 0 : undefined };
-    }
-    const n = l as BatchNormSpec | LayerNormSpec;
-    const eps = n.eps ?? 1e-5;
-    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new DescentError(`${label}: eps must be a finite number > 0, got ${show(n.eps)}`);
-    let momentum: number | undefined;
-    if (type === 'batchnorm') {
-      momentum = (n as BatchNormSpec).momentum ?? 0.1;
-      if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${show(momentum)}`);
-    }
-    const act = checkActivation(n.activation ?? 'linear', n.alpha, label);
-    const weightOffset = reserve(c), biasOffset = reserve(c);
-    return { type, inputs: 1, units: c, act, init, hasBias: true, weightOffset, biasOffset, eps, momentum,
-      stateOffset: type === 'batchnorm' ? reserveState(2 * c) : undefined };
   }
 
   /** Draw every weight again from the layers' initializers (biases to 0). */
   initialize(seed = this.seed): void {
     const rng = new Random(seed);
     const tmp = new Float32Array(Math.max(...this.layers.map((l) => l.inputs * l.units)));
-    for (const l of this.layers) {
-      if (l.type !== 'dense') {
-        // γ = 1, β = 0; running mean 0, variance 1 (as PyTorch); no draws from rng, so the
-        // Dense layers get the same weights as without these layers
-        l.W.data.fill(1);
-        l.b?.data.fill(0);
-        l.runningMean?.data.fill(0);
-        l.runningVar?.data.fill(1);
-        continue;
-      }
-      const w = tmp.subarray(0, l.inputs * l.units);
-      initialize(w, l.init, l.inputs, l.units, activationGain(l.activation, l.alpha), rng);
-      l.W.data.set(w);
-      l.b?.data.fill(0);
-    }
+    for (const l of this.layers) this.#kinds[l.index].initialize(l, rng, tmp);
     this.#grads.data.fill(0);
   }
 
@@ -592,11 +496,7 @@ export class Model {
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l];
       const y = v.ys[l];
-      if (layer.type === 'dense') {
-        if (training || n > DIRECT_B_MAX) gemm(y, input, layer.W, { bias: layer.b });
-        else this.#inferDense(layer, n, input, y);
-      }
-      else this.#forwardNorm(layer, v.aux[l], n, input, y, training);
+      this.#kinds[l].forward(this, layer, v.aux[l], n, input, y, training);
       if (layer.kind !== 0) K.actForward(layer.kind, n * layer.units, layer.alpha, y.pointer(), y.pointer());
       input = y;
     }
@@ -604,48 +504,14 @@ export class Model {
   }
 
   #trainedPass = true;
+  /** Whether the last forward pass ran in training mode (backward of batch norm and dropout needs to know). */
+  get trainedPass(): boolean {
+    return this.#trainedPass;
+  }
 
-  /** Throws if a pass on n rows cannot run: batch norm in training mode needs 2 rows or more. */
+  /** Throws if a pass on n rows cannot run (batch norm in training mode needs 2 rows or more). */
   #checkPass(n: number, training: boolean): void {
-    if (!training || n >= 2) return;
-    const bn = this.layers.find((l) => l.type === 'batchnorm');
-    if (bn) throw new DescentError(`model: layer ${bn.index} ${bn.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
-  }
-
-  /** y = input·W + b for an inference pass on n ≤ DIRECT_B_MAX rows, W read in place (see SMALL_M_MAX). */
-  #inferDense(layer: DenseLayer, n: number, input: Tensor, y: Tensor): void {
-    const K = this.engine.kernels;
-    const bias = layer.b ? layer.b.pointer() : 0;
-    if (n <= SMALL_M_MAX) {
-      K.gemmSmallM(n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units, bias, y.pointer(), layer.units);
-    } else {
-      K.gemmDirectB(this.engine.gemmTile, n, layer.units, layer.inputs, input.pointer(), layer.inputs, layer.W.pointer(), layer.units,
-        y.pointer(), layer.units, bias, this.engine.gemmWorkspace());
-    }
-  }
-
-  #forwardNorm(layer: DenseLayer, aux: Aux, n: number, input: Tensor, y: Tensor, training: boolean): void {
-    const K = this.engine.kernels;
-    const c = layer.units, gamma = layer.W.pointer(), beta = layer.b ? layer.b.pointer() : 0;
-    switch (layer.type) {
-      case 'batchnorm':
-        if (!training) {
-          K.bnForwardEval(n, c, input.pointer(), y.pointer(), gamma, beta, layer.runningMean!.pointer(), layer.runningVar!.pointer(), layer.eps!);
-        } else {
-          if (n < 2) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
-          const upd = !this.frozen;
-          K.bnForwardTrainLd(n, c, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.mean!.pointer(), aux.invstd!.pointer(),
-            upd ? layer.runningMean!.pointer() : 0, upd ? layer.runningVar!.pointer() : 0, layer.momentum!, layer.eps!);
-        }
-        break;
-      case 'layernorm':
-        K.lnForward(n, c, input.pointer(), y.pointer(), aux.xhat!.pointer(), gamma, beta, aux.invstd!.pointer(), layer.eps!);
-        break;
-      case 'dropout':
-        if (training && layer.rate! > 0) K.dropoutForward(n * c, input.pointer(), y.pointer(), aux.mask!.pointer(), layer.rate!, layer.seed!, this.passes, 0);
-        else K.copy(n * c, input.pointer(), y.pointer());
-        break;
-    }
+    for (let l = 0; l < this.layers.length; l++) this.#kinds[l].checkPass?.(this.layers[l], n, training);
   }
 
   /** Σ of the per-sample losses; fills the gradient buffer when withGradient. */
@@ -690,44 +556,19 @@ export class Model {
     const L = this.layers.length;
     let cur = 0;
     for (let l = L - 1; l >= 0; l--) {
-      const layer = this.layers[l];
+      const layer = this.layers[l], kind = this.#kinds[l];
       const dZ = v.d[cur][l];
-      let dY: Tensor;
-      if (layer.type === 'dense') {
-        const input = l === 0 ? v.x : v.ys[l - 1];
-        gemm(layer.gW, input, dZ, { transA: true });
-        if (layer.gb) K.colSumLd(n, layer.units, layer.units, dZ.pointer(), layer.gb.pointer(), 0);
-        if (l === 0) break;
-        dY = v.d[1 - cur][l - 1];
-        gemm(dY, dZ, layer.W, { transB: true });
-        cur = 1 - cur;
-      } else {
-        // in place: the layer before has the same width, so dY is the same memory as dZ
-        dY = v.d[cur][l - 1];
-        this.#backwardNorm(layer, v.aux[l], n, dZ, dY);
+      const input = l === 0 ? v.x : v.ys[l - 1];
+      if (l === 0) {
+        kind.backward(this, layer, v.aux[l], n, input, dZ, undefined);
+        break;
       }
+      // a kind that keeps the width writes dX over dZ; others into the other buffer
+      const dY = kind.inPlace ? v.d[cur][l - 1] : v.d[1 - cur][l - 1];
+      kind.backward(this, layer, v.aux[l], n, input, dZ, dY);
+      if (!kind.inPlace) cur = 1 - cur;
       const prev = this.layers[l - 1];
       if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
-    }
-  }
-
-  #backwardNorm(layer: DenseLayer, aux: Aux, n: number, dZ: Tensor, dX: Tensor): void {
-    const K = this.engine.kernels;
-    const c = layer.units;
-    switch (layer.type) {
-      case 'batchnorm':
-        if (!this.#trainedPass) throw new DescentError(`model: layer ${layer.index} ${layer.describe()}: gradients need a training-mode forward pass (model.train())`);
-        K.bnBackwardLd(n, c, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), layer.gW.pointer(), layer.gb!.pointer());
-        break;
-      case 'layernorm':
-        // ∂γ, ∂β by columns, then ∂x by rows (dX is dZ: the sums read it first), so both split
-        // across threads; the bits of lnBackward's single pass (assembly/nn/layernorm.ts)
-        K.lnParamGrads(n, c, c, aux.xhat!.pointer(), dZ.pointer(), layer.gW.pointer(), layer.gb!.pointer());
-        K.lnBackward(n, c, aux.xhat!.pointer(), dZ.pointer(), layer.W.pointer(), aux.invstd!.pointer(), dX.pointer(), 0, 0);
-        break;
-      case 'dropout':
-        if (this.#trainedPass && layer.rate! > 0) K.mul(n * c, dZ.pointer(), aux.mask!.pointer(), dX.pointer());
-        break;
     }
   }
 
@@ -748,7 +589,7 @@ export class Model {
         d: [A.empty([n * widest], 'model batch'), A.empty([n * widest], 'model batch')],
         labels: A.empty([n], 'model batch'),
         targets: A.empty([n * this.outputs], 'model batch'),
-        aux: this.layers.map((l) => auxBuffers(l, n, (size) => A.empty([size], 'model batch'))),
+        aux: this.layers.map((l, i) => this.#kinds[i].scratch(l, n, (size) => A.empty([size], 'model batch'))),
         views: new Map(),
       };
     }
@@ -779,11 +620,6 @@ export class Model {
     this.#arena.release();
     this.#buf = undefined;
   }
-}
-
-/** Throws unless every own key of `o` is one of `known` (so toString, constructor, __proto__ are refused). */
-function checkKeys(o: object, known: readonly string[], what: string): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new DescentError(`${what}: unknown key ${JSON.stringify(k)}; known: ${known.join(', ')}`);
 }
 
 /** predict's second argument: n, or an options object of own keys `known`, checked by value. */
@@ -818,42 +654,5 @@ function checkModelFits(engine: Engine, parameters: number, stateSize: number, w
     throw new DescentError(`${what}: out of memory: ${parameters} parameters need ${fmtBytes(need)} for parameters and gradients` +
       `${stateSize > 0 ? ' and running statistics' : ''}, but the engine has ${fmtBytes(Math.max(0, free))} left ` +
       `(heap in use ${fmtBytes(st.liveBytes)}, limit ${fmtBytes(a.maxBytes)}; createEngine({ maxMemoryMB }) raises it); nothing was allocated`);
-  }
-}
-
-interface Plan {
-  type: LayerType;
-  inputs: number;
-  units: number;
-  act: { name: ActivationName; alpha: number };
-  init: InitSpec;
-  hasBias: boolean;
-  weightOffset: number;
-  biasOffset: number;
-  eps?: number;
-  momentum?: number;
-  rate?: number;
-  seed?: number;
-  stateOffset?: number;
-}
-
-function describeLayer(p: Plan): string {
-  const act = p.act.name === 'linear' ? '' : `, ${p.act.name}`;
-  switch (p.type) {
-    case 'dense': return `Dense(${p.inputs}→${p.units}, ${p.act.name})`;
-    case 'batchnorm': return `BatchNorm(${p.units}${act})`;
-    case 'layernorm': return `LayerNorm(${p.units}${act})`;
-    case 'dropout': return `Dropout(${p.units}, rate ${p.rate})`;
-  }
-}
-
-/** Scratch of one layer for batches of up to n rows (the x̂ and statistics of a norm, a dropout mask). */
-function auxBuffers(l: DenseLayer, n: number, empty: (size: number) => Tensor): Aux {
-  const c = l.units;
-  switch (l.type) {
-    case 'batchnorm': return { xhat: empty(n * c), mean: empty(c), invstd: empty(c) };
-    case 'layernorm': return { xhat: empty(n * c), invstd: empty(n) };
-    case 'dropout': return { mask: empty(n * c) };
-    default: return {};
   }
 }

@@ -1,0 +1,65 @@
+// Batch normalization per feature over the batch (Ioffe & Szegedy 2015), PyTorch's BatchNorm1d:
+//   training   y = γ·x̂ + β,  x̂ = (x − μ_B)/√(σ²_B + ε) with the batch's mean and biased
+//              variance; running mean/variance updated with momentum (unbiased batch variance)
+//   inference  the running statistics instead
+// γ is a [1, c] "weight" and β a [c] "bias" in the flat parameter vector; the running mean and
+// variance (start 0 and 1) live in the model's state buffer and are saved with it. Kernels and
+// formulas: assembly/nn/batchnorm.ts.
+
+import { DescentError, show } from '../../engine/errors.js';
+import { checkActivation } from '../activations.js';
+import { checkKeys, type DenseLayer, type LayerKind } from './layer.js';
+import { normPlacement, resetNorm } from './norm-common.js';
+
+function needsTwo(l: DenseLayer, n: number): DescentError {
+  return new DescentError(`model: layer ${l.index} ${l.describe()}: training mode needs a batch of at least 2 samples to normalize over, got ${n} (use model.eval() for single samples)`);
+}
+
+export const batchnorm: LayerKind = {
+  type: 'batchnorm',
+  inPlace: true,
+
+  plan(s, ctx) {
+    const label = `${ctx.name} (batchnorm)`;
+    checkKeys(s, ['type', 'momentum', 'eps', 'activation', 'alpha'], label);
+    normPlacement(ctx, label);
+    const eps = (s.eps as number | undefined) ?? 1e-5;
+    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new DescentError(`${label}: eps must be a finite number > 0, got ${show(s.eps)}`);
+    const momentum = (s.momentum as number | undefined) ?? 0.1;
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${show(momentum)}`);
+    const act = checkActivation((s.activation as string | undefined) ?? 'linear', s.alpha as number | undefined, label);
+    const c = ctx.fanIn;
+    const weightOffset = ctx.reserve(c), biasOffset = ctx.reserve(c);
+    return { type: 'batchnorm', inputs: 1, units: c, fanIn: c, act, init: { name: 'constant', value: 1 }, hasBias: true,
+      weightOffset, biasOffset, eps, momentum, stateOffset: ctx.reserveState(2 * c) };
+  },
+
+  describe: (p) => `BatchNorm(${p.units}${p.act.name === 'linear' ? '' : `, ${p.act.name}`})`,
+
+  initialize: resetNorm,
+
+  scratch: (l, n, empty) => ({ xhat: empty(n * l.units), mean: empty(l.units), invstd: empty(l.units) }),
+
+  checkPass(l, n, training) {
+    if (training && n < 2) throw needsTwo(l, n);
+  },
+
+  forward(m, l, aux, n, input, y, training) {
+    const K = m.engine.kernels;
+    const c = l.units, gamma = l.W.pointer(), beta = l.b ? l.b.pointer() : 0;
+    if (!training) {
+      K.bnForwardEval(n, c, input.pointer(), y.pointer(), gamma, beta, l.runningMean!.pointer(), l.runningVar!.pointer(), l.eps!);
+      return;
+    }
+    if (n < 2) throw needsTwo(l, n);
+    const upd = !m.frozen;
+    K.bnForwardTrainLd(n, c, c, input.pointer(), y.pointer(), aux.xhat.pointer(), gamma, beta, aux.mean.pointer(), aux.invstd.pointer(),
+      upd ? l.runningMean!.pointer() : 0, upd ? l.runningVar!.pointer() : 0, l.momentum!, l.eps!);
+  },
+
+  backward(m, l, aux, n, _input, dZ, dX) {
+    if (!m.trainedPass) throw new DescentError(`model: layer ${l.index} ${l.describe()}: gradients need a training-mode forward pass (model.train())`);
+    const c = l.units;
+    m.engine.kernels.bnBackwardLd(n, c, c, aux.xhat.pointer(), dZ.pointer(), l.W.pointer(), aux.invstd.pointer(), (dX ?? dZ).pointer(), l.gW.pointer(), l.gb!.pointer());
+  },
+};
