@@ -33,3 +33,4 @@ export { f64BfgsInverseUpdate } from "./linalg/bfgs";
 export { bnForwardTrain, bnForwardTrainLd, bnForwardEval, bnBackward, bnBackwardLd } from "./nn/batchnorm";
 export { lnForward, lnBackward, lnParamGrads } from "./nn/layernorm";
 export { dropoutForward } from "./nn/dropout";
+export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward, globalAvgPoolForward, globalAvgPoolBackward, mulChannels } from "./nn/pool";

@@ -173,4 +173,23 @@ export interface Kernels {
   lnParamGrads(n: number, c: number, ld: number, xhat: number, dy: number, dgamma: number, dbeta: number): void;
   /** mask = keep ? 1/(1 − rate) : 0 from Philox-2x32-10 of (seed, counter, offset + i); y = x ⊙ mask unless x = 0. */
   dropoutForward(n: number, x: number, y: number, mask: number, rate: number, seed: number, counter: number, offset: number): void;
+  // Pooling on NHWC f32 activations (assembly/nn/pool.ts): PyTorch's windows (floor mode, the
+  // caller passes oh, ow), images independent (a call may be split by images).
+  /** y = window max, idx (i32) = iy·w + ix of the first maximum (a NaN wins: the last one, as PyTorch). */
+  maxPoolForward(n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+                 ph: number, pw: number, oh: number, ow: number, x: number, y: number, idx: number): void;
+  /** dx = 0, then dx[img, idx, ch] += dy[img, oy, ox, ch] in ascending (oy, ox). */
+  maxPoolBackward(n: number, h: number, w: number, c: number, oh: number, ow: number, dy: number, idx: number, dx: number): void;
+  /** y = (Σ in-image window, in (ky, kx) order) / (countIncludePad ? kh·kw : in-image count). */
+  avgPoolForward(n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+                 ph: number, pw: number, oh: number, ow: number, countIncludePad: number, x: number, y: number): void;
+  /** dx = 0, then each window's in-image positions += dy/divisor, windows in ascending (oy, ox). */
+  avgPoolBackward(n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+                  ph: number, pw: number, oh: number, ow: number, countIncludePad: number, dy: number, dx: number): void;
+  /** y[img, ch] = (Σ_{p<hw} x[img, p, ch], in p order) / hw. */
+  globalAvgPoolForward(n: number, hw: number, c: number, x: number, y: number): void;
+  /** dx[img, p, ch] = dy[img, ch] / hw. */
+  globalAvgPoolBackward(n: number, hw: number, c: number, dy: number, dx: number): void;
+  /** y[img, p, ch] = x[img, p, ch]·s[img, ch] (spatial dropout's mask, any per-channel scale); y may be x. */
+  mulChannels(n: number, hw: number, c: number, x: number, s: number, y: number): void;
 }
