@@ -34,3 +34,4 @@ export { bnForwardTrain, bnForwardTrainLd, bnForwardEval, bnBackward, bnBackward
 export { lnForward, lnBackward, lnParamGrads } from "./nn/layernorm";
 export { dropoutForward } from "./nn/dropout";
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward, globalAvgPoolForward, globalAvgPoolBackward, mulChannels } from "./nn/pool";
+export { im2col, col2im } from "./nn/conv";

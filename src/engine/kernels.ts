@@ -192,4 +192,10 @@ export interface Kernels {
   globalAvgPoolBackward(n: number, hw: number, c: number, dy: number, dx: number): void;
   /** y[img, p, ch] = x[img, p, ch]·s[img, ch] (spatial dropout's mask, any per-channel scale); y may be x. */
   mulChannels(n: number, hw: number, c: number, x: number, s: number, y: number): void;
+  /** NHWC x → rows (img, oy, ox) of kh·kw·cg values (ky, kx, ci) of channels c0..c0+cg−1, 0 outside the image (assembly/nn/conv.ts). */
+  im2col(n: number, h: number, w: number, c: number, c0: number, cg: number, kh: number, kw: number, sh: number, sw: number,
+         ph: number, pw: number, dh: number, dw: number, oh: number, ow: number, x: number, cols: number): void;
+  /** im2col's adjoint: dx channels c0..c0+cg−1 (+)= the sums of cols over their taps, added in ascending row order. */
+  col2im(n: number, h: number, w: number, c: number, c0: number, cg: number, kh: number, kw: number, sh: number, sw: number,
+         ph: number, pw: number, dh: number, dw: number, oh: number, ow: number, cols: number, dx: number, accumulate: number): void;
 }
