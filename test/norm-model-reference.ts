@@ -31,6 +31,7 @@ export function modelForwardF64(model: Model, theta: Float64Array, x: Float64Arr
       case 'batchnorm': out = bnTrainF64(n, c, a, W, b, Math.fround(l.eps!)).y; break;
       case 'layernorm': out = lnF64(n, c, a, W, b, Math.fround(l.eps!)).y; break;
       case 'dropout': { const m = masks.get(l.index)!; out = a.map((v, i) => v * m[i]); break; }
+      default: throw new Error(`no reference for layer type ${l.type}`);
     }
     a = out.map((z) => act(l.activation, l.alpha, z));
   }

@@ -46,7 +46,7 @@ import { Random } from '../random.js';
 import { activationKind, type ActivationName } from './activations.js';
 import type { InitName, InitSpec } from './init.js';
 import { checkLoss, type LossName } from './losses.js';
-import { checkKeys, type Aux, type DenseLayer, type LayerKind, type PassContext } from './layers/layer.js';
+import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext } from './layers/layer.js';
 import { layerKind } from './layers/registry.js';
 import { applyPreprocess, checkClassNames, checkOutputKind, checkPreprocess, type OutputKind, type Preprocess } from './preprocess.js';
 
@@ -91,7 +91,13 @@ export type AnyLayerSpec = LayerSpec | BatchNormSpec | LayerNormSpec | DropoutSp
 export type { DenseLayer, LayerType } from './layers/layer.js';
 
 export interface ModelSpec {
-  inputs: number;
+  /**
+   * Features per sample, or an image [c, h, w] (channels, height, width: PyTorch's order of the
+   * sizes) for models that start with convolution or pooling. Image samples are given with
+   * channels last: row-major h × w pixels of c values (NHWC, the library's activation layout;
+   * for c = 1 simply the image's rows).
+   */
+  inputs: number | readonly [c: number, h: number, w: number];
   layers: AnyLayerSpec[];
   loss?: LossName | string;
   /** Seed of the weight initialization (default 0). */
@@ -131,7 +137,10 @@ type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor;
 const MAX_EVAL_BATCH = 1000;
 
 export class Model implements PassContext {
+  /** Floats per sample (c·h·w for an image input). */
   readonly inputs: number;
+  /** The input as an image [c, h, w] (spec order), when the spec gave one. */
+  readonly inputShape: readonly [c: number, h: number, w: number] | undefined;
   readonly outputs: number;
   readonly loss: LossName;
   readonly seed: number;
@@ -160,14 +169,14 @@ export class Model implements PassContext {
     const what = 'model';
     if (!spec || typeof spec !== 'object') throw new DescentError(`${what}: expected a spec { inputs, layers, loss }`);
     checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
-    const inputs = spec.inputs;
-    if (!Number.isSafeInteger(inputs) || inputs < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${show(inputs)}`);
+    const { inputs, shape: inputShape } = checkInputs(spec.inputs, what);
     if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
     const loss = checkLoss(spec.loss ?? 'softmax-cross-entropy', what);
     const seed = spec.seed ?? 0;
     if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
     // validate every layer before allocating anything
     let fanIn = inputs, offset = 0, stateSize = 0;
+    let image: Image | undefined = inputShape && [inputShape[1], inputShape[2], inputShape[0]];
     const kinds: LayerKind[] = [];
     const plan = spec.layers.map((l, i) => {
       const name = `${what}: layer ${i}`;
@@ -178,15 +187,17 @@ export class Model implements PassContext {
       const kind = layerKind(type, name);
       kinds.push(kind);
       const p = kind.plan(l as unknown as Record<string, unknown>, {
-        index: i, name, first: i === 0, last: i === spec.layers.length - 1, loss, fanIn,
+        index: i, name, first: i === 0, last: i === spec.layers.length - 1, loss, fanIn, image,
         reserve: (size) => { const o = offset; offset += size; return o; },
         reserveState: (size) => { const o = stateSize; stateSize += size; return o; },
       });
-      fanIn = p.units;
+      fanIn = p.width;
+      image = p.image;
       return p;
     });
     this.#kinds = kinds;
     this.inputs = inputs;
+    this.inputShape = inputShape;
     this.outputs = fanIn;
     this.loss = loss;
     this.seed = seed;
@@ -212,7 +223,8 @@ export class Model implements PassContext {
     const params = this.#params, grads = this.#grads, state = this.#state;
     this.hasNormalization = plan.some((p) => p.type !== 'dense');
     this.layers = plan.map((p, index): DenseLayer => ({
-      index, type: p.type, inputs: p.inputs, units: p.units, activation: p.act.name, alpha: p.act.alpha,
+      index, type: p.type, inputs: p.inputs, units: p.units, width: p.width, image: p.image, config: p.config,
+      activation: p.act.name, alpha: p.act.alpha,
       kind: activationKind(p.act.name), hasBias: p.hasBias, init: p.init,
       weightOffset: p.weightOffset, biasOffset: p.biasOffset,
       W: params.view(p.weightOffset, [p.inputs, p.units]),
@@ -497,7 +509,7 @@ export class Model implements PassContext {
       const layer = this.layers[l];
       const y = v.ys[l];
       this.#kinds[l].forward(this, layer, v.aux[l], n, input, y, training);
-      if (layer.kind !== 0) K.actForward(layer.kind, n * layer.units, layer.alpha, y.pointer(), y.pointer());
+      if (layer.kind !== 0) K.actForward(layer.kind, n * layer.width, layer.alpha, y.pointer(), y.pointer());
       input = y;
     }
     this.#trainedPass = training;
@@ -540,7 +552,7 @@ export class Model implements PassContext {
     }
     if (!withGradient) return sum;
     if ((this.loss === 'mse' || this.loss === 'bce') && last.kind !== 0) {
-      K.actBackward(last.kind, n * last.units, last.alpha, y.pointer(), dz, dz);
+      K.actBackward(last.kind, n * last.width, last.alpha, y.pointer(), dz, dz);
     }
     this.backward(v, n);
     return sum;
@@ -568,7 +580,7 @@ export class Model implements PassContext {
       kind.backward(this, layer, v.aux[l], n, input, dZ, dY);
       if (!kind.inPlace) cur = 1 - cur;
       const prev = this.layers[l - 1];
-      if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
+      if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.width, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
     }
   }
 
@@ -581,11 +593,11 @@ export class Model implements PassContext {
       this.engine.gemmWorkspace();
       this.#batchArena.release();
       const A = this.#batchArena;
-      const widest = Math.max(...this.layers.map((l) => l.units));
+      const widest = Math.max(...this.layers.map((l) => l.width));
       buf = this.#buf = {
         capacity: n,
         x: A.empty([n * this.inputs], 'model batch'),
-        ys: this.layers.map((l) => A.empty([n * l.units], 'model batch')),
+        ys: this.layers.map((l) => A.empty([n * l.width], 'model batch')),
         d: [A.empty([n * widest], 'model batch'), A.empty([n * widest], 'model batch')],
         labels: A.empty([n], 'model batch'),
         targets: A.empty([n * this.outputs], 'model batch'),
@@ -598,8 +610,8 @@ export class Model implements PassContext {
       const b = buf;
       v = {
         x: b.x.view(0, [n, this.inputs]),
-        ys: this.layers.map((l, i) => b.ys[i].view(0, [n, l.units])),
-        d: [this.layers.map((l) => b.d[0].view(0, [n, l.units])), this.layers.map((l) => b.d[1].view(0, [n, l.units]))],
+        ys: this.layers.map((l, i) => b.ys[i].view(0, [n, l.width])),
+        d: [this.layers.map((l) => b.d[0].view(0, [n, l.width])), this.layers.map((l) => b.d[1].view(0, [n, l.width]))],
         labels: b.labels.view(0, [n]),
         targets: b.targets.view(0, [n * this.outputs]),
         aux: b.aux,
@@ -655,4 +667,16 @@ function checkModelFits(engine: Engine, parameters: number, stateSize: number, w
       `${stateSize > 0 ? ' and running statistics' : ''}, but the engine has ${fmtBytes(Math.max(0, free))} left ` +
       `(heap in use ${fmtBytes(st.liveBytes)}, limit ${fmtBytes(a.maxBytes)}; createEngine({ maxMemoryMB }) raises it); nothing was allocated`);
   }
+}
+
+/** The spec's inputs: a positive integer, or an image [c, h, w] of positive integers. */
+function checkInputs(v: unknown, what: string): { inputs: number; shape?: readonly [number, number, number] } {
+  if (Array.isArray(v)) {
+    const ok = v.length === 3 && v.every((d) => Number.isSafeInteger(d) && d >= 1) && v[0] * v[1] * v[2] <= 2 ** 31;
+    if (!ok) throw new DescentError(`${what}: inputs must be a positive integer or an image [channels, height, width] of positive integers, got ${show(v)}`);
+    const shape = [v[0], v[1], v[2]] as const;
+    return { inputs: v[0] * v[1] * v[2], shape };
+  }
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${show(v)}`);
+  return { inputs: v as number };
 }

@@ -19,6 +19,7 @@
 
 import { NORM_PLANS } from './plans-norm.js';
 import { F64_PLANS } from './plans-f64.js';
+import { CONV_PLANS } from './plans-conv.js';
 import { elementwise, rowwise, share, zeros, THRESHOLDS, type Combine, type Plan, type Planner } from './plan-shapes.js';
 
 export { REDUCE_CHUNK, type Combine, type Plan, type Planner } from './plan-shapes.js';
@@ -152,8 +153,8 @@ const CORE_PLANS: Record<string, Planner> = {
   f64Copy: elementwise({ count: 0, ptrs: [1, 2], bytes: 8 }),
 };
 
-/** Every plan: the core ones above, normalization (plans-norm.ts), float64 linear algebra (plans-f64.ts). */
-export const PLANS: Record<string, Planner> = { ...CORE_PLANS, ...NORM_PLANS, ...F64_PLANS };
+/** Every plan: the core ones above, normalization (plans-norm.ts), float64 linear algebra (plans-f64.ts), images (plans-conv.ts). */
+export const PLANS: Record<string, Planner> = { ...CORE_PLANS, ...NORM_PLANS, ...F64_PLANS, ...CONV_PLANS };
 
 /** Combine chunk results in chunk order. */
 export function combine(kind: Combine, results: Float64Array, base: number, n: number, chunk: number): number {

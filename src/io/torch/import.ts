@@ -149,7 +149,7 @@ function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly num
 
 /** Parameters of a spec's Dense and norm layers (NaN where the spec is malformed: the Model refuses it). */
 function parameterCount(spec: ModelSpec): number {
-  let fanIn = spec?.inputs, n = 0;
+  let fanIn = typeof spec?.inputs === 'number' ? spec.inputs : NaN, n = 0;
   for (const l of Array.isArray(spec?.layers) ? spec.layers : []) {
     const type = (l as { type?: string })?.type ?? 'dense';
     if (type === 'dense') {

@@ -5,6 +5,8 @@
 // γ is a [1, c] "weight" and β a [c] "bias" in the flat parameter vector; the running mean and
 // variance (start 0 and 1) live in the model's state buffer and are saved with it. Kernels and
 // formulas: assembly/nn/batchnorm.ts.
+// After an image-shaped layer it is PyTorch's BatchNorm2d: statistics per channel over the batch
+// and every pixel. In the NHWC layout that is the same kernels on an (n·h·w) × c matrix.
 
 import { DescentError, show } from '../../engine/errors.js';
 import { checkActivation } from '../activations.js';
@@ -28,36 +30,39 @@ export const batchnorm: LayerKind = {
     const momentum = (s.momentum as number | undefined) ?? 0.1;
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new DescentError(`${label}: momentum must be a number in [0, 1], got ${show(momentum)}`);
     const act = checkActivation((s.activation as string | undefined) ?? 'linear', s.alpha as number | undefined, label);
-    const c = ctx.fanIn;
+    // per channel of an image (pixels are more rows), else per feature
+    const c = ctx.image ? ctx.image[2] : ctx.fanIn;
     const weightOffset = ctx.reserve(c), biasOffset = ctx.reserve(c);
-    return { type: 'batchnorm', inputs: 1, units: c, fanIn: c, act, init: { name: 'constant', value: 1 }, hasBias: true,
-      weightOffset, biasOffset, eps, momentum, stateOffset: ctx.reserveState(2 * c) };
+    return { type: 'batchnorm', inputs: 1, units: c, fanIn: ctx.fanIn, width: ctx.fanIn, image: ctx.image, act, init: { name: 'constant', value: 1 }, hasBias: true,
+      weightOffset, biasOffset, eps, momentum, stateOffset: ctx.reserveState(2 * c), config: { pixels: ctx.image ? ctx.image[0] * ctx.image[1] : 1 } };
   },
 
-  describe: (p) => `BatchNorm(${p.units}${p.act.name === 'linear' ? '' : `, ${p.act.name}`})`,
+  describe: (p) => `BatchNorm${p.image ? '2d' : ''}(${p.units}${p.act.name === 'linear' ? '' : `, ${p.act.name}`})`,
 
   initialize: resetNorm,
 
-  scratch: (l, n, empty) => ({ xhat: empty(n * l.units), mean: empty(l.units), invstd: empty(l.units) }),
+  scratch: (l, n, empty) => ({ xhat: empty(n * l.width), mean: empty(l.units), invstd: empty(l.units) }),
 
   checkPass(l, n, training) {
-    if (training && n < 2) throw needsTwo(l, n);
+    if (training && n * l.config!.pixels < 2) throw needsTwo(l, n);
   },
 
-  forward(m, l, aux, n, input, y, training) {
+  forward(m, l, aux, batch, input, y, training) {
     const K = m.engine.kernels;
+    const n = batch * l.config!.pixels; // rows: samples, or samples × pixels
     const c = l.units, gamma = l.W.pointer(), beta = l.b ? l.b.pointer() : 0;
     if (!training) {
       K.bnForwardEval(n, c, input.pointer(), y.pointer(), gamma, beta, l.runningMean!.pointer(), l.runningVar!.pointer(), l.eps!);
       return;
     }
-    if (n < 2) throw needsTwo(l, n);
+    if (n < 2) throw needsTwo(l, batch);
     const upd = !m.frozen;
     K.bnForwardTrainLd(n, c, c, input.pointer(), y.pointer(), aux.xhat.pointer(), gamma, beta, aux.mean.pointer(), aux.invstd.pointer(),
       upd ? l.runningMean!.pointer() : 0, upd ? l.runningVar!.pointer() : 0, l.momentum!, l.eps!);
   },
 
-  backward(m, l, aux, n, _input, dZ, dX) {
+  backward(m, l, aux, batch, _input, dZ, dX) {
+    const n = batch * l.config!.pixels;
     if (!m.trainedPass) throw new DescentError(`model: layer ${l.index} ${l.describe()}: gradients need a training-mode forward pass (model.train())`);
     const c = l.units;
     m.engine.kernels.bnBackwardLd(n, c, c, aux.xhat.pointer(), dZ.pointer(), l.W.pointer(), aux.invstd.pointer(), (dX ?? dZ).pointer(), l.gW.pointer(), l.gb!.pointer());

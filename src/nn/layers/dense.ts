@@ -43,7 +43,7 @@ export const dense: LayerKind = {
     const hasBias = (d.bias as boolean | undefined) ?? true;
     const weightOffset = ctx.reserve(fanIn * units);
     const biasOffset = hasBias ? ctx.reserve(units) : -1;
-    return { type: 'dense', inputs: fanIn, units, fanIn, act, init, hasBias, weightOffset, biasOffset };
+    return { type: 'dense', inputs: fanIn, units, fanIn, width: units, act, init, hasBias, weightOffset, biasOffset };
   },
 
   describe: (p) => `Dense(${p.inputs}→${p.units}, ${p.act.name})`,

@@ -20,7 +20,7 @@ export const dropout: LayerKind = {
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new DescentError(`${label}: rate must be a number in [0, 1), got ${show(rate)}`);
     if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new DescentError(`${label}: seed must be a non-negative integer, got ${show(seed)}`);
     const c = ctx.fanIn;
-    return { type: 'dropout', inputs: 0, units: c, fanIn: c, act: checkActivation('linear', undefined, label), init: { name: 'constant', value: 1 },
+    return { type: 'dropout', inputs: 0, units: c, fanIn: c, width: c, image: ctx.image, act: checkActivation('linear', undefined, label), init: { name: 'constant', value: 1 },
       hasBias: false, weightOffset: ctx.reserve(0), biasOffset: -1, rate, seed: seed !== undefined ? seed >>> 0 : undefined };
   },
 

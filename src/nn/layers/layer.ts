@@ -21,7 +21,10 @@ import type { ActivationName } from '../activations.js';
 import type { InitSpec } from '../init.js';
 import type { LossName } from '../losses.js';
 
-export type LayerType = 'dense' | 'batchnorm' | 'layernorm' | 'dropout';
+export type LayerType = 'dense' | 'batchnorm' | 'layernorm' | 'dropout' | 'conv2d' | 'maxpool2d' | 'avgpool2d' | 'globalavgpool' | 'flatten' | 'dropout2d';
+
+/** An image-shaped sample in the activation layout: h rows of w pixels of c channels (NHWC). */
+export type Image = readonly [h: number, w: number, c: number];
 
 /** The activation of a layer's output, validated: name and α (leaky-relu slope, elu α). */
 export interface Act { name: ActivationName; alpha: number }
@@ -32,8 +35,13 @@ export interface Plan {
   /** Rows and columns of the weight view W (Dense: inputs × units; norms: 1 × c; none: 0 × c). */
   inputs: number;
   units: number;
-  /** Per-sample width of the layer's input (Dense: = inputs). */
+  /** Per-sample width of the layer's input and output (Dense: inputs and units). */
   fanIn: number;
+  width: number;
+  /** The output as an image, for layers whose output is one (convolution, pooling, …). */
+  image?: Image;
+  /** Kind-specific geometry (kernel, stride, padding, …), read by the kind and by describe(). */
+  config?: Readonly<Record<string, number>>;
   act: Act;
   init: InitSpec;
   hasBias: boolean;
@@ -56,6 +64,12 @@ export interface DenseLayer {
   readonly type: LayerType;
   readonly inputs: number;
   readonly units: number;
+  /** Floats per sample of the layer's output (Dense and the norms: units; a conv: h·w·filters). */
+  readonly width: number;
+  /** The output as an image [h, w, c] (NHWC), when it is one. */
+  readonly image?: Image;
+  /** Kind-specific geometry (conv and pooling: kernel, stride, padding, …). */
+  readonly config?: Readonly<Record<string, number>>;
   readonly activation: ActivationName;
   readonly alpha: number;
   readonly kind: number;
@@ -90,8 +104,9 @@ export interface PlanContext {
   first: boolean;
   last: boolean;
   loss: LossName;
-  /** Per-sample width of the layer's input. */
+  /** Per-sample width of the layer's input, and its image shape when it is one. */
   fanIn: number;
+  image?: Image;
   /** Reserve floats in the flat parameter vector / the state buffer; returns the offset. */
   reserve(size: number): number;
   reserveState(size: number): number;

@@ -20,7 +20,7 @@ export const layernorm: LayerKind = {
     const act = checkActivation((s.activation as string | undefined) ?? 'linear', s.alpha as number | undefined, label);
     const c = ctx.fanIn;
     const weightOffset = ctx.reserve(c), biasOffset = ctx.reserve(c);
-    return { type: 'layernorm', inputs: 1, units: c, fanIn: c, act, init: { name: 'constant', value: 1 }, hasBias: true, weightOffset, biasOffset, eps };
+    return { type: 'layernorm', inputs: 1, units: c, fanIn: c, width: c, act, init: { name: 'constant', value: 1 }, hasBias: true, weightOffset, biasOffset, eps };
   },
 
   describe: (p) => `LayerNorm(${p.units}${p.act.name === 'linear' ? '' : `, ${p.act.name}`})`,

@@ -1,0 +1,130 @@
+// Image layers in whole models: every parameter's gradient against central differences of an
+// independent float64 forward pass (reference-cnn.ts), the bits the same on 1, 2 and 3 threads,
+// and the errors a spec gets for shapes that cannot work. PyTorch agreement is cnn-torch.test.ts.
+import { describe, expect, it } from 'vitest';
+import * as d from '../src/index.js';
+import { Model, type AnyLayerSpec } from '../src/nn/model.js';
+import { engineFor, isas } from './engines.js';
+import { meanLoss, numericGradient } from './reference-mlp.js';
+import { cnnForwardF64 } from './reference-cnn.js';
+import { randomF32, rng } from './reference.js';
+
+const L = (x: unknown): AnyLayerSpec => x as AnyLayerSpec;
+
+const SPECS: [string, [number, number, number], AnyLayerSpec[]][] = [
+  ['conv-maxpool-conv-flatten-dense', [2, 6, 5], [
+    L({ type: 'conv2d', filters: 3, kernel: 3, padding: 1, activation: 'tanh' }),
+    L({ type: 'maxpool2d', kernel: 2 }),
+    L({ type: 'conv2d', filters: 4, kernel: 2, activation: 'elu' }),
+    L({ type: 'flatten' }),
+    { units: 3 }]],
+  ['strided conv, avg pool without padding in the count, global average', [3, 7, 6], [
+    L({ type: 'conv2d', filters: 4, kernel: 3, stride: 2, padding: 1, activation: 'tanh' }),
+    L({ type: 'avgpool2d', kernel: 2, stride: 1, padding: 1, countIncludePad: false }),
+    L({ type: 'globalavgpool' }),
+    { units: 3 }]],
+  ['groups + dilation, batch norm 2d, spatial dropout, depthwise, Dense after an image', [2, 7, 7], [
+    L({ type: 'conv2d', filters: 4, kernel: 3, dilation: 2, padding: 2, groups: 2, activation: 'linear' }),
+    L({ type: 'batchnorm', activation: 'tanh' }),
+    L({ type: 'dropout2d', rate: 0.5, seed: 3 }),
+    L({ type: 'conv2d', filters: 4, kernel: 3, padding: 1, groups: 4, bias: false, activation: 'sigmoid' }),
+    { units: 3 }]],
+  ["'same' with an even kernel, max pool with padding and stride 1, kernel taller than wide", [1, 6, 5], [
+    L({ type: 'conv2d', filters: 2, kernel: [2, 3], padding: 'same', activation: 'tanh' }),
+    L({ type: 'maxpool2d', kernel: 3, stride: 1, padding: 1 }),
+    L({ type: 'conv2d', filters: 3, kernel: [3, 1], stride: [1, 2], activation: 'softsign' }),
+    { units: 4, activation: 'tanh' },
+    { units: 3 }]],
+];
+
+describe.each(isas)('image layers: gradients vs f64 finite differences (%s)', (isa) => {
+  const e = engineFor(isa);
+  it.each(SPECS)('%s', (_name, inputs, layers) => {
+    const n = 3;
+    const model = new Model(e, { inputs, layers, loss: 'softmax-cross-entropy', seed: 7 });
+    const k = model.outputs, r = rng(11);
+    const x = randomF32(n * model.inputs, 5);
+    const labels = Int32Array.from({ length: n }, () => Math.floor(r() * k));
+    for (const l of model.layers) {
+      if (l.type === 'batchnorm') { l.W.data.set(randomF32(l.units, 3).map((v) => 1 + 0.5 * v)); l.b!.data.set(randomF32(l.units, 4).map((v) => 0.3 * v)); }
+    }
+    model.frozen = true;
+    const got = model.lossAndGradient({ x, n, labels });
+    const grad = model.gradients().toArray();
+    // the masks the pass drew (frozen: the same in every evaluation)
+    const v = model.views(n), masks = new Map<number, Float32Array>();
+    for (const l of model.layers) if (l.type === 'dropout2d') masks.set(l.index, v.aux[l.index].mask.toArray().slice(0, n * l.config!.c));
+    const theta = Float64Array.from(model.parameters().data), x64 = Float64Array.from(x);
+    const f = (t: Float64Array): number => meanLoss(model.loss, cnnForwardF64(model, t, x64, n, masks), n, k, labels);
+    const want = f(theta);
+    expect(Math.abs(got - want), `loss ${got} vs ${want}`).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(want)));
+    const num = numericGradient(f, theta);
+    const scale = Math.max(...num.map(Math.abs), 1e-3);
+    let worst = 0;
+    for (let i = 0; i < num.length; i++) {
+      const err = Math.abs(grad[i] - num[i]);
+      const l = model.layers.find((q) => i >= q.weightOffset && i < q.weightOffset + q.inputs * q.units) ?? model.layers.find((q) => q.hasBias && i >= q.biasOffset && i < q.biasOffset + q.units);
+      expect(err, `${model.describe()}: ∂L/∂θ[${i}] (layer ${l?.index} ${l?.type}) = ${grad[i]}, finite differences ${num[i]}`).toBeLessThanOrEqual(2e-4 * scale + 1e-3 * Math.abs(num[i]));
+      worst = Math.max(worst, err / scale);
+    }
+    expect(num.some((g) => g !== 0)).toBe(true);
+    model.release();
+  });
+});
+
+describe('image layers on threads', () => {
+  it('a CNN trains to the same bits on 1, 2 and 3 threads (thresholds at 0: GEMMs, im2col/col2im, pooling, batch norm and spatial dropout split)', async () => {
+    const saved = d.threadThresholds();
+    d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
+    try {
+      const digits = d.digits();
+      const results: Float32Array[] = [];
+      for (const threads of [1, 2, 3]) {
+        const en = await d.createEngine({ threads });
+        const model = new d.Model(en, {
+          inputs: [1, 8, 8], seed: 2, layers: [
+            L({ type: 'conv2d', filters: 8, kernel: 3, padding: 1, activation: 'relu' }),
+            L({ type: 'batchnorm' }),
+            L({ type: 'maxpool2d', kernel: 2 }),
+            L({ type: 'dropout2d', rate: 0.25 }),
+            L({ type: 'conv2d', filters: 16, kernel: 3, activation: 'relu' }),
+            { units: 10 }],
+        });
+        const sub = d.subset(digits, Int32Array.from({ length: 600 }, (_, i) => i));
+        d.fit(model, sub, { epochs: 1, batchSize: 50, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
+        results.push(model.parameters().toArray());
+      }
+      for (const t of [1, 2]) {
+        const diff = results[t].findIndex((v, i) => !Object.is(v, results[0][i]));
+        expect(diff, `first differing parameter on ${t + 1} threads`).toBe(-1);
+      }
+    } finally {
+      d.threadThresholds(saved);
+    }
+  }, 60_000);
+});
+
+describe('image layer specs: clear errors before anything is allocated', () => {
+  const e = engineFor(isas[0]);
+  const bad = (inputs: unknown, layers: unknown[], re: RegExp): void => {
+    expect(() => new Model(e, { inputs: inputs as number, layers: layers as AnyLayerSpec[] })).toThrow(re);
+  };
+  it('names the layer and what is wrong', () => {
+    bad(784, [{ type: 'conv2d', filters: 4, kernel: 3 }, { units: 2 }], /layer 0 \(conv2d\): needs an image input — give the model inputs as \[channels, height, width\]/);
+    bad([1, 28], [{ units: 2 }], /inputs must be a positive integer or an image \[channels, height, width\]/);
+    bad([1, 0, 28], [{ units: 2 }], /inputs must be/);
+    bad([1, 5, 5], [{ type: 'conv2d', filters: 4, kernel: 7 }, { units: 2 }], /layer 0 \(conv2d\): a height window of 7 \(kernel 7\) does not fit an input height of 5 with padding 0/);
+    bad([3, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, groups: 2 }, { units: 2 }], /groups must be a positive integer dividing both the input channels \(3\) and filters \(4\)/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, stride: 2, padding: 'same' }, { units: 2 }], /padding 'same' needs stride 1/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: [3, 0] }, { units: 2 }], /kernel must be a positive integer or a pair/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, padding: -1 }, { units: 2 }], /padding must be an integer ≥ 0/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 0, kernel: 3 }, { units: 2 }], /filters must be a positive integer/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 2, kernel: 3, strides: 2 }, { units: 2 }], /unknown key "strides"/);
+    bad([1, 8, 8], [{ type: 'maxpool2d', kernel: 2, padding: 2 }, { units: 2 }], /padding must be at most half the kernel/);
+    bad([1, 8, 8], [{ type: 'maxpool2d', kernel: 2 }], /last layer must be Dense/);
+    bad([1, 8, 8], [{ units: 4 }, { type: 'maxpool2d', kernel: 2 }, { units: 2 }], /layer 1 \(maxpool2d\): needs an image input/);
+    bad([1, 8, 8], [{ type: 'dropout2d', rate: 1 }, { units: 2 }], /rate must be a number in \[0, 1\)/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 65537, kernel: 1 }, { units: 2 }], /filters must be a positive integer/);
+    bad([1, 40000, 40000], [{ type: 'conv2d', filters: 64, kernel: 3 }, { units: 2 }], /too large/);
+  });
+});
