@@ -59,7 +59,21 @@ describe('descent train', () => {
     };
     bad(['--layers', '64-d0.2-32-10'], /entry 2 "d0.2": dropout must follow a hidden layer/);
     bad(['--layers', '64-32-d1.5-10'], /entry 3 "d1.5": dropout rate must be a number in \[0, 1\)/);
-    bad(['--layers', '64-32xn-10'], /layers \(entry 2\)/);
+    bad(['--layers', '64-32xn-10'], /entry 2 "32xn" is not a layer: N, Nbn/);
+    writeFileSync(join(dir, 'flat.csv'), 'a,b,c,label\n' + Array.from({ length: 40 }, (_, i) => `${i % 7},${i % 5},${i % 3},${i % 2}`).join('\n') + '\n');
+    bad(['--layers', 'c4k3-p2-2', '--data', 'csv:flat.csv', '--label', 'label'], /a network that starts with "c4k3" needs image data/);
+    bad(['--layers', 'c4k9-10'], /layer 0 \(conv2d\): a height window of 9 \(kernel 9\) does not fit an input height of 8/);
+  }, 120_000);
+
+  it('--layers builds a CNN on the data\'s images (c8k3p1-p2-c16k3bn-sd0.1-gap-10 on digits)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
+    const r = run(['train', '--layers', 'c8k3p1-p2-c16k3bn-sd0.1-gap-32-10', '--optimizer', 'adam', '--lr', '0.01', '--epochs', '6', '--seed', '2', '--quiet'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(85);
+    const model = loadModel(Engine.createSync({ isa: 'simd' }), new Uint8Array(readFileSync(join(dir, 'descent-model.safetensors'))));
+    expect(model.inputShape).toEqual([1, 8, 8]);
+    expect(model.layers.map((l) => l.type)).toEqual(['conv2d', 'maxpool2d', 'conv2d', 'batchnorm', 'dropout2d', 'globalavgpool', 'dense', 'dense']);
+    expect(model.layers.map((l) => l.image && [...l.image])).toEqual([[8, 8, 8], [4, 4, 8], [2, 2, 16], [2, 2, 16], [2, 2, 16], [1, 1, 16], undefined, undefined]);
   }, 120_000);
 
   it('--optimizer lbfgs / lm: full-batch training from the command line, its flags checked', () => {

@@ -28,7 +28,8 @@ import { DATASET_NAMES } from '../data/remote/registry.js';
 import { parseCsv } from '../data/csv.js';
 import { fitStandardizer } from '../data/standardize.js';
 import { trainTestSplit } from '../data/split.js';
-import { Model, type AnyLayerSpec } from '../nn/model.js';
+import { Model } from '../nn/model.js';
+import { parseLayers } from './layers-syntax.js';
 import type { Preprocess } from '../nn/preprocess.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { LOSSES } from '../nn/losses.js';
@@ -101,7 +102,12 @@ export const NETWORK_HELP = `Network
                        (default: inputs-64-classes). A hidden size may end in bn or ln:
                        a Dense layer without activation, then batch norm / layer norm with the
                        activation (500bn); dP inserts dropout with rate P (d0.2), e.g.
-                       784-500bn-d0.2-300ln-10
+                       784-500bn-d0.2-300ln-10. Convolutional networks start on the data's
+                       images (no inputs entry): cFkK = conv2d with F filters K×K (suffixes sS
+                       stride, pP padding or same, gG groups, lD dilation, bn), pK max pool,
+                       apK average pool (sS stride), gap global average pool, sdP spatial
+                       dropout, flat; a Dense size after an image flattens it, e.g.
+                       c32k3-p2-c64k3-p2-128-10 (conv activation: --activation, default relu)
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh)
   --alpha X            slope of leaky-relu / α of elu
   --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
@@ -316,34 +322,8 @@ export async function prepareData(v: Record<string, unknown>, seed: number): Pro
 
 /** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
 export function buildModel(engine: Engine, v: Record<string, unknown>, data: PreparedData, seed: number): Model {
-  const text = v.layers as string | undefined;
-  const entries = text ? text.split('-') : [String(data.train.features), '64', String(data.classes)];
-  const sizeOf = (s: string, i: number) => num(s, `layers (entry ${i + 1})`, true)!;
-  if (entries.length < 2) throw new DescentError(`--layers: need at least inputs-outputs, got ${text}`);
-  const inputs = sizeOf(entries[0], 0);
-  if (inputs !== data.train.features) throw new DescentError(`--layers: the network takes ${inputs} inputs but the data has ${data.train.features} features`);
-  const outputs = sizeOf(entries[entries.length - 1], entries.length - 1);
-  const alpha = num(v.alpha, 'alpha');
-  const act = v.activation as never;
-  const init = v.init as never;
-  const layers: AnyLayerSpec[] = [];
-  entries.slice(1, -1).forEach((e, j) => {
-    const i = j + 1;
-    const norm = /^(\d+)(bn|ln)$/.exec(e);
-    const drop = /^d(.+)$/.exec(e);
-    if (norm) {
-      layers.push({ units: sizeOf(norm[1], i), activation: 'linear', bias: false, init });
-      layers.push({ type: norm[2] === 'bn' ? 'batchnorm' : 'layernorm', activation: act, alpha });
-    } else if (drop) {
-      const rate = Number(drop[1]);
-      if (drop[1].trim() === '' || !(rate >= 0 && rate < 1)) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout rate must be a number in [0, 1)`);
-      if (i === 1) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout must follow a hidden layer`);
-      layers.push({ type: 'dropout', rate });
-    } else {
-      layers.push({ units: sizeOf(e, i), activation: act, alpha, init });
-    }
-  });
-  layers.push({ units: outputs, activation: (v.loss === 'bce' ? 'sigmoid' : 'linear') as never, init });
+  const { inputs, layers } = parseLayers(v.layers as string | undefined, data.train, data.classes,
+    { activation: v.activation as string | undefined, alpha: num(v.alpha, 'alpha'), init: v.init, loss: v.loss as string | undefined });
   return new Model(engine, { inputs, loss: v.loss as never, seed, layers });
 }
 

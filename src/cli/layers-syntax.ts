@@ -1,0 +1,100 @@
+// The --layers syntax: a network as a dash-separated list, e.g.
+//   784-500bn-d0.2-300ln-10           an MLP: inputs, hidden sizes, outputs
+//   c32k3-p2-c64k3-p2-128-10          a CNN: the input image comes from the data
+// Entries:
+//   N, Nbn, Nln      Dense of N units (with bn / ln: no activation nor bias, then batch / layer
+//                    norm with the activation)
+//   dP               dropout with rate P;   sdP: spatial dropout (whole channels), after images
+//   cFkK[xK2][sS][pP|same][gG][lD][bn]
+//                    conv2d: F filters, K×K (or K×K2) kernel, stride S, padding P or 'same',
+//                    G groups, dilation D; bn: conv without activation or bias, then batch norm
+//                    per channel with the activation
+//   pK[sS]           max pooling K×K (stride S, default K);  apK[sS]: average pooling
+//   gap              global average pooling;   flat: flatten (a Dense after an image flattens
+//                    by itself)
+// When the first entry is a number it is the model's input size (and must match the data);
+// otherwise the network starts on the data's images (IDX images and digits keep their [h, w]
+// shape: one channel).
+
+import { DescentError } from '../engine/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { AnyLayerSpec, ModelSpec } from '../nn/model.js';
+
+export interface LayerOptions {
+  activation?: string;
+  alpha?: number;
+  init?: unknown;
+  loss?: string;
+}
+
+const CONV = /^c(\d+)k(\d+)(?:x(\d+))?((?:s\d+|p\d+|same|g\d+|l\d+)*)(bn)?$/;
+const POOL = /^(a?)p(\d+)(?:s(\d+))?$/;
+
+/** The model's inputs and layers of a --layers text for data `train` with `classes` classes. */
+export function parseLayers(text: string | undefined, train: Dataset, classes: number, o: LayerOptions): { inputs: ModelSpec['inputs']; layers: AnyLayerSpec[] } {
+  const entries = text ? text.split('-') : [String(train.features), '64', String(classes)];
+  const int = (s: string, i: number): number => {
+    const v = Number(s);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) throw new DescentError(`--layers: entry ${i + 1} "${entries[i]}": expected a positive integer, got "${s}"`);
+    return v;
+  };
+  let inputs: ModelSpec['inputs'];
+  let first = 0;
+  if (/^\d+$/.test(entries[0])) {
+    inputs = int(entries[0], 0);
+    if (inputs !== train.features) throw new DescentError(`--layers: the network takes ${inputs} inputs but the data has ${train.features} features`);
+    first = 1;
+  } else {
+    const fs = train.featureShape;
+    if (!fs || (fs.length !== 2 && fs.length !== 3)) {
+      throw new DescentError(`--layers ${text}: a network that starts with "${entries[0]}" needs image data (samples with a [height, width] shape, as IDX images and digits have); this data has ${train.features} features${fs ? ` of shape [${fs.join(', ')}]` : ''}`);
+    }
+    // [h, w] images have one channel; [h, w, c] ones are channels-last already
+    inputs = fs.length === 2 ? [1, fs[0], fs[1]] : [fs[2], fs[0], fs[1]];
+  }
+  if (entries.length - first < 1) throw new DescentError(`--layers: need at least inputs-outputs, got ${text}`);
+  const { activation, alpha, init } = o;
+  const act = activation as never;
+  const layers: AnyLayerSpec[] = [];
+  const L = (x: Record<string, unknown>): AnyLayerSpec => x as unknown as AnyLayerSpec;
+  const last = entries.length - 1;
+  for (let i = first; i < last; i++) {
+    const e = entries[i];
+    const norm = /^(\d+)(bn|ln)$/.exec(e), drop = /^(s?)d(.+)$/.exec(e), conv = CONV.exec(e), pool = POOL.exec(e);
+    if (conv) {
+      const [, f, k, k2, opts, bn] = conv;
+      const spec: Record<string, unknown> = { type: 'conv2d', filters: int(f, i), kernel: k2 ? [int(k, i), int(k2, i)] : int(k, i) };
+      for (const m of opts.matchAll(/(s|p|g|l)(\d+)|same/g)) {
+        if (m[0] === 'same') spec.padding = 'same';
+        else spec[{ s: 'stride', p: 'padding', g: 'groups', l: 'dilation' }[m[1] as 's' | 'p' | 'g' | 'l']] = m[1] === 'p' ? Number(m[2]) : int(m[2], i);
+      }
+      if (bn) {
+        layers.push(L({ ...spec, activation: 'linear', bias: false, ...(init ? { init } : {}) }));
+        layers.push(L({ type: 'batchnorm', activation: act, alpha }));
+      } else {
+        layers.push(L({ ...spec, ...(activation ? { activation } : {}), alpha, ...(init ? { init } : {}) }));
+      }
+    } else if (pool) {
+      const [, avg, k, s] = pool;
+      layers.push(L({ type: avg ? 'avgpool2d' : 'maxpool2d', kernel: int(k, i), ...(s ? { stride: int(s, i) } : {}) }));
+    } else if (e === 'gap') {
+      layers.push(L({ type: 'globalavgpool' }));
+    } else if (e === 'flat') {
+      layers.push(L({ type: 'flatten' }));
+    } else if (norm) {
+      layers.push({ units: int(norm[1], i), activation: 'linear', bias: false, init: init as never });
+      layers.push({ type: norm[2] === 'bn' ? 'batchnorm' : 'layernorm', activation: act, alpha });
+    } else if (drop) {
+      const rate = Number(drop[2]);
+      if (drop[2].trim() === '' || !(rate >= 0 && rate < 1)) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout rate must be a number in [0, 1)`);
+      if (layers.length === 0) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout must follow a hidden layer`);
+      layers.push(drop[1] ? L({ type: 'dropout2d', rate }) : { type: 'dropout', rate });
+    } else if (/^\d+$/.test(e)) {
+      layers.push({ units: int(e, i), activation: act, alpha, init: init as never });
+    } else {
+      throw new DescentError(`--layers: entry ${i + 1} "${e}" is not a layer: N, Nbn, Nln, dP, sdP, cFkK[sS][pP|same][gG][lD][bn], pK[sS], apK[sS], gap or flat`);
+    }
+  }
+  layers.push({ units: int(entries[last], last), activation: (o.loss === 'bce' ? 'sigmoid' : 'linear') as never, init: init as never });
+  return { inputs, layers };
+}
