@@ -11,9 +11,17 @@
 // Batch and layer norm layers store γ and β as layers.<i>.weight and layers.<i>.bias ([c] each,
 // PyTorch's names), and batch norm's running statistics follow the parameters as
 // layers.<i>.running_mean and layers.<i>.running_var; files of models without these layers are
-// unchanged, so files written before them still load. Models with dropout or batch norm also
-// store "passes" in the metadata (the count of training forward passes, which numbers the
-// dropout masks), so that training a loaded model draws the masks an uninterrupted run would.
+// unchanged, so files written before them still load.
+// Image layers (#15): the description's inputs is then [c, h, w]. A conv2d layer stores its
+// weight as the library's W, [kh·kw·cg, filters] with row (ky·kw + kx)·cg + ci and column =
+// output channel (cg = c / groups; layers/conv2d.ts) — NOT PyTorch's [filters, cg, kh, kw]
+// (io/torch converts) — and its bias as [filters]; batch norm after an image keeps γ, β and the
+// running statistics per channel ([channels]). Pooling, flatten and dropout layers have no
+// tensors. Which tensors a description implies, and their shapes, are what the layer kinds'
+// plan() computes (planModel, nn/model.ts): the loader and the model share one set of rules.
+// Models with dropout or batch norm also store "passes" in the metadata (the count of training
+// forward passes, which numbers the dropout masks), so that training a loaded model draws the
+// masks an uninterrupted run would.
 //
 // The model's input preprocessing and class names (nn/preprocess.ts) travel in the file too:
 // tensors preprocess.mean and preprocess.std (F32 [inputs]) after the other tensors, metadata
@@ -24,22 +32,46 @@
 
 import type { Engine } from '../engine/engine.js';
 import { DescentError } from '../engine/errors.js';
-import { Model, type AnyLayerSpec, type DenseLayer, type ModelSpec } from '../nn/model.js';
+import { Model, planModel, type AnyLayerSpec, type ModelSpec } from '../nn/model.js';
+import type { LayerType } from '../nn/layers/layer.js';
 import { checkClassNames, checkPreprocess, type Preprocess } from '../nn/preprocess.js';
 import { brief, isRecord, label, own, parseJson, readSafetensors, type TensorInfo } from './safetensors.js';
 
+/**
+ * The spec that rebuilds `model` (same layers, shapes, parameter layout and initializers): what
+ * the model file stores as its description, and what threads and transfer learning rebuild from.
+ */
 export function modelSpec(model: Model): ModelSpec {
   return {
-    inputs: model.inputs,
+    inputs: model.inputShape ? [model.inputShape[0], model.inputShape[1], model.inputShape[2]] : model.inputs,
     loss: model.loss,
     seed: model.seed,
     layers: model.layers.map((l): AnyLayerSpec => {
       const alpha = l.activation === 'leaky-relu' || l.activation === 'elu' ? { alpha: l.alpha } : {};
+      const g = l.config ?? {};
+      // the image layers' specs are not in AnyLayerSpec's union (nn/model.ts): typed loosely here
+      const image = (o: Record<string, unknown>): AnyLayerSpec => o as unknown as AnyLayerSpec;
       switch (l.type) {
         case 'batchnorm': return { type: 'batchnorm', momentum: l.momentum, eps: l.eps, activation: l.activation, ...alpha };
         case 'layernorm': return { type: 'layernorm', eps: l.eps, activation: l.activation, ...alpha };
         case 'dropout': return { type: 'dropout', rate: l.rate!, seed: l.seed };
-        default: return { units: l.units, activation: l.activation, bias: l.hasBias, init: l.init, ...alpha };
+        case 'conv2d': {
+          // 'same' padding with an even span pads one more after than before: only 'same' says that
+          const same = g.phAfter !== g.ph || g.pwAfter !== g.pw;
+          return image({
+            type: 'conv2d', filters: g.filters, kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: same ? 'same' : [g.ph, g.pw],
+            dilation: [g.dh, g.dw], groups: g.groups, bias: l.hasBias, activation: l.activation, ...alpha, init: l.init,
+          });
+        }
+        case 'maxpool2d': return image({ type: 'maxpool2d', kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw] });
+        case 'avgpool2d': return image({ type: 'avgpool2d', kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw], countIncludePad: g.countIncludePad !== 0 });
+        case 'dropout2d': return image({ type: 'dropout2d', rate: l.rate!, seed: l.seed });
+        case 'flatten': case 'globalavgpool': return image({ type: l.type });
+        case 'dense': return { units: l.units, activation: l.activation, bias: l.hasBias, init: l.init, ...alpha };
+        default: {
+          const never: never = l.type;
+          throw new DescentError(`modelSpec: layer ${l.index} of type ${String(never)} cannot be described`);
+        }
       }
     }),
   };
@@ -63,7 +95,7 @@ export function saveModel(model: Model, extra?: ExtraContent): Uint8Array {
     },
   };
   for (const l of model.layers) {
-    if (l.type === 'dropout') continue;
+    if (l.inputs * l.units === 0) continue; // dropout, pooling, flatten: no parameters
     header[`layers.${l.index}.weight`] = { dtype: 'F32', shape: weightShape(l), data_offsets: [l.weightOffset * 4, (l.weightOffset + l.inputs * l.units) * 4] };
     if (l.hasBias) header[`layers.${l.index}.bias`] = { dtype: 'F32', shape: [l.units], data_offsets: [l.biasOffset * 4, (l.biasOffset + l.units) * 4] };
   }
@@ -210,7 +242,7 @@ export function buildModel(engine: Engine, file: ParsedModelFile): Model {
       out.set(data.subarray(t.begin, t.end), at * 4);
     };
     for (const l of model.layers) {
-      if (l.type !== 'dropout') put(`layers.${l.index}.weight`, l.weightOffset);
+      if (l.inputs * l.units > 0) put(`layers.${l.index}.weight`, l.weightOffset);
       if (l.hasBias) put(`layers.${l.index}.bias`, l.biasOffset);
     }
     for (const b of model.buffers()) {
@@ -243,45 +275,46 @@ function floats(data: Uint8Array, t: TensorInfo): Float32Array {
 
 /**
  * The tensors a model description implies, [name, shape, non-negative], computed from the
- * description alone (types checked by value, own keys only) so that they can be compared with
- * the file before the model is built; the Model constructor checks the rest (activations,
- * initializers, loss) before it allocates.
+ * description alone so that they can be compared with the file before the model is built: the
+ * layer kinds' own plan() (planModel, nn/model.ts), which validates every layer (geometry,
+ * groups, activations, initializers, loss) and lays out the parameters without allocating.
+ * A few cheap checks come first, by value and own keys only, so that the commonest malformed
+ * descriptions keep their messages and hostile values are described briefly.
  */
 function planTensors(spec: unknown, what: string): { inputs: number; outputs: number; parameters: number; state: number; tensors: [string, number[], boolean][] } {
-  const fail = (msg: string): never => { throw new DescentError(`${what}: invalid model description: ${msg}`); };
+  const prefix = `${what}: invalid model description`;
+  const fail = (msg: string): never => { throw new DescentError(`${prefix}: ${msg}`); };
   if (!isRecord(spec)) return fail(`expected { inputs, layers, loss }, got ${brief(spec)}`);
   const inputs = own(spec, 'inputs'), layers = own(spec, 'layers');
-  if (typeof inputs !== 'number' || !Number.isSafeInteger(inputs) || inputs < 1) return fail(`inputs must be a positive integer, got ${brief(inputs)}`);
+  if (!(typeof inputs === 'number' && Number.isSafeInteger(inputs) && inputs >= 1) && !(Array.isArray(inputs) && inputs.length === 3)) {
+    return fail(`inputs must be a positive integer or an image [channels, height, width], got ${brief(inputs)}`);
+  }
   if (!Array.isArray(layers) || layers.length === 0) return fail(`layers must be a non-empty array, got ${brief(layers)}`);
-  const tensors: [string, number[], boolean][] = [];
-  let fan = inputs, parameters = 0, state = 0;
   layers.forEach((l: unknown, i) => {
     if (!isRecord(l)) return fail(`layer ${i} must be an object, got ${brief(l)}`);
-    const type = own(l, 'type') ?? 'dense';
-    if (type === 'dense') {
-      const units = own(l, 'units'), bias = own(l, 'bias') ?? true;
-      if (typeof units !== 'number' || !Number.isSafeInteger(units) || units < 1) return fail(`layer ${i}: units must be a positive integer, got ${brief(units)}`);
-      if (typeof bias !== 'boolean') return fail(`layer ${i}: bias must be true or false, got ${brief(bias)}`);
-      tensors.push([`layers.${i}.weight`, [fan, units], false]);
-      parameters += fan * units;
-      if (bias) { tensors.push([`layers.${i}.bias`, [units], false]); parameters += units; }
-      fan = units;
-    } else if (type === 'batchnorm' || type === 'layernorm') {
-      tensors.push([`layers.${i}.weight`, [fan], false], [`layers.${i}.bias`, [fan], false]);
-      parameters += 2 * fan;
-      if (type === 'batchnorm') {
-        tensors.push([`layers.${i}.running_mean`, [fan], false], [`layers.${i}.running_var`, [fan], true]);
-        state += 2 * fan;
-      }
-    } else if (type !== 'dropout') return fail(`layer ${i}: unknown layer type ${brief(type)} (dense, batchnorm, layernorm, dropout)`);
-    if (!Number.isSafeInteger(parameters)) return fail('too many parameters');
+    if ((own(l, 'type') ?? 'dense') !== 'dense') return;
+    const units = own(l, 'units'), bias = own(l, 'bias') ?? true;
+    if (typeof units !== 'number' || !Number.isSafeInteger(units) || units < 1) return fail(`layer ${i}: units must be a positive integer, got ${brief(units)}`);
+    if (typeof bias !== 'boolean') return fail(`layer ${i}: bias must be true or false, got ${brief(bias)}`);
   });
-  return { inputs, outputs: fan, parameters, state, tensors };
+  // the model's own rules, nothing allocated; its errors read "<what>: invalid model description: layer 2 (conv2d): …"
+  const plan = planModel(spec as unknown as ModelSpec, prefix);
+  if (!Number.isSafeInteger(plan.parameterCount) || !Number.isSafeInteger(plan.stateSize)) return fail('too many parameters');
+  const tensors: [string, number[], boolean][] = [];
+  plan.plans.forEach((p, i) => {
+    if (p.inputs * p.units > 0) tensors.push([`layers.${i}.weight`, weightShape(p), false]);
+    if (p.hasBias) tensors.push([`layers.${i}.bias`, [p.units], false]);
+    if (p.stateOffset !== undefined) tensors.push([`layers.${i}.running_mean`, [p.units], false], [`layers.${i}.running_var`, [p.units], true]);
+  });
+  return { inputs: plan.inputs, outputs: plan.outputs, parameters: plan.parameterCount, state: plan.stateSize, tensors };
 }
 
-/** Shape of a layer's weight tensor in the file: [inputs, units] for Dense, [c] for γ of a norm. */
-function weightShape(l: DenseLayer): number[] {
-  return l.type === 'dense' ? [l.inputs, l.units] : [l.units];
+/**
+ * Shape of a layer's weight tensor in the file: W as the forward pass uses it — [inputs, units]
+ * for Dense, [kh·kw·cg, filters] for a convolution — and [c] for γ of a norm.
+ */
+function weightShape(l: { type: LayerType; inputs: number; units: number }): number[] {
+  return l.type === 'batchnorm' || l.type === 'layernorm' ? [l.units] : [l.inputs, l.units];
 }
 
 /** The file's preprocessing and class names (absent: none), validated; throws on anything malformed. */

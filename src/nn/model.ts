@@ -46,7 +46,7 @@ import { Random } from '../random.js';
 import { activationKind, type ActivationName } from './activations.js';
 import type { InitName, InitSpec } from './init.js';
 import { checkLoss, type LossName } from './losses.js';
-import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext } from './layers/layer.js';
+import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext, type Plan } from './layers/layer.js';
 import { layerKind } from './layers/registry.js';
 import { applyPreprocess, checkClassNames, checkOutputKind, checkPreprocess, type OutputKind, type Preprocess } from './preprocess.js';
 
@@ -167,38 +167,12 @@ export class Model implements PassContext {
 
   constructor(readonly engine: Engine, spec: ModelSpec) {
     const what = 'model';
-    if (!spec || typeof spec !== 'object') throw new DescentError(`${what}: expected a spec { inputs, layers, loss }`);
-    checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
-    const { inputs, shape: inputShape } = checkInputs(spec.inputs, what);
-    if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
-    const loss = checkLoss(spec.loss ?? 'softmax-cross-entropy', what);
-    const seed = spec.seed ?? 0;
-    if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
     // validate every layer before allocating anything
-    let fanIn = inputs, offset = 0, stateSize = 0;
-    let image: Image | undefined = inputShape && [inputShape[1], inputShape[2], inputShape[0]];
-    const kinds: LayerKind[] = [];
-    const plan = spec.layers.map((l, i) => {
-      const name = `${what}: layer ${i}`;
-      const type = (l as { type?: unknown })?.type ?? 'dense';
-      if (type === 'dense' && (!l || typeof l !== 'object' || Array.isArray(l))) {
-        throw new DescentError(`${name}: must be a layer spec object, got ${l === null ? 'null' : Array.isArray(l) ? 'an array' : typeof l}`);
-      }
-      const kind = layerKind(type, name);
-      kinds.push(kind);
-      const p = kind.plan(l as unknown as Record<string, unknown>, {
-        index: i, name, first: i === 0, last: i === spec.layers.length - 1, loss, fanIn, image,
-        reserve: (size) => { const o = offset; offset += size; return o; },
-        reserveState: (size) => { const o = stateSize; stateSize += size; return o; },
-      });
-      fanIn = p.width;
-      image = p.image;
-      return p;
-    });
+    const { inputs, inputShape, outputs, loss, seed, kinds, plans: plan, parameterCount: offset, stateSize } = planModel(spec, what);
     this.#kinds = kinds;
     this.inputs = inputs;
     this.inputShape = inputShape;
-    this.outputs = fanIn;
+    this.outputs = outputs;
     this.loss = loss;
     this.seed = seed;
     this.parameterCount = offset;
@@ -651,6 +625,59 @@ const dropped = collector((memories: ArenaMemory[]) => {
     try { m.free(); } catch { /* the engine's allocator no longer knows the block: nothing to free */ }
   }
 });
+
+/** What planModel found in a spec: every layer's plan and the sizes of the flat buffers. */
+export interface ModelPlan {
+  inputs: number;
+  inputShape: readonly [c: number, h: number, w: number] | undefined;
+  outputs: number;
+  loss: LossName;
+  seed: number;
+  kinds: LayerKind[];
+  /** Per layer, in spec order: shapes, offsets into the flat parameter vector and the state buffer. */
+  plans: Plan[];
+  /** Floats of the flat parameter vector (as many gradients) and of the running-statistics buffer. */
+  parameterCount: number;
+  stateSize: number;
+}
+
+/**
+ * Validate a model spec and lay out its parameters, allocating nothing: the checks and the
+ * layout of the Model constructor (which calls it), with every layer kind's plan() run against
+ * counting reserve/reserveState. Throws the constructor's DescentErrors; `what` prefixes them
+ * ("model: layer 2 (conv2d): …"). The model file loader (io/model-file.ts) uses it to derive the
+ * tensors a file must hold before anything is allocated.
+ */
+export function planModel(spec: ModelSpec, what = 'model'): ModelPlan {
+  if (!spec || typeof spec !== 'object') throw new DescentError(`${what}: expected a spec { inputs, layers, loss }`);
+  checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
+  const { inputs, shape: inputShape } = checkInputs(spec.inputs, what);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
+  const loss = checkLoss(spec.loss ?? 'softmax-cross-entropy', what);
+  const seed = spec.seed ?? 0;
+  if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
+  let fanIn = inputs, offset = 0, stateSize = 0;
+  let image: Image | undefined = inputShape && [inputShape[1], inputShape[2], inputShape[0]];
+  const kinds: LayerKind[] = [];
+  const plans = spec.layers.map((l, i) => {
+    const name = `${what}: layer ${i}`;
+    const type = (l as { type?: unknown })?.type ?? 'dense';
+    if (type === 'dense' && (!l || typeof l !== 'object' || Array.isArray(l))) {
+      throw new DescentError(`${name}: must be a layer spec object, got ${l === null ? 'null' : Array.isArray(l) ? 'an array' : typeof l}`);
+    }
+    const kind = layerKind(type, name);
+    kinds.push(kind);
+    const p = kind.plan(l as unknown as Record<string, unknown>, {
+      index: i, name, first: i === 0, last: i === spec.layers.length - 1, loss, fanIn, image,
+      reserve: (size) => { const o = offset; offset += size; return o; },
+      reserveState: (size) => { const o = stateSize; stateSize += size; return o; },
+    });
+    fanIn = p.width;
+    image = p.image;
+    return p;
+  });
+  return { inputs, inputShape, outputs: fanIn, loss, seed, kinds, plans, parameterCount: offset, stateSize };
+}
 
 /**
  * Throws unless parameters, gradients and running statistics (what the constructor allocates)
