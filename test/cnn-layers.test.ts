@@ -128,3 +128,26 @@ describe('image layer specs: clear errors before anything is allocated', () => {
     bad([1, 40000, 40000], [{ type: 'conv2d', filters: 64, kernel: 3 }, { units: 2 }], /too large/);
   });
 });
+
+describe('README: the CNN example', () => {
+  it('trains the README CNN on digits (8×8 images) to ≥ 90% test accuracy', async () => {
+    const engine = engineFor(isas[isas.length - 1]);
+    const { train, test } = d.trainTestSplit(d.digits(), { testFraction: 0.2, seed: 1 });
+    // as in README.md, "Convolutional networks"
+    const model = new d.Model(engine, {
+      inputs: [1, 8, 8], loss: 'softmax-cross-entropy', seed: 1,
+      layers: [
+        L({ type: 'conv2d', filters: 8, kernel: 3, padding: 1, activation: 'relu' }),
+        L({ type: 'maxpool2d', kernel: 2 }),
+        L({ type: 'conv2d', filters: 16, kernel: 3, activation: 'linear', bias: false }),
+        L({ type: 'batchnorm', activation: 'relu' }),
+        L({ type: 'dropout2d', rate: 0.1 }),
+        L({ type: 'globalavgpool' }),
+        { units: 10 },
+      ],
+    });
+    d.fit(model, train, { epochs: 6, batchSize: 32, optimizer: d.optimizer('adam', { lr: 0.01 }) });
+    expect(d.evaluate(model, test).accuracy).toBeGreaterThanOrEqual(0.9);
+    model.release();
+  }, 60_000);
+});

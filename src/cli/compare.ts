@@ -254,7 +254,7 @@ export async function compare(argv: string[], out: (s: string) => void = (s) => 
 
   out(formatTable(results));
   const svg = compareChartSvg(results.map((r) => r.run), {
-    title: `descent compare · ${data.name} · ${[model.inputs, ...model.layers.map((l) => l.units)].join('-')} ${model.layers[0].activation}, ${model.loss} · batch ${batchSize}, ${epochs} epoch${epochs === 1 ? '' : 's'}`,
+    title: `descent compare · ${data.name} · ${model.inputShape ? model.layers.map((l) => l.describe().replace(/ → .*$/, '')).join(' ') : [model.inputs, ...model.layers.map((l) => l.units)].join('-')} ${model.layers[0].activation}, ${model.loss} · batch ${batchSize}, ${epochs} epoch${epochs === 1 ? '' : 's'}`,
     smooth: smooth ?? defaultWindow(totalSteps),
   });
   writeFileAtomic(v.out!, svg);

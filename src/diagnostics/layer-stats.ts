@@ -6,7 +6,8 @@
 //   gradWeightNorm  ‖∂L/∂W_l‖_F        gradBiasNorm  ‖∂L/∂b_l‖₂
 //   ratio           ‖∂L/∂W_l‖_F / ‖W_l‖_F   (the relative size of a unit-lr step: ~1e-3 is healthy)
 //   mean, std       of the n·out values of Y_l (population std)
-//   dead            relu layers: the fraction of units whose output is exactly 0 for every sample
+//   dead            relu layers: the fraction of units (conv layers: channels) whose output is
+//                   exactly 0 for every sample (and pixel)
 //                   of the batch (no gradient reaches their incoming weights)
 //   saturated       tanh layers: the fraction of outputs with |y| > 0.99; sigmoid layers: with
 //                   y < 0.01 or y > 0.99 (f' < 0.02 resp. < 0.0099 there, the gradient fades)
@@ -78,7 +79,7 @@ export function layerStats(model: Model, batch: Batch): LayerStatsReport {
     const v = model.stage(batch, 'layerStats');
     model.forward(v, n);
     const acts = model.layers.map((l, i) => {
-      const y = v.ys[i].data.subarray(0, n * l.units);
+      const y = v.ys[i].data.subarray(0, n * l.width);
       let sum = 0, sq = 0, sat = 0;
       for (let k = 0; k < y.length; k++) {
         const a = y[k];
@@ -90,13 +91,16 @@ export function layerStats(model: Model, batch: Batch): LayerStatsReport {
       const std = Math.sqrt(Math.max(0, sq / y.length - mean * mean));
       let dead: number | undefined;
       if (l.activation === 'relu') {
+        // a unit of a Dense layer, a channel (filter) of an image layer: dead when 0 for every
+        // sample (and every pixel: values channels-last, channel u at u, u + c, …)
+        const units = l.image ? l.image[2] : l.width;
         let count = 0;
-        for (let u = 0; u < l.units; u++) {
+        for (let u = 0; u < units; u++) {
           let zero = true;
-          for (let s = 0; s < n && zero; s++) zero = y[s * l.units + u] === 0;
+          for (let k = u; k < y.length && zero; k += units) zero = y[k] === 0;
           if (zero) count++;
         }
-        dead = count / l.units;
+        dead = count / units;
       }
       const saturated = l.activation === 'tanh' || l.activation === 'sigmoid' ? sat / y.length : undefined;
       return { mean, std, dead, saturated };
