@@ -20,12 +20,24 @@
 // error, except preprocess.scale/mean/std, which become model.preprocess (setPreprocess); the
 // metadata class_names (JSON list) become model.classNames, and metadata passes (exportTorch's)
 // model.passes, else the largest num_batches_tracked.
+//
+// Images (CNNs). torch's activations are NCHW, descent's NHWC (nn/layers/conv2d.ts). A module
+// list that starts with an image module (nn.Conv2d, a pooling, nn.Flatten, …) needs the input
+// size [c, h, w], which no tensor holds: from options.inputs, else the "# Input shape: [N, c, h,
+// w]" comment of options.python (the .py exportTorch writes states it), else the file's
+// metadata input_shape (exportTorch's, and the .py's save()); without it the import is refused.
+// Conv2d weights [out, in/groups, kh, kw] become W [kh·kw·cg, out]; the rows of a Linear that
+// reads a flattened image are permuted from torch's order (ch·h·w + pixel) to descent's
+// (pixel·c + ch), as are the per-feature vectors of a BatchNorm1d/LayerNorm on such features,
+// and preprocess.mean/std, stored [c, h, w] for an image model (they broadcast over [N, c, h, w]).
 
 import type { Engine } from '../../engine/engine.js';
-import { DescentError, fmtShape } from '../../engine/errors.js';
+import { DescentError, fmtShape, show } from '../../engine/errors.js';
 import { Model, type ModelSpec } from '../../nn/model.js';
 import { checkActivation } from '../../nn/activations.js';
-import { modulesOf, modulesToSpec, moduleSource, parseSequential, type TorchModule } from './modules.js';
+import type { Image } from '../../nn/layers/layer.js';
+import { windowOf } from '../../nn/layers/geometry.js';
+import { modulesOf, modulesToSpec, moduleSource, nhwcOrder, parseSequential, torchIndex, type TorchModule } from './modules.js';
 import { readSafetensors, toFloat32, toInteger, type RawTensor } from './safetensors.js';
 import type { Preprocessing } from './export.js';
 
@@ -38,12 +50,34 @@ export interface TorchImportOptions {
   activation?: string;
   /** Loss of the model (default: the file's metadata loss, else softmax-cross-entropy). */
   loss?: string;
+  /**
+   * The input: an image [channels, height, width] (torch's [N, c, h, w] without N) or a feature
+   * count. Needed for module lists that start with an image module when neither options.python's
+   * "# Input shape" comment nor the file's metadata input_shape says it.
+   */
+  inputs?: number | readonly [c: number, h: number, w: number];
+}
+
+type Shape = number | readonly [number, number, number];
+
+/** A valid input: a feature count, or an image [c, h, w] of at most 2^28 values. */
+function checkShape(v: unknown, what: string): Shape {
+  const ok = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 1;
+  if (ok(v) && v <= 2 ** 28) return v;
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => ok(x) && x <= 65536) && v[0] * v[1] * v[2] <= 2 ** 28) return [v[0], v[1], v[2]];
+  throw new DescentError(`${what} must be an image [channels, height, width] of positive integers (at most 2^28 values) or a feature count, got ${show(v)}`);
+}
+
+/** The "# Input shape: [N, c, h, w]" comment of an exported .py, if any. */
+function pythonInputShape(source: string, what: string): Shape | undefined {
+  const m = source.match(/^# Input shape: \[N, (\d{1,9}), (\d{1,9}), (\d{1,9})\]/m);
+  return m ? checkShape([Number(m[1]), Number(m[2]), Number(m[3])], `${what}: the "# Input shape" comment`) : undefined;
 }
 
 export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImportOptions | ModelSpec = {}): Model {
   const what = 'importTorch';
   const opts: TorchImportOptions = options && Array.isArray((options as ModelSpec).layers) ? { spec: options as ModelSpec } : (options as TorchImportOptions) ?? {};
-  const known = new Set(['spec', 'python', 'activation', 'loss']);
+  const known = new Set(['spec', 'python', 'activation', 'loss', 'inputs']);
   for (const k of Object.keys(opts)) if (!known.has(k)) throw new DescentError(`${what}: unknown option ${JSON.stringify(k)}; known: ${[...known].join(', ')}`);
   const { tensors, metadata } = readSafetensors(bytes, what);
   if (metadata.format === 'descent') {
@@ -51,6 +85,21 @@ export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImp
   }
   if (tensors.has('layers.0.weight')) throw new DescentError(`${what}: tensor layers.0.weight is named as in a descent model file; a PyTorch nn.Sequential state_dict names it 0.weight ([out, in])`);
   const loss = opts.loss ?? opts.spec?.loss ?? metadata.loss;
+  if (opts.python !== undefined && typeof opts.python !== 'string') throw new DescentError(`${what}: options.python must be a string of Python source`);
+
+  // the input: options.inputs, else the .py's comment, else the metadata (see the header)
+  let inputShape: Shape | undefined;
+  if (opts.inputs !== undefined) {
+    if (opts.spec) throw new DescentError(`${what}: give the input in the spec (spec.inputs), not options.inputs`);
+    inputShape = checkShape(opts.inputs, `${what}: options.inputs`);
+  } else if (!opts.spec) {
+    inputShape = opts.python !== undefined ? pythonInputShape(opts.python, what) : undefined;
+    if (inputShape === undefined && metadata.input_shape !== undefined) {
+      let v: unknown;
+      try { v = JSON.parse(metadata.input_shape); } catch { v = metadata.input_shape; }
+      inputShape = checkShape(v, `${what}: metadata input_shape`);
+    }
+  }
 
   // the architecture and, per descent layer, the index of its module
   let spec: ModelSpec, index: number[], modules: readonly TorchModule[] | undefined, source: string;
@@ -61,7 +110,7 @@ export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImp
     if (opts.python !== undefined) { modules = parseSequential(opts.python, `${what}: options.python`); source = 'the Python module list'; }
     else if (metadata.sequential) { modules = parseSequential(`nn.Sequential(${metadata.sequential.replace(/;/g, ',')})`, `${what}: metadata sequential`); source = "the file's module list (metadata sequential)"; }
     else { modules = inferModules(tensors, opts.activation, what); source = 'the tensor shapes'; }
-    ({ spec } = modulesToSpec(modules, what, loss));
+    ({ spec } = modulesToSpec(modules, what, loss, inputShape));
   }
   // before allocating: an architecture much larger than the file (a hostile or mistaken module
   // list) is refused without reserving its memory; smaller mismatches get the per-tensor message
@@ -76,8 +125,12 @@ export function importTorch(engine: Engine, bytes: Uint8Array, options: TorchImp
     throw new DescentError(`${what}: the architecture from ${source} is not a valid descent model: ${(e as Error).message}`);
   }
   try {
-    index = modules ? modulesToSpec(modules, what, loss).index : modulesOf(model.layers).index;
-    fill(model, tensors, index, modules ?? modulesOf(model.layers).modules, what, source, parseClassNames(metadata.class_names, what));
+    let ours: ReturnType<typeof modulesOf> | undefined;
+    if (!modules) {
+      try { ours = modulesOf(model.layers, model.inputShape); } catch (e) { throw e instanceof DescentError ? new DescentError(`${what}: ${e.message}`) : e; }
+    }
+    index = modules ? modulesToSpec(modules, what, loss, inputShape).index : ours!.index;
+    fill(model, tensors, index, modules ?? ours!.modules, what, source, parseClassNames(metadata.class_names, what));
     if (metadata.passes !== undefined) {
       if (!/^\d{1,10}$/.test(metadata.passes) || Number(metadata.passes) > 0xffffffff) throw new DescentError(`${what}: metadata passes must be an integer in [0, 2^32), got ${JSON.stringify(metadata.passes)}`);
       model.passes = Number(metadata.passes);
@@ -102,21 +155,39 @@ function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly num
     return toFloat32(t, what);
   };
   let passes = 0;
+  // torch's NCHW order → descent's NHWC order of a flattened image's per-feature values
+  const permute = (v: Float32Array, order: Image | undefined): Float32Array => {
+    if (!order) return v;
+    const perm = torchIndex(order), out = new Float32Array(v.length);
+    for (let j = 0; j < out.length; j++) out[j] = v[perm[j]];
+    return out;
+  };
   model.layers.forEach((l, i) => {
     const k = index[i];
     const module = `module ${k} ${moduleSource(modules[k])}`;
-    if (l.type === 'dropout') return;
+    if (l.type !== 'dense' && l.type !== 'conv2d' && l.type !== 'batchnorm' && l.type !== 'layernorm') return; // no parameters
+    const order = l.image ? undefined : nhwcOrder(model.layers, i, model.inputShape);
     if (l.type === 'dense') {
       const w = take(`${k}.weight`, [l.units, l.inputs], module);
       const W = l.W.data, n = l.inputs, m = l.units;
-      for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) W[r * m + c] = w[c * n + r];
+      const perm = order ? torchIndex(order) : undefined;
+      for (let r = 0; r < n; r++) {
+        const t = perm ? perm[r] : r;
+        for (let c = 0; c < m; c++) W[r * m + c] = w[c * n + t];
+      }
+    } else if (l.type === 'conv2d') {
+      const g = l.config!, f = g.filters, cg = g.c / g.groups, kh = g.kh, kw = g.kw;
+      const w = take(`${k}.weight`, [f, cg, kh, kw], module), W = l.W.data;
+      for (let o = 0; o < f; o++) for (let ci = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+        W[((ky * kw + kx) * cg + ci) * f + o] = w[((o * cg + ci) * kh + ky) * kw + kx];
+      }
     } else {
-      l.W.data.set(take(`${k}.weight`, [l.units], module));
+      l.W.data.set(permute(take(`${k}.weight`, [l.units], module), order));
     }
-    if (l.b) l.b.data.set(take(`${k}.bias`, [l.units], module));
+    if (l.b) l.b.data.set(l.type === 'dense' || l.type === 'conv2d' ? take(`${k}.bias`, [l.units], module) : permute(take(`${k}.bias`, [l.units], module), order));
     if (l.type === 'batchnorm') {
-      l.runningMean!.data.set(take(`${k}.running_mean`, [l.units], module));
-      const v = take(`${k}.running_var`, [l.units], module);
+      l.runningMean!.data.set(permute(take(`${k}.running_mean`, [l.units], module), order));
+      const v = permute(take(`${k}.running_var`, [l.units], module), order);
       const neg = v.findIndex((x) => x < 0);
       if (neg >= 0) throw new DescentError(`${what}: tensor ${k}.running_var holds ${v[neg]} at index ${neg}; a variance is ≥ 0`);
       l.runningVar!.data.set(v);
@@ -125,12 +196,15 @@ function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly num
     }
   });
   const pre: Preprocessing = {};
+  // an image model's mean and std are [c, h, w] (NCHW), broadcast over torch's [N, c, h, w]
+  const shape = model.inputShape ? [...model.inputShape] : [model.inputs];
+  const inputOrder = model.inputShape ? nhwcOrder(model.layers, 0, model.inputShape) : undefined;
   for (const part of ['scale', 'mean', 'std'] as const) {
     const name = `preprocess.${part}`;
     if (!tensors.has(name)) continue;
-    const v = take(name, part === 'scale' ? tensors.get(name)!.shape.length === 0 ? [] : [1] : [model.inputs], 'the preprocessing');
+    const v = take(name, part === 'scale' ? tensors.get(name)!.shape.length === 0 ? [] : [1] : shape, 'the preprocessing');
     if (part === 'scale') pre.scale = v[0];
-    else pre[part] = v;
+    else pre[part] = permute(v, inputOrder);
   }
   if (pre.std?.some((s) => s === 0)) throw new DescentError(`${what}: tensor preprocess.std holds 0 at index ${pre.std.indexOf(0)}`);
   const extra = [...tensors.keys()].filter((n) => !used.has(n));
@@ -147,18 +221,40 @@ function fill(model: Model, tensors: Map<string, RawTensor>, index: readonly num
   if (classNames !== undefined && m.setClassNames) m.setClassNames(classNames);
 }
 
-/** Parameters of a spec's Dense and norm layers (NaN where the spec is malformed: the Model refuses it). */
+/** Parameters of a spec's layers (NaN where the spec is malformed: the Model refuses it). */
 function parameterCount(spec: ModelSpec): number {
-  let fanIn = typeof spec?.inputs === 'number' ? spec.inputs : NaN, n = 0;
-  for (const l of Array.isArray(spec?.layers) ? spec.layers : []) {
-    const type = (l as { type?: string })?.type ?? 'dense';
-    if (type === 'dense') {
-      const units = (l as { units?: number }).units ?? NaN;
-      n += fanIn * units + ((l as { bias?: boolean }).bias === false ? 0 : units);
-      fanIn = units;
-    } else if (type === 'batchnorm' || type === 'layernorm') n += 2 * fanIn;
+  try {
+    const inp = spec?.inputs;
+    let img: Image | undefined = Array.isArray(inp) ? [inp[1], inp[2], inp[0]] : undefined;
+    let fanIn = typeof inp === 'number' ? inp : img ? img[0] * img[1] * img[2] : NaN, n = 0;
+    for (const l of Array.isArray(spec?.layers) ? spec.layers : []) {
+      const s = l as unknown as Record<string, unknown>;
+      const type = s?.type ?? 'dense';
+      if (type === 'dense') {
+        const units = (s.units as number | undefined) ?? NaN;
+        n += fanIn * units + (s.bias === false ? 0 : units);
+        fanIn = units;
+        img = undefined;
+      } else if (type === 'batchnorm' || type === 'layernorm') {
+        n += 2 * (img && type === 'batchnorm' ? img[2] : fanIn);
+        if (type === 'layernorm') img = undefined;
+      } else if (type === 'conv2d' || type === 'maxpool2d' || type === 'avgpool2d') {
+        const w = windowOf(img!, s as { kernel: unknown }, 'count', type === 'conv2d' ? 'one' : 'kernel', type === 'conv2d');
+        const f = type === 'conv2d' ? s.filters as number : img![2];
+        if (type === 'conv2d') n += w.kh * w.kw * (img![2] / ((s.groups as number | undefined) ?? 1)) * f + (s.bias === false ? 0 : f);
+        img = [w.oh, w.ow, f];
+        fanIn = w.oh * w.ow * f;
+      } else if (type === 'globalavgpool') {
+        img = [1, 1, img![2]];
+        fanIn = img[2];
+      } else if (type === 'flatten') {
+        img = undefined;
+      }
+    }
+    return n;
+  } catch {
+    return NaN;
   }
-  return n;
 }
 
 function parseClassNames(s: string | undefined, what: string): string[] | undefined {
@@ -204,6 +300,8 @@ function inferModules(tensors: Map<string, RawTensor>, activation: string | unde
       modules.push({ kind: 'Linear', outFeatures: w.shape[0], inFeatures: w.shape[1], bias: parts.has('bias') });
     } else if (w.shape.length === 1) {
       modules.push(parts.has('running_mean') ? { kind: 'BatchNorm1d', features: w.shape[0], eps: 1e-5, momentum: 0.1 } : { kind: 'LayerNorm', features: w.shape[0], eps: 1e-5 });
+    } else if (w.shape.length === 4) {
+      throw new DescentError(`${what}: tensor ${k}.weight has shape ${fmtShape(w.shape)}, a Conv2d weight: its stride, padding, dilation and the input image size are not in the tensors; pass options.python (e.g. the .py exportTorch wrote) or options.spec`);
     } else {
       throw new DescentError(`${what}: tensor ${k}.weight has shape ${fmtShape(w.shape)}; only Linear ([out, in]) and 1-D normalization weights are known`);
     }

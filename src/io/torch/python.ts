@@ -17,6 +17,18 @@ export interface PythonInfo {
   outputs: number;
   loss: string;
   classNames?: readonly string[];
+  /** An image model's input [c, h, w] (the .py then states torch's [N, c, h, w]). */
+  inputShape?: readonly [c: number, h: number, w: number];
+}
+
+/** The lines an image model's .py adds to the header (importTorch reads "# Input shape" back). */
+function imageNote(s: readonly [number, number, number]): string {
+  return `#
+# Input shape: [N, ${s[0]}, ${s[1]}, ${s[2]}] (NCHW: batch, channels, height, width), float32. descent
+# holds the same images channels-last (NHWC); the export converted the layouts: Conv2d weights
+# [out_channels, in_channels/groups, kh, kw], BatchNorm2d per channel, and the first Linear after
+# the image takes torch's flattening (channel-major), so this module takes ordinary NCHW batches.
+`;
 }
 
 export function pythonModule(info: PythonInfo): string {
@@ -29,7 +41,7 @@ export function pythonModule(info: PythonInfo): string {
 # stores them, BatchNorm1d running statistics and num_batches_tracked, LayerNorm weight and bias.
 # Unless exported bare, it also holds the input preprocessing descent applied before the network,
 # x' = (x * preprocess.scale - preprocess.mean) / preprocess.std (each part optional).
-#
+${info.inputShape ? imageNote(info.inputShape) : ''}#
 #   net, pre = load()        # the Sequential (eval mode) and the Preprocess module (or None)
 #   model = load_model()     # nn.Sequential(pre, net): raw inputs in, logits out
 #   save(net, "more.safetensors", pre)   # a file importTorch reads back (keeps the preprocessing)
@@ -43,7 +55,7 @@ import torch
 from torch import nn
 
 INPUTS = ${info.inputs}
-OUTPUTS = ${info.outputs}
+${info.inputShape ? `INPUT_SHAPE = (${info.inputShape.join(', ')})  # [N, c, h, w] without N\n` : ''}OUTPUTS = ${info.outputs}
 LOSS = ${JSON.stringify(info.loss)}
 CLASS_NAMES = ${names}
 DEFAULT_PATH = os.path.splitext(os.path.abspath(__file__))[0] + ".safetensors"
@@ -153,7 +165,7 @@ def save(net, path, pre=None):
     meta = {"format": "pt", "sequential": SEQUENTIAL, "loss": LOSS}
     if CLASS_NAMES is not None:
         meta["class_names"] = json.dumps(CLASS_NAMES)
-    write_safetensors(tensors, path, meta)
+${info.inputShape ? '    meta["input_shape"] = json.dumps(list(INPUT_SHAPE))\n' : ''}    write_safetensors(tensors, path, meta)
 
 
 if __name__ == "__main__":
