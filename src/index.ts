@@ -146,7 +146,7 @@ export {
   powerIteration, lanczos, tridiagonalEigenvalues,
   type PowerIterationOptions, type PowerIterationResult, type LanczosOptions, type LanczosResult,
 } from './diagnostics/hessian-spectrum.js';
-export type { AnyLayerSpec, BatchNormSpec, LayerNormSpec, DropoutSpec, LayerType } from './nn/model.js';
+export type { AnyLayerSpec, BatchNormSpec, LayerNormSpec, DropoutSpec, LayerType, Conv2dSpec, Pool2dSpec, ShapeSpec, Dropout2dSpec, Size2 } from './nn/model.js';
 export { rocCurveSvg, confusionMatrixSvg, rocArea, type NamedRoc } from './plot/classification-charts.js';
 export { withNewHead, growModel, greedyPretrain, type NewHeadOptions, type GrowOptions, type Transferred, type GreedyOptions, type GreedyStage, type StageInfo } from './nn/transfer.js';
 export { loadDataset, fetchDatasetFiles, remoteDataset, DATASETS, DATASET_NAMES, DownloadError, CACHE_API_NAME, type LoadDatasetOptions, type LoadedDataset, type DatasetFiles, type DownloadProgress, type DatasetName, type RemoteDataset, type RemoteFile, type FetchLike } from './data/remote/index.js';

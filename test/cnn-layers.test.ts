@@ -151,3 +151,21 @@ describe('README: the CNN example', () => {
     model.release();
   }, 60_000);
 });
+
+describe('spatial dropout masks', () => {
+  it('follow the layer seed (dropout2d seeds were once ignored: every layer drew with seed 0)', () => {
+    const e = engineFor(isas[0]);
+    const grad = (layers: AnyLayerSpec[], seed = 1): Float32Array => {
+      const m = new Model(e, { inputs: [2, 6, 6], layers, seed });
+      const x = randomF32(4 * 72, 9), labels = Int32Array.from([0, 1, 0, 1]);
+      m.lossAndGradient({ x, n: 4, labels });
+      const g = m.gradients().toArray();
+      m.release();
+      return g;
+    };
+    const net = (s?: number): AnyLayerSpec[] => [L({ type: 'conv2d', filters: 6, kernel: 3, activation: 'tanh' }), L({ type: 'dropout2d', rate: 0.5, ...(s === undefined ? {} : { seed: s }) }), { units: 2 }];
+    const same = (a: Float32Array, b: Float32Array): boolean => a.every((v, i) => Object.is(v, b[i]));
+    expect(same(grad(net(1)), grad(net(1)))).toBe(true);
+    expect(same(grad(net(1)), grad(net(99)))).toBe(false);
+  });
+});

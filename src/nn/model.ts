@@ -87,7 +87,45 @@ export interface DropoutSpec {
   seed?: number;
 }
 
-export type AnyLayerSpec = LayerSpec | BatchNormSpec | LayerNormSpec | DropoutSpec;
+/** A size of a window: n (n × n) or [height, width]. */
+export type Size2 = number | readonly [h: number, w: number];
+
+/** 2-D convolution over an image (src/nn/layers/conv2d.ts). */
+export interface Conv2dSpec {
+  type: 'conv2d';
+  filters: number;
+  kernel: Size2;
+  /** Default 1. */
+  stride?: Size2;
+  /** Zeros around the image (default 0), or 'same' (stride 1: the output keeps the size) / 'valid'. */
+  padding?: Size2 | 'same' | 'valid';
+  dilation?: Size2;
+  /** Input channels and filters in this many independent groups (= channels: depthwise). */
+  groups?: number;
+  bias?: boolean;
+  /** Default relu. */
+  activation?: ActivationName | string;
+  alpha?: number;
+  init?: InitName | InitSpec;
+}
+
+/** Max or average pooling (stride default: the kernel). */
+export interface Pool2dSpec {
+  type: 'maxpool2d' | 'avgpool2d';
+  kernel: Size2;
+  stride?: Size2;
+  padding?: Size2;
+  /** avgpool2d: divide by the whole window also where it overlaps the padding (default true, as PyTorch). */
+  countIncludePad?: boolean;
+}
+
+/** Global average pooling, flatten: no options. */
+export interface ShapeSpec { type: 'globalavgpool' | 'flatten' }
+
+/** Spatial dropout: whole channels of each image. */
+export interface Dropout2dSpec { type: 'dropout2d'; rate: number; seed?: number }
+
+export type AnyLayerSpec = LayerSpec | BatchNormSpec | LayerNormSpec | DropoutSpec | Conv2dSpec | Pool2dSpec | ShapeSpec | Dropout2dSpec;
 export type { DenseLayer, LayerType } from './layers/layer.js';
 
 export interface ModelSpec {
@@ -206,7 +244,7 @@ export class Model implements PassContext {
       gW: grads.view(p.weightOffset, [p.inputs, p.units]),
       gb: p.hasBias ? grads.view(p.biasOffset, [p.units]) : undefined,
       eps: p.eps, momentum: p.momentum, rate: p.rate,
-      seed: p.type === 'dropout' ? (p.seed ?? ((Math.imul(seed | 0, 0x9e3779b1) + index) >>> 0)) : undefined,
+      seed: p.type === 'dropout' || p.type === 'dropout2d' ? (p.seed ?? ((Math.imul(seed | 0, 0x9e3779b1) + index) >>> 0)) : undefined,
       runningMean: state && p.stateOffset !== undefined ? state.view(p.stateOffset, [p.units]) : undefined,
       runningVar: state && p.stateOffset !== undefined ? state.view(p.stateOffset + p.units, [p.units]) : undefined,
       describe: () => kinds[index].describe(p),
