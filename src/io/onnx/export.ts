@@ -5,6 +5,13 @@
 //                  batchnorm  BatchNormalization(x, γ, β, running mean, running var; epsilon)
 //                  layernorm  LayerNormalization(x, γ, β; axis −1, epsilon)  (opset 17)
 //                  dropout    nothing (inference)
+//                  conv2d     Conv(x, W [filters, c/groups, kh, kw] (OIHW), b; kernel_shape, strides,
+//                             pads [top, left, bottom, right] — 'same' with an even kernel is
+//                             asymmetric —, dilations, group)
+//                  maxpool2d  MaxPool, avgpool2d AveragePool(count_include_pad), globalavgpool
+//                             GlobalAveragePool, dropout2d Dropout (identity in inference)
+//                  flatten    Flatten(axis 1); a Dense layer (or a flat batch norm) right after an
+//                             image gets one too
 //                  then the layer's activation: Sigmoid, Tanh, Relu, LeakyRelu(alpha),
 //                  Elu(alpha), Softsign (linear: nothing)
 //     ─ Identity → "logits"        predict(x, { output: 'logits' }): the output layer's values
@@ -15,6 +22,12 @@
 // session serves any batch size. Opset 13 (IR 7), or 17 (IR 8) when a layer norm needs
 // LayerNormalization. Initializers are FLOAT raw_data, named after the model file's tensors
 // (layers.<i>.weight …), so a reader can map them back.
+// Images. A model whose inputs are an image [c, h, w] takes "input" as NCHW [batch, c, h, w], the
+// ONNX/PyTorch convention (descent's own samples are channels-last), and the image layers work on
+// NCHW; batch norm after an image is per channel. ONNX flattens NCHW, so index ch·(h·w) + p of a
+// flattened image is our p·c + ch: the first Dense layer after a Flatten has its weight rows (and
+// a batch/layer norm in between its vectors) permuted into ONNX's order, and a layer norm over a
+// whole image has γ, β as [c, h, w].
 // The model's preprocessing (x' = (x·scale − mean)/std, nn/preprocess.ts) is in the graph, so
 // "input" takes raw values as predict does ({ bare: true } leaves it out); class names and the
 // loss travel as metadata_props ("descent.class_names"
@@ -22,6 +35,7 @@
 
 import { DescentError } from '../../engine/errors.js';
 import type { Model } from '../../nn/model.js';
+import type { Image } from '../../nn/layers/layer.js';
 import { encodeModel, type AttributeOut, type NodeOut, type TensorOut } from './messages.js';
 import { checkOptionKeys } from '../../engine/options.js';
 
@@ -61,33 +75,88 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
   const pre = opts.bare ? undefined : model.preprocess;
   if (pre) {
     if (pre.scale !== undefined && pre.scale !== 1) cur = node('Mul', [cur, init('preprocess.scale', [], new Float32Array([pre.scale]))]);
-    if (pre.mean) cur = node('Sub', [cur, init('preprocess.mean', [checkWidth(pre.mean, model.inputs, 'mean')], pre.mean)]);
-    if (pre.std) cur = node('Div', [cur, init('preprocess.std', [checkWidth(pre.std, model.inputs, 'std')], pre.std)]);
+    // per feature; for an image input, as [c, h, w] in NCHW order (it broadcasts over the batch)
+    const shape = model.inputShape;
+    const featureDims = (v: Float32Array, name: string): number[] => (checkWidth(v, model.inputs, name), shape ? [...shape] : [model.inputs]);
+    const order = (v: Float32Array): Float32Array => (shape ? toNCHW(v, [shape[1], shape[2], shape[0]]) : v);
+    if (pre.mean) cur = node('Sub', [cur, init('preprocess.mean', featureDims(pre.mean, 'mean'), order(pre.mean))]);
+    if (pre.std) cur = node('Div', [cur, init('preprocess.std', featureDims(pre.std, 'std'), order(pre.std))]);
   }
   let opset = 13;
   // bce: the output layer's sigmoid becomes the probabilities, so logits are its input
   const last = model.layers[model.layers.length - 1];
   const sigmoidOut = model.loss === 'bce' && last.activation === 'sigmoid';
+  // The graph's data is NCHW while it is an image (img: its [h, w, c]); once flattened from an
+  // image it is in ONNX's (c, h, w) order until the next Dense layer (perm: that image), so
+  // per-feature vectors and the Dense layer's weight rows are permuted from ours, (h, w, c).
+  let img: Image | undefined = model.inputShape && [model.inputShape[1], model.inputShape[2], model.inputShape[0]];
+  let perm: Image | undefined;
+  const flattenImage = (): void => {
+    if (!img) return;
+    cur = node('Flatten', [cur], [{ name: 'axis', i: 1 }]);
+    perm = img;
+    img = undefined;
+  };
+  const vec = (v: Float32Array): Float32Array => (perm ? toNCHW(v, perm) : v);
   for (const l of model.layers) {
     const p = `layers.${l.index}`;
+    const g = l.config ?? {};
     switch (l.type) {
       case 'dense': {
-        const inputs = [cur, init(`${p}.weight`, [l.inputs, l.units], l.W.data)];
+        flattenImage();
+        const W = perm ? permuteRows(l.W.data, perm, l.units) : l.W.data;
+        perm = undefined;
+        const inputs = [cur, init(`${p}.weight`, [l.inputs, l.units], W)];
         if (l.b) inputs.push(init(`${p}.bias`, [l.units], l.b.data));
         cur = node('Gemm', inputs);
         break;
       }
       case 'batchnorm':
-        cur = node('BatchNormalization', [cur, init(`${p}.weight`, [l.units], l.W.data), init(`${p}.bias`, [l.units], l.b!.data),
-          init(`${p}.running_mean`, [l.units], l.runningMean!.data), init(`${p}.running_var`, [l.units], l.runningVar!.data)], [{ name: 'epsilon', f: l.eps! }]);
+        // after an image, per channel (BatchNorm2d); a flat batch norm after an image sees features
+        if (!l.image) flattenImage();
+        cur = node('BatchNormalization', [cur, init(`${p}.weight`, [l.units], vec(l.W.data)), init(`${p}.bias`, [l.units], vec(l.b!.data)),
+          init(`${p}.running_mean`, [l.units], vec(l.runningMean!.data)), init(`${p}.running_var`, [l.units], vec(l.runningVar!.data))], [{ name: 'epsilon', f: l.eps! }]);
         break;
       case 'layernorm':
         opset = 17;
-        cur = node('LayerNormalization', [cur, init(`${p}.weight`, [l.units], l.W.data), init(`${p}.bias`, [l.units], l.b!.data)],
-          [{ name: 'axis', i: -1 }, { name: 'epsilon', f: l.eps! }]);
+        if (img) {
+          // over every value of the image: axis 1 of NCHW, γ and β as [c, h, w]
+          const dims = [img[2], img[0], img[1]];
+          cur = node('LayerNormalization', [cur, init(`${p}.weight`, dims, toNCHW(l.W.data, img)), init(`${p}.bias`, dims, toNCHW(l.b!.data, img))],
+            [{ name: 'axis', i: 1 }, { name: 'epsilon', f: l.eps! }]);
+        } else {
+          cur = node('LayerNormalization', [cur, init(`${p}.weight`, [l.units], vec(l.W.data)), init(`${p}.bias`, [l.units], vec(l.b!.data))],
+            [{ name: 'axis', i: -1 }, { name: 'epsilon', f: l.eps! }]);
+        }
         break;
       case 'dropout':
         break;
+      case 'conv2d': {
+        const f = g.filters, cg = g.c / g.groups;
+        const inputs = [cur, init(`${p}.weight`, [f, cg, g.kh, g.kw], convWeightOIHW(l.W.data, f, cg, g.kh, g.kw))];
+        if (l.b) inputs.push(init(`${p}.bias`, [f], l.b.data));
+        cur = node('Conv', inputs, [{ name: 'kernel_shape', ints: [g.kh, g.kw] }, { name: 'strides', ints: [g.sh, g.sw] },
+          { name: 'pads', ints: [g.ph, g.pw, g.phAfter, g.pwAfter] }, { name: 'dilations', ints: [g.dh, g.dw] }, { name: 'group', i: g.groups }]);
+        img = l.image;
+        break;
+      }
+      case 'maxpool2d': case 'avgpool2d':
+        cur = node(l.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [cur], [{ name: 'kernel_shape', ints: [g.kh, g.kw] }, { name: 'strides', ints: [g.sh, g.sw] },
+          { name: 'pads', ints: [g.ph, g.pw, g.phAfter, g.pwAfter] }, ...(l.type === 'avgpool2d' ? [{ name: 'count_include_pad', i: g.countIncludePad }] : [])]);
+        img = l.image;
+        break;
+      case 'globalavgpool':
+        cur = node('GlobalAveragePool', [cur]);
+        img = l.image;
+        break;
+      case 'flatten':
+        flattenImage();
+        break;
+      case 'dropout2d':
+        cur = node('Dropout', [cur]);
+        break;
+      default:
+        throw new DescentError(`${what}: layer ${l.index} ${l.describe()} has no ONNX form here`);
     }
     if (!(sigmoidOut && l === last)) cur = activation(node, l.activation, l.alpha, cur);
   }
@@ -102,7 +171,7 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
   return encodeModel({
     irVersion: opset >= 17 ? 8 : 7, opset, producer: 'descentjs', producerVersion: '1', graphName: opts.name ?? 'descent',
     doc: model.describe(), nodes, initializers: inits,
-    inputs: [{ name: ONNX_INPUT, dims: ['batch', model.inputs] }],
+    inputs: [{ name: ONNX_INPUT, dims: model.inputShape ? ['batch', ...model.inputShape] : ['batch', model.inputs] }],
     outputs: [{ name: ONNX_LOGITS, dims: ['batch', model.outputs] }, { name: ONNX_PROBABILITIES, dims: ['batch', model.outputs] }],
     metadata,
   });
@@ -124,4 +193,27 @@ function activation(node: (op: string, inputs: string[], attrs?: AttributeOut[])
     case 'softsign': return node('Softsign', [x]);
     default: throw new DescentError(`exportOnnx: activation ${act} has no ONNX operator here`);
   }
+}
+
+/** A vector over an image's values in our order (h, w, c) → ONNX's (c, h, w). */
+export function toNCHW(v: Float32Array, [h, w, c]: Image): Float32Array {
+  const hw = h * w, out = new Float32Array(v.length);
+  for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) out[ch * hw + p] = v[p * c + ch];
+  return out;
+}
+
+/** A Dense weight [h·w·c, units] whose rows are in our order (h, w, c) → rows in ONNX's (c, h, w). */
+export function permuteRows(W: Float32Array, [h, w, c]: Image, units: number): Float32Array {
+  const hw = h * w, out = new Float32Array(W.length);
+  for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) out.set(W.subarray((p * c + ch) * units, (p * c + ch + 1) * units), (ch * hw + p) * units);
+  return out;
+}
+
+/** Our conv weight [kh·kw·cg, f] → ONNX's (PyTorch's) [f, cg, kh, kw]. */
+export function convWeightOIHW(W: Float32Array, f: number, cg: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(W.length);
+  for (let o = 0; o < f; o++) for (let ci = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+    out[((o * cg + ci) * kh + ky) * kw + kx] = W[((ky * kw + kx) * cg + ci) * f + o];
+  }
+  return out;
 }
