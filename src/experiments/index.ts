@@ -8,9 +8,10 @@ import { nesterovVsMomentum } from './nesterov-vs-momentum.js';
 import { cgVsSteepest } from './cg-vs-steepest.js';
 import { adagradVsRmsprop } from './adagrad-vs-rmsprop.js';
 import { batchSize } from './batch-size.js';
+import { batchSizeCnn } from './batch-size-cnn.js';
 import { batchnormSpeedup } from './batchnorm-speedup.js';
 import { stochasticVsFullBatch } from './stochastic-vs-full-batch.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop, batchSize, stochasticVsFullBatch, batchnormSpeedup];
+export const EXPERIMENTS: readonly Experiment[] = [symmetry, vanishingGradients, momentumTerminalVelocity, nesterovVsMomentum, cgVsSteepest, adagradVsRmsprop, batchSize, batchSizeCnn, stochasticVsFullBatch, batchnormSpeedup];
 
 export type { Experiment, ExperimentOptions, ExperimentResult } from './common.js';
