@@ -20,7 +20,8 @@
 // batch size. (Full: 500 validation images first, all 2000 only when those are within 4 points
 // of the target.)
 //
-// Full: batch sizes 4 … 1024, target error 14%, all 60000 training images, at most 12000 steps.
+// Full: batch sizes 4 … 1024, target error 14%, all 60000 training images, at most 12000 steps
+// (and 10 epochs) per run.
 // Quick (tests): batch sizes 4, 16, 64, 256, target 30%, at most 400 steps; only the test file is
 // read: its first 500 images validate, the next 8000 train. About 10 s on an idle 2-core machine.
 //
@@ -66,6 +67,8 @@ interface Settings {
   sizes: number[];
   target: number;
   maxSteps: number;
+  /** Step budget in passes over the training set too: at most maxEpochs·n/B steps. */
+  maxEpochs: number;
   trainN: number;
   valN: number;
   /** Validation images of the cheap first look (0: always all valN). */
@@ -74,8 +77,8 @@ interface Settings {
   testOnly: boolean;
 }
 
-const FULL: Settings = { sizes: [4, 8, 16, 32, 64, 128, 256, 512, 1024], target: 0.14, maxSteps: 12000, trainN: 60000, valN: 2000, valFirst: 500, testOnly: false };
-const QUICK: Settings = { sizes: [4, 16, 64, 256], target: 0.3, maxSteps: 400, trainN: 8000, valN: 500, valFirst: 0, testOnly: true };
+const FULL: Settings = { sizes: [4, 8, 16, 32, 64, 128, 256, 512, 1024], target: 0.14, maxSteps: 12000, maxEpochs: 10, trainN: 60000, valN: 2000, valFirst: 500, testOnly: false };
+const QUICK: Settings = { sizes: [4, 16, 64, 256], target: 0.3, maxSteps: 400, maxEpochs: 10, trainN: 8000, valN: 500, valFirst: 0, testOnly: true };
 
 /** The learning-rate grid: lr = 2^k / 1024, k = 0 … LR_K_MAX (1/1024 … 4). */
 const LR_K_MAX = 12;
@@ -199,7 +202,7 @@ export const batchSizeCnn: Experiment = {
       return 1 - (a * valFirst.n + b * valRest.n) / val.n;
     };
     /** One run: batch B, lr; stops at the target, the budget, divergence, or `cap` steps. */
-    const trial = (B: number, lr: number, cap: number): Run => {
+    const trial = (B: number, lr: number, cap: number, capIsBest: boolean): Run => {
       model.parameters().data.set(theta0);
       const t0 = performance.now();
       let next = 1, steps = 0, reached = false, error = NaN, why = 'budget';
@@ -214,7 +217,7 @@ export const batchSizeCnn: Experiment = {
             // stuck at chance (error 0.9, loss ≥ ln 10) after 2000 samples and 10 steps: diverged
             if (steps >= Math.max(10, 2000 / B) && !(error < 0.85) && !(l.loss < Math.LN10)) { why = 'diverged'; return 'stop'; }
           }
-          if (steps >= cap) { why = cap < s.maxSteps ? 'no better' : 'budget'; return 'stop'; }
+          if (steps >= cap) { why = capIsBest ? 'no better' : 'budget'; return 'stop'; }
           return undefined;
         },
       });
@@ -229,13 +232,14 @@ export const batchSizeCnn: Experiment = {
     const results: { B: number; best?: Run; runs: Run[] }[] = [];
     let guess = LR_K_FIRST;
     for (const B of s.sizes) {
+      const budget = Math.min(s.maxSteps, Math.ceil((s.maxEpochs * train.n) / B));
       const runs = new Map<number, Run>();
       let best: Run | undefined, bestK = -1;
       /** Runs lr 2^k/1024 (once); true if it is the new best of this batch size. */
       const tryK = (k: number): boolean => {
         if (k < 0 || k > LR_K_MAX || runs.has(k)) return false;
         // a run beats the best only by reaching the target at an earlier checkpoint
-        const r = trial(B, lrOf(k), best ? Math.min(best.steps - 1, s.maxSteps) : s.maxSteps);
+        const r = trial(B, lrOf(k), best ? Math.min(best.steps - 1, budget) : budget, best !== undefined && best.steps - 1 < budget);
         runs.set(k, r);
         if (r.reached && (!best || r.steps < best.steps)) { best = r; bestK = k; return true; }
         return false;
@@ -290,7 +294,7 @@ export const batchSizeCnn: Experiment = {
     const rows = [['batch', 'steps', 'best lr', 'perfect', 'steps/perfect', 'epochs', 'runs', 'seconds', 'lr tried (steps, – not reached)']];
     for (const r of results) {
       const b = r.best;
-      rows.push([String(r.B), b ? String(b.steps) : `> ${s.maxSteps}`, b ? fmt(b.lr) : '–', B0 !== undefined ? fmt(perfect(r.B)) : '–',
+      rows.push([String(r.B), b ? String(b.steps) : 'not reached', b ? fmt(b.lr) : '–', B0 !== undefined ? fmt(perfect(r.B)) : '–',
         b ? fmt(ratio(r)) : '–', b ? fmt((b.steps * r.B) / train.n) : '–', String(r.runs.length), fmt(numbers[`b${r.B}.seconds`]),
         r.runs.map((x) => `${fmt(x.lr)}:${x.reached ? x.steps : '–'}`).join(' ')]);
     }
@@ -303,7 +307,7 @@ export const batchSizeCnn: Experiment = {
     const lines = [
       `Fashion-MNIST (${train.n} training images, the first ${val.n} test images for validation), CNN ${params} parameters ` +
         `(conv 8 3×3 relu, maxpool 2, conv 16 3×3 relu, maxpool 2, dense 10), SGD momentum 0.9, lr tuned per batch size on the grid 2^k/1024; ` +
-        `target validation error ${fmt(s.target)}, at most ${s.maxSteps} steps per run`,
+        `target validation error ${fmt(s.target)}, at most ${s.maxSteps} steps or ${s.maxEpochs} epochs per run`,
       ...table(rows),
       `perfect scaling (steps within ${PERFECT_WITHIN}× of batch ${B0}'s steps × ${B0}/batch) up to batch ${fmt(perfectUpTo)}; ` +
         (Number.isNaN(diminishingFrom) ? 'no diminishing returns within the batch sizes measured' : `diminishing returns from batch ${diminishingFrom} (${fmt(numbers[`b${diminishingFrom}.overPerfect`])}× the perfect-scaling steps)`) +
@@ -314,7 +318,7 @@ export const batchSizeCnn: Experiment = {
           ? `doubling the batch halves the steps up to batch ${perfectUpTo}, and from batch ${diminishingFrom} on a doubling buys less than that`
           : allReached
             ? (nPerfect < 2 ? 'no range of perfect scaling beyond the smallest batch' : 'perfect scaling over every batch size measured (the critical batch size lies beyond them)')
-            : `batch ${results.filter((r) => !r.best).map((r) => r.B).join(', ')} did not reach the target within ${s.maxSteps} steps`) +
+            : `batch ${results.filter((r) => !r.best).map((r) => r.B).join(', ')} did not reach the target within the budget`) +
         ` (${numbers.seconds.toFixed(0)} s, ${results.reduce((a, r) => a + r.runs.length, 0)} runs)`,
     ];
     if (rises.length) {
