@@ -27,6 +27,9 @@ Options
   --out FILE           the SVG (default docs/pictures/experiment-NAME.svg)
   --quick              small settings (seconds; the tests use them)
   --seed N             seed of initializations and shuffles (default 1)
+  --data DIR           the data folder of experiments that read files (batch-size-cnn:
+                       Fashion-MNIST's four IDX files; default $DESCENT_FASHION_MNIST,
+                       ../shared/data/fashion-mnist, or the download cache)
 ${ENGINE_HELP}  --json               print the result as JSON (name, claim, lines, numbers, svg file)
   -h, --help           this text
 `;
@@ -39,6 +42,7 @@ export async function experiment(argv: string[], out: (s: string) => void = (s) 
       out: { type: 'string' },
       quick: { type: 'boolean' },
       seed: { type: 'string', default: '1' },
+      data: { type: 'string' },
       ...ENGINE_FLAGS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -61,7 +65,7 @@ export async function experiment(argv: string[], out: (s: string) => void = (s) 
   if (!['auto', 'simd', 'relaxed-simd'].includes(v.isa!)) throw new DescentError(`--isa: expected auto, simd or relaxed-simd, got ${JSON.stringify(v.isa)}`);
   const engine = await Engine.create(engineOptions(v));
   const t0 = performance.now();
-  const r = ex.run({ engine, quick: v.quick === true, seed });
+  const r = ex.run({ engine, quick: v.quick === true, seed, ...(v.data !== undefined ? { data: v.data } : {}) } as Parameters<typeof ex.run>[0]);
   const seconds = (performance.now() - t0) / 1000;
   const file = v.out ?? `docs/pictures/experiment-${ex.name}.svg`;
   mkdirSync(dirname(file), { recursive: true });
