@@ -54,7 +54,8 @@ export function parseLayers(text: string | undefined, train: Dataset, classes: n
   }
   if (entries.length - first < 1) throw new DescentError(`--layers: need at least inputs-outputs, got ${text}`);
   const { activation, alpha, init } = o;
-  const act = activation as never;
+  // --activation, else tanh for Dense layers (the course's default) and relu for conv layers
+  const act = (activation ?? 'tanh') as never, convAct = (activation ?? 'relu') as never;
   const layers: AnyLayerSpec[] = [];
   const L = (x: Record<string, unknown>): AnyLayerSpec => x as unknown as AnyLayerSpec;
   const last = entries.length - 1;
@@ -70,9 +71,9 @@ export function parseLayers(text: string | undefined, train: Dataset, classes: n
       }
       if (bn) {
         layers.push(L({ ...spec, activation: 'linear', bias: false, ...(init ? { init } : {}) }));
-        layers.push(L({ type: 'batchnorm', activation: act, alpha }));
+        layers.push(L({ type: 'batchnorm', activation: convAct, alpha }));
       } else {
-        layers.push(L({ ...spec, ...(activation ? { activation } : {}), alpha, ...(init ? { init } : {}) }));
+        layers.push(L({ ...spec, activation: convAct, alpha, ...(init ? { init } : {}) }));
       }
     } else if (pool) {
       const [, avg, k, s] = pool;

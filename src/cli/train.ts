@@ -108,7 +108,7 @@ export const NETWORK_HELP = `Network
                        apK average pool (sS stride), gap global average pool, sdP spatial
                        dropout, flat; a Dense size after an image flattens it, e.g.
                        c32k3-p2-c64k3-p2-128-10 (conv activation: --activation, default relu)
-  --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh)
+  --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh; conv layers relu)
   --alpha X            slope of leaky-relu / α of elu
   --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
   --init NAME          weight initializer (default: per activation, Glorot uniform or He normal)
@@ -160,7 +160,7 @@ export const DATA_OPTIONS = {
 } as const;
 
 export const NETWORK_OPTIONS = {
-  layers: { type: 'string' }, activation: { type: 'string', default: 'tanh' }, alpha: { type: 'string' },
+  layers: { type: 'string' }, activation: { type: 'string' }, alpha: { type: 'string' },
   loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
 } as const;
 
