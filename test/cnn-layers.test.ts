@@ -169,3 +169,29 @@ describe('spatial dropout masks', () => {
     expect(same(grad(net(1)), grad(net(99)))).toBe(false);
   });
 });
+
+describe('the first conv layer reuses its forward lowering in backward', () => {
+  it('gradients equal a fresh model\'s after passes on other data, on other batch sizes and in eval mode in between', () => {
+    const e = engineFor(isas[0]);
+    const spec = { inputs: [1, 8, 8] as [number, number, number], seed: 3, layers: [L({ type: 'conv2d', filters: 4, kernel: 3, padding: 1, activation: 'tanh' }), L({ type: 'maxpool2d', kernel: 2 }), { units: 3 }] };
+    const batch = (n: number, s: number) => ({ x: randomF32(n * 64, s), n, labels: Int32Array.from({ length: n }, (_, i) => i % 3) });
+    const fresh = new Model(e, spec);
+    fresh.lossAndGradient(batch(6, 1));
+    const want = fresh.gradients().toArray();
+    const m = new Model(e, spec);
+    m.lossAndGradient(batch(6, 2));           // another batch of the same size
+    m.lossAndGradient(batch(5, 3));           // another size
+    m.eval(); m.predict(batch(6, 4).x); m.train(); // an inference pass on the same buffers
+    m.lossAndGradient(batch(6, 1));
+    expect(Array.from(m.gradients().toArray())).toEqual(Array.from(want));
+    const v = m.views(6);
+    m.stage(batch(6, 1)); m.forward(v, 6);
+    m.stage(batch(6, 5));                       // the input changes after the forward pass …
+    m.forward(v, 6);                            // … and a forward pass on it lowers it again
+    m.lossAndBackward(v, 6, true);
+    const other = new Model(e, spec);
+    other.lossAndGradient(batch(6, 5));
+    expect(Array.from(m.gradients().toArray())).toEqual(Array.from(other.gradients().toArray()));
+    for (const x of [fresh, m, other]) x.release();
+  });
+});
