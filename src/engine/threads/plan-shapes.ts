@@ -35,7 +35,8 @@ export const ELEMENTWISE_MIN = 1 << 16;
 /**
  * Sizes below which a call runs unsplit on the calling thread (they change speed, never bits).
  * From bench/threads-thresholds.mjs on this 2-vCPU machine (relaxed SIMD, splitting forced,
- * median of 9 rounds, 2026-12-07, quiet): a job costs ~2–5 µs to hand out and join.
+ * median of 9 rounds, 2026-12-07, quiet): a job costs ~2–5 µs to hand out and join (since the
+ * descriptor slots of pool.ts, ~2 µs for a repeated call; the thresholds were not re-measured).
  *   tanh forward   8,192: 1.19×   16,384: 1.71×   65,536: 1.80×
  *   axpy          16,384: 0.90×   32,768: 1.18×   65,536: 1.49×   262,144: 1.91×
  *   SGD momentum  65,536: 0.92×  131,072: 1.02×   1,048,576: 1.17× (memory-bound; see plans.ts)

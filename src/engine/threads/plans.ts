@@ -15,7 +15,8 @@
 // single-threaded build — so the bits do not depend on the thread count. A reduction shorter
 // than one chunk is one plain call, as before threads.
 // Thresholds: below them a call runs unsplit on the calling thread (measured with
-// bench/threads-thresholds.mjs on a 2-vCPU machine; a job costs ~2–5 µs to hand out and join).
+// bench/threads-thresholds.mjs on a 2-vCPU machine; a job costs ~2 µs to hand out and join when
+// its descriptor slot is reused, more when it is written).
 
 import { NORM_PLANS } from './plans-norm.js';
 import { F64_PLANS } from './plans-f64.js';
