@@ -118,6 +118,8 @@ describe('image layer specs: clear errors before anything is allocated', () => {
     bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, stride: 2, padding: 'same' }, { units: 2 }], /padding 'same' needs stride 1/);
     bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: [3, 0] }, { units: 2 }], /kernel must be a positive integer or a pair/);
     bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, padding: -1 }, { units: 2 }], /padding must be an integer ≥ 0/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: 3, stride: '2' }, { units: 2 }], /stride must be a positive integer or a pair \[height, width\] of them, got "2"/);
+    bad([1, 8, 8], [{ type: 'conv2d', filters: 4, kernel: [3, 3, 3] }, { units: 2 }], /kernel must be .* got \[3,3,3\]/);
     bad([1, 8, 8], [{ type: 'conv2d', filters: 0, kernel: 3 }, { units: 2 }], /filters must be a positive integer/);
     bad([1, 8, 8], [{ type: 'conv2d', filters: 2, kernel: 3, strides: 2 }, { units: 2 }], /unknown key "strides"/);
     bad([1, 8, 8], [{ type: 'maxpool2d', kernel: 2, padding: 2 }, { units: 2 }], /padding must be at most half the kernel/);

@@ -14,7 +14,8 @@ export function pair(v: unknown, fallback: readonly [number, number] | undefined
   const ok = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= 65536;
   if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
-  throw new DescentError(`${what} must be ${min === 0 ? 'an integer ≥ 0' : 'a positive integer'} or a pair [height, width] of them, got ${show(v)}`);
+  const got = typeof v === 'string' || Array.isArray(v) ? JSON.stringify(v) : show(v);
+  throw new DescentError(`${what} must be ${min === 0 ? 'an integer ≥ 0' : 'a positive integer'} or a pair [height, width] of them, got ${got}`);
 }
 
 export interface Window {
