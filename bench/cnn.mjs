@@ -49,7 +49,7 @@ import { dirname, join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as d from '../dist/node/index.js';
-import { median } from './timing.mjs';
+import { median, cpuNow as cpuNowOf, othersBetween } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -78,26 +78,9 @@ const MACS_FWD = 784 * 6 * 25 + 100 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10;
 const FLOP_TRAIN = 2 * (3 * MACS_FWD - 784 * 6 * 25); // forward, dW, dX (none for the first layer)
 
 // ---- CPU used by other processes (Linux), as bench/threads.mjs ----
-const QUIET = 0.25, HZ = 100;
+const QUIET = 0.25;
 let pyPid = 0;
-const hasProc = existsSync('/proc/stat');
-function cpuNow() {
-  if (!hasProc) return undefined;
-  const f = readFileSync('/proc/stat', 'utf8');
-  const v = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
-  const busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] || 0);
-  const u = process.cpuUsage();
-  let py = 0;
-  if (pyPid) {
-    try {
-      const s = readFileSync(`/proc/${pyPid}/stat`, 'utf8');
-      const fld = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      py = (Number(fld[11]) + Number(fld[12])) * 1000 / HZ;
-    } catch { /* gone */ }
-  }
-  return { t: performance.now(), busyMs: busy * 1000 / HZ, selfMs: (u.user + u.system) / 1000, pyMs: py };
-}
-const othersBetween = (a, b) => (a && b ? Math.max(0, ((b.busyMs - a.busyMs) - (b.selfMs - a.selfMs) - (b.pyMs - a.pyMs)) / (b.t - a.t)) : NaN);
+const cpuNow = () => cpuNowOf(pyPid);
 
 // ---- data: the first POOL training images, [n, 784] = [n, 1, 28, 28] = [n, 28, 28, 1] ----
 const dataDir = new URL('../../shared/data/mnist/', import.meta.url);

@@ -46,7 +46,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as d from '../dist/node/index.js';
-import { median } from './timing.mjs';
+import { median, cpuNow as cpuNowOf, othersBetween } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -64,26 +64,8 @@ const fmt = (x, dig = 2) => (x === undefined || x === null || Number.isNaN(x) ? 
 
 // ---- CPU used by other processes (Linux): /proc/stat busy ticks − ours − the Python child's ----
 const QUIET = 0.25; // a measurement is quiet when other processes used fewer cores than this
-const HZ = 100; // USER_HZ; /proc/stat counts in these ticks
 let pyPid = 0;
-const hasProc = existsSync('/proc/stat');
-function cpuNow() {
-  if (!hasProc) return undefined;
-  const f = readFileSync('/proc/stat', 'utf8');
-  const v = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
-  const busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] || 0); // user nice system irq softirq steal
-  const u = process.cpuUsage(); // every thread of this process (the workers included)
-  let py = 0;
-  if (pyPid) {
-    try {
-      const s = readFileSync(`/proc/${pyPid}/stat`, 'utf8');
-      const fld = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      py = (Number(fld[11]) + Number(fld[12])) * 1000 / HZ;
-    } catch { /* gone */ }
-  }
-  return { t: performance.now(), busyMs: busy * 1000 / HZ, selfMs: (u.user + u.system) / 1000, pyMs: py };
-}
-const othersBetween = (a, b) => (a && b ? Math.max(0, ((b.busyMs - a.busyMs) - (b.selfMs - a.selfMs) - (b.pyMs - a.pyMs)) / (b.t - a.t)) : NaN);
+const cpuNow = () => cpuNowOf(pyPid);
 
 // ---- data ----
 const dataDir = new URL('../../shared/data/mnist/', import.meta.url);
