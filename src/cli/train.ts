@@ -111,7 +111,13 @@ export const NETWORK_HELP = `Network
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh; conv layers relu)
   --alpha X            slope of leaky-relu / α of elu
   --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
-  --init NAME          weight initializer (default: per activation, Glorot uniform or He normal)
+  --init NAME[:K=V,…]  weight initializer (default: per activation, Glorot uniform or He normal):
+                       zeros, constant:value=C, normal:std=S, truncated-normal:std=S,
+                       uniform:limit=A, glorot-uniform, glorot-normal, he-normal, he-uniform,
+                       torch-default (PyTorch's Linear/Conv2d default: weights and bias
+                       U(±1/√fan_in)); He takes mode=fan_out; Glorot and He take gain=lecture
+                       (default: tanh 1, sigmoid 4), gain=torch (calculate_gain: tanh 5/3,
+                       sigmoid 1) or a number, e.g. he-normal:mode=fan_out,gain=torch
 `;
 
 export const SCHEDULE_HELP = `  --lr-schedule SPEC   learning rate over the update steps: constant (default), cosine (to 0 at

@@ -28,8 +28,8 @@
 // sums is the same for any thread count.
 
 import { DescentError, show } from '../../engine/errors.js';
-import { activationGain, checkActivation, defaultInit } from '../activations.js';
-import { checkInit, initialize } from '../init.js';
+import { checkActivation, defaultInit } from '../activations.js';
+import { checkInit, initialize, initializeBias } from '../init.js';
 import { checkKeys, type LayerKind } from './layer.js';
 import { hw, imagesPerCall, needImage, windowConfig, windowOf } from './geometry.js';
 
@@ -80,9 +80,9 @@ export const conv2d: LayerKind = {
     const g = l.config!;
     const w = tmp.subarray(0, l.inputs * l.units);
     // fans as PyTorch counts them: (c/groups)·kh·kw in, filters·kh·kw out
-    initialize(w, l.init, l.inputs, g.filters * g.kh * g.kw, activationGain(l.activation, l.alpha), rng);
+    initialize(w, l.init, l.inputs, g.filters * g.kh * g.kw, { name: l.activation, alpha: l.alpha }, rng);
     l.W.data.set(w);
-    l.b?.data.fill(0);
+    if (l.b) initializeBias(l.b.data, l.init, l.inputs, rng);
   },
 
   scratch(l, n, empty) {

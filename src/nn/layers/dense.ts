@@ -8,8 +8,8 @@
 
 import { DescentError } from '../../engine/errors.js';
 import { gemm } from '../../ops/gemm.js';
-import { activationGain, checkActivation, defaultInit } from '../activations.js';
-import { checkInit, initialize } from '../init.js';
+import { checkActivation, defaultInit } from '../activations.js';
+import { checkInit, initialize, initializeBias } from '../init.js';
 import { lossOutputActivation } from '../losses.js';
 import { checkKeys, type LayerKind } from './layer.js';
 
@@ -50,9 +50,9 @@ export const dense: LayerKind = {
 
   initialize(l, rng, tmp) {
     const w = tmp.subarray(0, l.inputs * l.units);
-    initialize(w, l.init, l.inputs, l.units, activationGain(l.activation, l.alpha), rng);
+    initialize(w, l.init, l.inputs, l.units, { name: l.activation, alpha: l.alpha }, rng);
     l.W.data.set(w);
-    l.b?.data.fill(0);
+    if (l.b) initializeBias(l.b.data, l.init, l.inputs, rng);
   },
 
   scratch: () => ({}),
