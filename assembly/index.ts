@@ -35,3 +35,4 @@ export { lnForward, lnBackward, lnParamGrads } from "./nn/layernorm";
 export { dropoutForward } from "./nn/dropout";
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward, globalAvgPoolForward, globalAvgPoolBackward, mulChannels } from "./nn/pool";
 export { im2col, col2im } from "./nn/conv";
+export { convForward, convWeightPartials, convPartialSum, convInputGrad, convLowerFloats } from "./nn/conv-fused";

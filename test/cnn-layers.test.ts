@@ -8,6 +8,7 @@ import { engineFor, isas } from './engines.js';
 import { meanLoss, numericGradient } from './reference-mlp.js';
 import { cnnForwardF64 } from './reference-cnn.js';
 import { randomF32, rng } from './reference.js';
+import { LOWER_FLOATS } from '../src/nn/layers/geometry.js';
 
 const L = (x: unknown): AnyLayerSpec => x as AnyLayerSpec;
 
@@ -28,6 +29,10 @@ const SPECS: [string, [number, number, number], AnyLayerSpec[]][] = [
     L({ type: 'batchnorm', activation: 'tanh' }),
     L({ type: 'dropout2d', rate: 0.5, seed: 3 }),
     L({ type: 'conv2d', filters: 4, kernel: 3, padding: 1, groups: 4, bias: false, activation: 'sigmoid' }),
+    { units: 3 }]],
+  ['a layer too large for the fused kernels (86·86 rows × 9 > 65,536 floats an image): whole-batch lowering', [1, 86, 86], [
+    L({ type: 'conv2d', filters: 1, kernel: 3, padding: 1, activation: 'tanh' }),
+    L({ type: 'maxpool2d', kernel: 8 }),
     { units: 3 }]],
   ["'same' with an even kernel, max pool with padding and stride 1, kernel taller than wide", [1, 6, 5], [
     L({ type: 'conv2d', filters: 2, kernel: [2, 3], padding: 'same', activation: 'tanh' }),
@@ -172,11 +177,12 @@ describe('spatial dropout masks', () => {
   });
 });
 
-describe('the first conv layer reuses its forward lowering in backward', () => {
+describe('the first conv layer reuses its forward lowering in backward (whole-batch path)', () => {
   it('gradients equal a fresh model\'s after passes on other data, on other batch sizes and in eval mode in between', () => {
     const e = engineFor(isas[0]);
-    const spec = { inputs: [1, 8, 8] as [number, number, number], seed: 3, layers: [L({ type: 'conv2d', filters: 4, kernel: 3, padding: 1, activation: 'tanh' }), L({ type: 'maxpool2d', kernel: 2 }), { units: 3 }] };
-    const batch = (n: number, s: number) => ({ x: randomF32(n * 64, s), n, labels: Int32Array.from({ length: n }, (_, i) => i % 3) });
+    // 40·40 rows × 49 > 65,536 floats an image: too large for the fused kernels
+    const spec = { inputs: [1, 40, 40] as [number, number, number], seed: 3, layers: [L({ type: 'conv2d', filters: 4, kernel: 7, padding: 3, activation: 'tanh' }), L({ type: 'maxpool2d', kernel: 4 }), { units: 3 }] };
+    const batch = (n: number, s: number) => ({ x: randomF32(n * 1600, s), n, labels: Int32Array.from({ length: n }, (_, i) => i % 3) });
     const fresh = new Model(e, spec);
     fresh.lossAndGradient(batch(6, 1));
     const want = fresh.gradients().toArray();
@@ -196,4 +202,76 @@ describe('the first conv layer reuses its forward lowering in backward', () => {
     expect(Array.from(m.gradients().toArray())).toEqual(Array.from(other.gradients().toArray()));
     for (const x of [fresh, m, other]) x.release();
   });
+});
+
+describe('conv layers lower a few images at a time in the workspace (assembly/nn/conv-fused.ts)', () => {
+  it('the fused forward and input gradient give the bits of one whole-batch im2col + GEMM; the weight gradient its value', () => {
+    for (const isa of isas) {
+      const e = engineFor(isa), K = e.kernels, tile = e.gemmTile, work = e.gemmWorkspace();
+      expect(K.convLowerFloats()).toBe(LOWER_FLOATS);
+      // 3 images 13×11×4, kernel 3×2, stride 2×1, padding 1, dilation 1×2, groups 2 (cg 2, fg 3)
+      const [n, h, w, c, kh, kw, sh, sw, ph, pw, dh, dw, f, groups] = [5, 13, 11, 4, 3, 2, 2, 1, 1, 1, 1, 2, 6, 2];
+      const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      const cg = c / groups, fg = f / groups, k = kh * kw * cg, rows = oh * ow;
+      const t = (size: number, s: number) => { const x = e.keep(e.tensor([size])); x.data.set(randomF32(size, s)); return x; };
+      const x = t(n * h * w * c, 1), W = t(k * f, 2), b = t(f, 3), dz = t(n * rows * f, 4);
+      const geo = e.keep(e.tensor([16]));
+      new Int32Array(e.memory.buffer, geo.pointer(), 13).set([h, w, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]);
+      const cols = e.keep(e.tensor([n * rows * k]));
+      const yWant = e.keep(e.tensor([n * rows * f])), yGot = e.keep(e.tensor([n * rows * f]));
+      const dxWant = e.keep(e.tensor([n * h * w * c])), dxGot = e.keep(e.tensor([n * h * w * c]));
+      const gwWant = e.keep(e.tensor([k * f])), gwGot = e.keep(e.tensor([k * f]));
+      for (const sb of [1, 2, 5]) {
+        const parts = e.keep(e.tensor([Math.ceil(n / sb) * k * fg]));
+        for (let grp = 0; grp < groups; grp++) {
+          const wg = W.pointer() + grp * fg * 4, zg = dz.pointer() + grp * fg * 4;
+          K.im2col(n, h, w, c, grp * cg, cg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x.pointer(), cols.pointer());
+          K.gemm(tile, 0, 0, n * rows, fg, k, 1, cols.pointer(), k, wg, f, 0, yWant.pointer() + grp * fg * 4, f, b.pointer() + grp * fg * 4, work);
+          K.gemm(tile, 1, 0, k, fg, n * rows, 1, cols.pointer(), k, zg, f, 0, gwWant.pointer() + grp * fg * 4, f, 0, work);
+          K.gemm(tile, 0, 1, n * rows, k, fg, 1, zg, f, wg, f, 0, cols.pointer(), k, 0, work);
+          K.col2im(n, h, w, c, grp * cg, cg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols.pointer(), dxWant.pointer(), 0);
+          K.convForward(n, 0, sb, 0, geo.pointer(), grp * cg, cg, x.pointer(), wg, f, fg, b.pointer() + grp * fg * 4, yGot.pointer() + grp * fg * 4, f, tile, work);
+          K.convWeightPartials(n, 0, sb, 0, geo.pointer(), grp * cg, cg, x.pointer(), zg, f, fg, parts.pointer(), tile, work);
+          K.convPartialSum(Math.ceil(n / sb), k, 0, k, fg, parts.pointer(), gwGot.pointer() + grp * fg * 4, f);
+          K.convInputGrad(n, 0, sb, 0, geo.pointer(), grp * cg, cg, zg, f, wg, f, fg, dxGot.pointer(), tile, work);
+        }
+        expect(Array.from(yGot.data), `${isa} forward, sb ${sb}`).toEqual(Array.from(yWant.data));
+        expect(Array.from(dxGot.data), `${isa} input gradient, sb ${sb}`).toEqual(Array.from(dxWant.data));
+        const gw = gwGot.toArray(), want = gwWant.toArray();
+        const scale = Math.max(...want.map(Math.abs));
+        for (let i = 0; i < want.length; i++) expect(Math.abs(gw[i] - want[i]), `${isa} ∂L/∂W[${i}], sb ${sb}`).toBeLessThanOrEqual(2e-6 * scale);
+        if (sb === 1) expect(gw.some((v, i) => v !== want[i]), 'partials summed in another order than one long GEMM').toBe(true);
+      }
+      // a sub-block whose lowering would not fit the scratch stops the kernel (a wasm trap) before it lowers anything
+      expect(() => K.convForward(1, 0, 1, 0, geo.pointer(), 0, LOWER_FLOATS, x.pointer(), W.pointer(), f, fg, 0, yGot.pointer(), f, tile, work)).toThrow();
+    }
+  });
+
+  it('a CNN with a fused layer (split into sub-blocks across threads) and a whole-batch layer trains to the same bits on 1, 2 and 3 threads', async () => {
+    const saved = d.threadThresholds();
+    d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
+    try {
+      const n = 40, x = randomF32(n * 784, 9);
+      const data = { n, features: 784, classes: 10, x, labels: Int32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
+      const results: Float32Array[] = [];
+      for (const threads of [1, 2, 3]) {
+        const en = await d.createEngine({ threads });
+        const model = new d.Model(en, {
+          inputs: [1, 28, 28], seed: 5, layers: [
+            L({ type: 'conv2d', filters: 4, kernel: 5, padding: 2 }),   // 784·25 floats an image: 3 per sub-block
+            L({ type: 'conv2d', filters: 6, kernel: 5, padding: 2 }),   // 784·100 > 65,536: the whole-batch path
+            L({ type: 'maxpool2d', kernel: 4 }),
+            { units: 10 }],
+        });
+        d.fit(model, data, { epochs: 2, batchSize: 20, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
+        results.push(model.parameters().toArray());
+      }
+      for (const t of [1, 2]) {
+        const diff = results[t].findIndex((v, i) => !Object.is(v, results[0][i]));
+        expect(diff, `first differing parameter on ${t + 1} threads`).toBe(-1);
+      }
+    } finally {
+      d.threadThresholds(saved);
+    }
+  }, 60_000);
 });

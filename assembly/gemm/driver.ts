@@ -20,10 +20,11 @@
 //   80, so 12 × 80 + 40). The first k block applies the caller's β and the bias; later k blocks
 //   accumulate with β = 1 and no bias.
 //
-// Workspace (passed by the caller, so each thread of a later threaded build can own one):
+// Workspace (passed by the caller, so each thread can own one):
 //   [0, 256)                        scratch tile for edge write-back (6×8 floats)
 //   [256, 256 + packABytes)         packed A block: ≤ min(MC·KC, A_BUDGET) + 6·KC floats
 //   [.., + packBBytes)              packed B block: ≤ min(NC·KC, B_BUDGET) + NR·KC floats
+//   [.., + 256 KB)                  LOWER_FLOATS for a convolution's lowering (not used by gemm)
 // α = 0 or k = 0 leaves A and B unread: C = β·C (+ bias).
 
 import { packA, packB, NR } from "./pack";
@@ -46,6 +47,17 @@ export function gemmSetBlocking(mc: i32, kc: i32, nc: i32, aBudget: i32, bBudget
 }
 
 export function gemmWorkspaceBytes(): usize {
+  return gemmLoweringOffset() + (<usize>LOWER_FLOATS << 2);
+}
+
+/**
+ * Floats of scratch after the packing buffers, for a convolution's lowering of a few images
+ * (assembly/nn/conv-fused.ts): each thread's workspace carries its own.
+ */
+export const LOWER_FLOATS: i32 = 65536;
+
+/** Byte offset of that scratch in a workspace. */
+export function gemmLoweringOffset(): usize {
   const packAFloats = <usize>min(MC * KC, A_BUDGET) + <usize>6 * KC;
   const packBFloats = <usize>min(NC * KC, B_BUDGET) + <usize>NR * KC;
   return TILE_BYTES + (packAFloats << 2) + (packBFloats << 2);

@@ -198,4 +198,21 @@ export interface Kernels {
   /** im2col's adjoint: dx channels c0..c0+cg−1 (+)= the sums of cols over their taps, added in ascending row order. */
   col2im(n: number, h: number, w: number, c: number, c0: number, cg: number, kh: number, kw: number, sh: number, sw: number,
          ph: number, pw: number, dh: number, dw: number, oh: number, ow: number, cols: number, dx: number, accumulate: number): void;
+  // A conv layer's products over lowerings of sb images at a time in the workspace's scratch
+  // (assembly/nn/conv-fused.ts); geo: i32[13] h, w, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+  // images img0 .. img0+n−1 of a batch whose image 0 is at x (dz, y, dx); cost: multiply-adds
+  // per image, read by the thread planner only.
+  /** Floats of lowering scratch in each GEMM workspace. */
+  convLowerFloats(): number;
+  /** y (ldy) = lower(x, channels c0..c0+cg−1) · W (ldw, fg columns) (+ bias) for n images. */
+  convForward(n: number, img0: number, sb: number, cost: number, geo: number, c0: number, cg: number, x: number, wt: number,
+              ldw: number, fg: number, bias: number, y: number, ldy: number, tile: number, work: number): void;
+  /** partials[s] = lower(x)ᵀ · dZ for sub-blocks s of images img0 .. img0+n−1 (img0 a multiple of sb). */
+  convWeightPartials(n: number, img0: number, sb: number, cost: number, geo: number, c0: number, cg: number, x: number, dz: number,
+                     lddz: number, fg: number, partials: number, tile: number, work: number): void;
+  /** dst rows r0 .. r0+nrows−1 (ldd) = Σ_s partials[s] (rowsTotal × cols each), s in order. */
+  convPartialSum(count: number, nrows: number, r0: number, rowsTotal: number, cols: number, partials: number, dst: number, ldd: number): void;
+  /** dx channels c0..c0+cg−1 = col2im(dZ · Wᵀ) for n images. */
+  convInputGrad(n: number, img0: number, sb: number, cost: number, geo: number, c0: number, cg: number, dz: number, lddz: number,
+                wt: number, ldw: number, fg: number, dx: number, tile: number, work: number): void;
 }

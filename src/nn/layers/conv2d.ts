@@ -20,18 +20,36 @@
 //   backward  ∂L/∂b = Σ_rows dZ                                        column sums, one call
 //             ∂L/∂W[:, g] (+)= colsᵀ · dZ[:, g]                        GEMM Aᵀ·B (β = 1 after the first call)
 //             dcols = dZ[:, g] · W[:, g]ᵀ;  dX[:, g] = col2im(dcols)    GEMM A·Bᵀ, then the adjoint
-// The lowering is recomputed in backward rather than kept (it is kh·kw times the input) — except
+// Two ways to run these. When one image's lowering fits the lowering scratch of a GEMM workspace
+// (LOWER_FLOATS, 256 KB: oh·ow·K ≤ 65,536 — MNIST, Fashion-MNIST, CIFAR first layers), the fused
+// kernels of assembly/nn/conv-fused.ts lower sb images at a time there and multiply at once, so
+// the lowering never leaves cache (LeNet-5 at batch 100 on one thread: 6.5 → 9.0 k samples/s);
+// each sub-block adds its own partial of ∂L/∂W, summed in sub-block order. Otherwise the batch is
+// lowered into a layer scratch of up to 8 MiB per call (imagesPerCall) and handed to the GEMM;
+// the lowering is recomputed in backward rather than kept (it is kh·kw times the input) — except
 // for the first layer when one call lowered the whole batch of one group: backward then needs no
-// input gradient, so the forward's lowering is still in the scratch and is used as it is (LeNet's
-// first conv: 1 of its 10.7 ms per step at batch 100 was this second im2col). How a batch is cut
-// into calls depends on the shapes and the batch size only, so the order of the weight gradient's
-// sums is the same for any thread count.
+// input gradient, so the forward's lowering is still in the scratch and is used as it is. Either
+// way, how a batch is cut depends on the shapes and the batch size only, so the order of the
+// weight gradient's sums is the same for any thread count.
 
 import { DescentError, show } from '../../engine/errors.js';
 import { checkActivation, defaultInit } from '../activations.js';
 import { checkInit, initialize, initializeBias } from '../init.js';
 import { checkKeys, type LayerKind } from './layer.js';
-import { hw, imagesPerCall, needImage, windowConfig, windowOf } from './geometry.js';
+import { hw, imagesPerCall, needImage, windowConfig, windowOf, LOWER_FLOATS } from './geometry.js';
+import type { Aux, DenseLayer } from './layer.js';
+
+/** Images per sub-block of the fused kernels, or 0 when one image's lowering does not fit. */
+function subBlock(l: DenseLayer): number {
+  const g = l.config!;
+  return Math.floor(LOWER_FLOATS / (g.oh * g.ow * l.inputs));
+}
+
+/** geo of conv-fused.ts: the layer's window as 13 int32 at the tensor's memory. */
+function writeGeo(memory: WebAssembly.Memory, ptr: number, l: DenseLayer): void {
+  const g = l.config!;
+  new Int32Array(memory.buffer, ptr, 13).set([g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow]);
+}
 
 /** Scratch whose lowering is the whole batch of the last forward pass: its rows and input. */
 const lowered = new WeakMap<object, { n: number; input: number }>();
@@ -87,13 +105,25 @@ export const conv2d: LayerKind = {
 
   scratch(l, n, empty) {
     const g = l.config!;
-    const rows = g.oh * g.ow;
-    return { cols: empty(imagesPerCall(n, rows, l.inputs) * rows * l.inputs) };
+    const rows = g.oh * g.ow, sb = subBlock(l);
+    const aux: Aux = sb > 0
+      ? { geo: empty(16), partials: empty(Math.ceil(n / sb) * l.inputs * (g.filters / g.groups)) }
+      : { cols: empty(imagesPerCall(n, rows, l.inputs) * rows * l.inputs) };
+    return aux;
   },
 
   forward(m, l, aux, n, input, y) {
     const K = m.engine.kernels, g = l.config!, tile = m.engine.gemmTile, work = m.engine.gemmWorkspace();
     const k = l.inputs, f = g.filters, fg = f / g.groups, cg = g.c / g.groups, rows = g.oh * g.ow;
+    if (aux.geo) {
+      const sb = subBlock(l), geo = aux.geo.pointer(), cost = rows * k * fg;
+      writeGeo(m.engine.memory, geo, l);
+      const x0 = input.pointer(), y0 = y.pointer(), w0 = l.W.pointer(), b0 = l.b ? l.b.pointer() : 0;
+      for (let grp = 0; grp < g.groups; grp++) {
+        K.convForward(n, 0, sb, cost, geo, grp * cg, cg, x0, w0 + grp * fg * 4, f, fg, b0 ? b0 + grp * fg * 4 : 0, y0 + grp * fg * 4, f, tile, work);
+      }
+      return;
+    }
     const per = imagesPerCall(n, rows, k), cols = aux.cols.pointer();
     const x0 = input.pointer(), y0 = y.pointer(), w0 = l.W.pointer(), b0 = l.b ? l.b.pointer() : 0;
     for (let i = 0; i < n; i += per) {
@@ -111,9 +141,19 @@ export const conv2d: LayerKind = {
   backward(m, l, aux, n, input, dZ, dX) {
     const K = m.engine.kernels, g = l.config!, tile = m.engine.gemmTile, work = m.engine.gemmWorkspace();
     const k = l.inputs, f = g.filters, fg = f / g.groups, cg = g.c / g.groups, rows = g.oh * g.ow;
-    const per = imagesPerCall(n, rows, k), cols = aux.cols.pointer();
     const x0 = input.pointer(), dz0 = dZ.pointer(), w0 = l.W.pointer(), gw0 = l.gW.pointer();
     if (l.gb) K.colSumLd(n * rows, f, f, dz0, l.gb.pointer(), 0);
+    if (aux.geo) {
+      const sb = subBlock(l), geo = aux.geo.pointer(), parts = aux.partials.pointer(), blocks = Math.ceil(n / sb);
+      writeGeo(m.engine.memory, geo, l);
+      for (let grp = 0; grp < g.groups; grp++) {
+        K.convWeightPartials(n, 0, sb, rows * k * fg, geo, grp * cg, cg, x0, dz0 + grp * fg * 4, f, fg, parts, tile, work);
+        K.convPartialSum(blocks, k, 0, k, fg, parts, gw0 + grp * fg * 4, f);
+        if (dX) K.convInputGrad(n, 0, sb, rows * k * fg, geo, grp * cg, cg, dz0 + grp * fg * 4, f, w0 + grp * fg * 4, f, fg, dX.pointer(), tile, work);
+      }
+      return;
+    }
+    const per = imagesPerCall(n, rows, k), cols = aux.cols.pointer();
     for (let i = 0; i < n; i += per) {
       const imgs = Math.min(per, n - i), r = imgs * rows;
       const img = i * g.h * g.w * g.c * 4, dz = dz0 + i * rows * f * 4;

@@ -85,6 +85,8 @@ export function needImage(image: Image | undefined, what: string): Image {
  * batch size only, never of the thread count, so every split of a batch is the same everywhere.
  */
 export const COLS_BUDGET = 1 << 21; // 8 MiB of floats
+/** Floats of lowering scratch in each GEMM workspace (assembly/gemm/driver.ts LOWER_FLOATS; a test checks they agree). */
+export const LOWER_FLOATS = 65536;
 export function imagesPerCall(n: number, rowsPerImage: number, cols: number): number {
   return Math.max(1, Math.min(n, Math.floor(COLS_BUDGET / Math.max(1, rowsPerImage * cols))));
 }
