@@ -62,7 +62,11 @@ export function actDerivF64(kind: ActName, z: number, alpha = 0): number {
   }
 }
 
-/** f'(z) written in terms of y = f(z), the formula the backward kernel uses, in f64. */
+/**
+ * f'(z) written in terms of y = f(z), the formula the backward kernel uses, in f64. Except elu,
+ * whose kernel takes z since issue #17 (α·e^z): its case here is the old y + α, kept for the
+ * record; the tests use actDerivF64 for it.
+ */
 export function actDerivFromY(kind: ActName, y: number, alpha = 0): number {
   const a = f(alpha);
   switch (kind) {
@@ -81,7 +85,6 @@ export function derivLipschitzInY(kind: ActName): number {
   switch (kind) {
     case 'sigmoid': return 1; // |1 − 2y|, y ∈ [0, 1]
     case 'tanh': return 2; // |−2y|, y ∈ [−1, 1]
-    case 'elu': return 1;
     case 'softsign': return 2; // 2(1 − |y|)
     default: return 0; // piecewise constant in y
   }
@@ -90,11 +93,22 @@ export function derivLipschitzInY(kind: ActName): number {
 /**
  * Rounding count of the backward kernel given its input y exactly: the products and the
  * differences it forms. sigmoid dy·(y·(1−y)): 1−y (1), y·(…) (1), dy·(…) (1); tanh
- * dy·((1−y)(1+y)): 4; elu dy·(y+α): 2; softsign dy·(d·d), d = 1−|y|: 3; leaky dy·α: 1;
- * relu and linear are exact.
+ * dy·((1−y)(1+y)): 4; softsign dy·(d·d), d = 1−|y|: 3; leaky dy·α: 1; relu and linear are
+ * exact. elu, given z: dy·(α·e^z), the SIMD e^z (≤ 3 ulps, nn/math.ts) and 2 products: 5; and
+ * below e^−87.68 the SIMD exp flushes to 0 (backwardFlush).
  */
 export function backwardRoundings(kind: ActName): number {
-  return { linear: 0, sigmoid: 3, tanh: 4, relu: 0, leaky: 1, elu: 2, softsign: 3 }[kind];
+  return { linear: 0, sigmoid: 3, tanh: 4, relu: 0, leaky: 1, elu: 5, softsign: 3 }[kind];
+}
+
+/** Kinds whose backward kernel takes the pre-activation z rather than the output y. */
+export function backwardFromZ(kind: ActName): boolean {
+  return kind === 'elu';
+}
+
+/** Absolute error allowed where the backward's exact value is subnormal: elu's e^z flushes (|dy|·α·2^-126). */
+export function backwardFlush(kind: ActName, dy: number, alpha: number): number {
+  return kind === 'elu' ? Math.abs(dy) * Math.abs(alpha) * 2 ** -126 : 0;
 }
 
 /**

@@ -6,11 +6,17 @@
 //   2 tanh       y = tanh z                         f' = (1 − y)(1 + y)
 //   3 relu       y = max(z, 0)                      f' = y > 0 ? 1 : 0
 //   4 leaky      y = z > 0 ? z : α·z   (α ∈ [0,1))  f' = y > 0 ? 1 : α
-//   5 elu        y = z > 0 ? z : α(e^z − 1) (α > 0) f' = y > 0 ? 1 : y + α
+//   5 elu        y = z > 0 ? z : α(e^z − 1) (α > 0) f' = z > 0 ? 1 : α·e^z        (from z)
 //   6 softsign   y = z/(1 + |z|)                    f' = (1 − |y|)²
+//   7…12         gelu, gelu-tanh, silu, softplus, selu, mish: nn/activations-smooth.ts (from z)
+//  13 hardtanh   y = min(max(z, −1), 1)             f' = −1 < y < 1 ? 1 : 0
 //
-// actForward: y = f(z), y may equal z. actBackward: dz = dy ⊙ f'(z) computed from the output
-// y alone (a model keeps only y), dz may equal dy. An unknown kind traps (unreachable).
+// actForward: y = f(z), y may equal z. actBackward(kind, n, α, s, dy, dz): dz = dy ⊙ f'(z),
+// dz may equal dy, where s is the output y for the kinds whose derivative is a function of y
+// alone (0–4, 6, 13) and the pre-activation z for the others (elu and 7–12; the model keeps z
+// for those layers, nn/model.ts). ELU took y until issue #17: f' = y + α cancels for z ≪ 0
+// (y rounds towards −α: 4e-4 relative error at z = −10, all of it at z = −17), while α·e^z from
+// z is good to a few ulps everywhere, as PyTorch's. An unknown kind traps (unreachable).
 //
 // How each is evaluated (nn/math.ts has the SIMD e^x and e^x − 1):
 //   sigmoid   e = e^−|z| ∈ [0, 1];  y = (z ≥ 0 ? 1 : e)/(1 + e). Never overflows, and keeps
@@ -25,9 +31,12 @@
 //   elu       α·expm1(min(z, 0)) for z ≤ 0 (no cancellation near 0).
 //   softsign  z is first clamped to ±FLT_MAX so ±Infinity gives ±1 rather than ∞/∞; finite
 //             inputs are unchanged (and 1 + |z| = |z| for |z| ≥ 2^24, so the limit is exact).
+//   hardtanh  PyTorch's semantics: f' = 0 at z = ±1 exactly (y = ±1), NaN passes dy through.
 //   backward  (1 − y) is exact for y ≥ 0.5 (Sterbenz), so tanh' = (1 − y)(1 + y) and
 //             sigmoid' = y(1 − y) keep full relative accuracy as y → 1, unlike 1 − y².
-// NaN in gives NaN out for every kind except relu/leaky backward (dz = 0 where y is NaN).
+//             elu' = α·e^z with z clamped to ≤ 0 (one SIMD exp per vector, no interleaving).
+// NaN in gives NaN out for every kind except relu/leaky backward (dz = 0 where y is NaN) and
+// hardtanh backward (dz = dy).
 //
 // Loops. sigmoid, tanh and elu forward: 16 floats per iteration as four f32x4 pushed through
 // the exp stages side by side (nn/math.ts explains why), then the last 1–15 floats through the
@@ -35,9 +44,10 @@
 // sits. The other kinds and all derivatives are a few operations per vector: 8 floats per
 // iteration, then one f32x4, then the last 1–3 elements as a partial vector.
 
+import { smoothBackward, smoothForward } from "./activations-smooth";
 import {
   absv, clampv, EXP_LO, expConst, expFinish, expm1Finish, expm1Poly, expReduce, expRound,
-  K_LOG2E, K_MAGIC, K_NC1, K_NC2, K_P0, K_P1, K_P2, K_P3, K_P4, K_P5,
+  expv, K_LOG2E, K_MAGIC, K_NC1, K_NC2, K_P0, K_P1, K_P2, K_P3, K_P4, K_P5,
   loadQuad, loadTail, negAbsv, SIGN_MASK, storeQuad, storeTail,
 } from "./math";
 
@@ -48,6 +58,7 @@ export const ACT_RELU = 3;
 export const ACT_LEAKY = 4;
 export const ACT_ELU = 5;
 export const ACT_SOFTSIGN = 6;
+export const ACT_HARDTANH = 13;
 
 // ---- the exp-based kinds, four vectors at a time (see nn/math.ts on why interleave) ----
 
@@ -121,17 +132,26 @@ export const ACT_SOFTSIGN = 6;
     const c = clampv(z, -3.4028234663852886e38, 3.4028234663852886e38);
     return f32x4.div(c, f32x4.add(f32x4.splat(1.0), absv(c)));
   }
+  if (kind == ACT_HARDTANH) return clampv(z, -1.0, 1.0);
   return z;
 }
 
-/** dy ⊙ f'(z), f' from y, for a constant kind. */
+/** dy ⊙ f'(z), f' from y (elu: from z), for a constant kind. */
 @inline function backwardv(kind: i32, y: v128, dy: v128, alpha: v128): v128 {
   const one = f32x4.splat(1.0);
   if (kind == ACT_SIGMOID) return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
   if (kind == ACT_TANH) return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
   if (kind == ACT_RELU) return v128.and(dy, f32x4.gt(y, f32x4.splat(0)));
   if (kind == ACT_LEAKY) return f32x4.mul(dy, v128.bitselect(one, alpha, f32x4.gt(y, f32x4.splat(0))));
-  if (kind == ACT_ELU) return f32x4.mul(dy, v128.bitselect(one, f32x4.add(y, alpha), f32x4.gt(y, f32x4.splat(0))));
+  if (kind == ACT_ELU) {
+    // y is z here: α·e^z for z ≤ 0 (NaN stays NaN)
+    const neg = f32x4.mul(alpha, expv(f32x4.pmin(y, f32x4.splat(0))));
+    return f32x4.mul(dy, v128.bitselect(one, neg, f32x4.gt(y, f32x4.splat(0))));
+  }
+  if (kind == ACT_HARDTANH) {
+    const out = v128.or(f32x4.le(y, f32x4.splat(-1.0)), f32x4.ge(y, one));
+    return v128.andnot(dy, out);
+  }
   if (kind == ACT_SOFTSIGN) {
     const d = f32x4.sub(one, absv(y));
     return f32x4.mul(dy, f32x4.mul(d, d));
@@ -184,7 +204,7 @@ export const ACT_SOFTSIGN = 6;
 
 /** y = f(z) elementwise; y may equal z. */
 export function actForward(kind: i32, n: i32, alpha: f32, z: usize, y: usize): void {
-  if (<u32>kind > <u32>ACT_SOFTSIGN) unreachable();
+  if (<u32>kind > <u32>ACT_HARDTANH) unreachable();
   if (n <= 0) return;
   switch (kind) {
     case ACT_LINEAR: { if (y != z) memory.copy(y, z, <usize>n << 2); break; }
@@ -193,21 +213,25 @@ export function actForward(kind: i32, n: i32, alpha: f32, z: usize, y: usize): v
     case ACT_RELU: { forwardLoop(ACT_RELU, n, alpha, z, y); break; }
     case ACT_LEAKY: { forwardLoop(ACT_LEAKY, n, alpha, z, y); break; }
     case ACT_ELU: { expLoop(ACT_ELU, n, alpha, z, y); break; }
-    default: { forwardLoop(ACT_SOFTSIGN, n, alpha, z, y); break; }
+    case ACT_SOFTSIGN: { forwardLoop(ACT_SOFTSIGN, n, alpha, z, y); break; }
+    case ACT_HARDTANH: { forwardLoop(ACT_HARDTANH, n, alpha, z, y); break; }
+    default: { smoothForward(kind, n, z, y); break; }
   }
 }
 
-/** dz = dy ⊙ f'(z) with f' computed from the output y; dz may equal dy. */
-export function actBackward(kind: i32, n: i32, alpha: f32, y: usize, dy: usize, dz: usize): void {
-  if (<u32>kind > <u32>ACT_SOFTSIGN) unreachable();
+/** dz = dy ⊙ f'(z) with f' computed from s: the output y, or z for elu and kinds 7–12; dz may equal dy. */
+export function actBackward(kind: i32, n: i32, alpha: f32, s: usize, dy: usize, dz: usize): void {
+  if (<u32>kind > <u32>ACT_HARDTANH) unreachable();
   if (n <= 0) return;
   switch (kind) {
     case ACT_LINEAR: { if (dz != dy) memory.copy(dz, dy, <usize>n << 2); break; }
-    case ACT_SIGMOID: { backwardLoop(ACT_SIGMOID, n, alpha, y, dy, dz); break; }
-    case ACT_TANH: { backwardLoop(ACT_TANH, n, alpha, y, dy, dz); break; }
-    case ACT_RELU: { backwardLoop(ACT_RELU, n, alpha, y, dy, dz); break; }
-    case ACT_LEAKY: { backwardLoop(ACT_LEAKY, n, alpha, y, dy, dz); break; }
-    case ACT_ELU: { backwardLoop(ACT_ELU, n, alpha, y, dy, dz); break; }
-    default: { backwardLoop(ACT_SOFTSIGN, n, alpha, y, dy, dz); break; }
+    case ACT_SIGMOID: { backwardLoop(ACT_SIGMOID, n, alpha, s, dy, dz); break; }
+    case ACT_TANH: { backwardLoop(ACT_TANH, n, alpha, s, dy, dz); break; }
+    case ACT_RELU: { backwardLoop(ACT_RELU, n, alpha, s, dy, dz); break; }
+    case ACT_LEAKY: { backwardLoop(ACT_LEAKY, n, alpha, s, dy, dz); break; }
+    case ACT_ELU: { backwardLoop(ACT_ELU, n, alpha, s, dy, dz); break; }
+    case ACT_SOFTSIGN: { backwardLoop(ACT_SOFTSIGN, n, alpha, s, dy, dz); break; }
+    case ACT_HARDTANH: { backwardLoop(ACT_HARDTANH, n, alpha, s, dy, dz); break; }
+    default: { smoothBackward(kind, n, s, dy, dz); break; }
   }
 }

@@ -7,11 +7,15 @@
 //
 // Forward, for a batch X (B×in) and each layer l:   Z_l = Y_{l−1}·W_l + b_l,  Y_l = f_l(Z_l)
 // (GEMM A·B with the bias fused in its write-back, then the activation in place: only Y_l is
-// kept, since every derivative is written in terms of the output; see activations.ts).
+// kept where the derivative is written in terms of the output; for the activations whose
+// derivative needs Z_l — elu, selu, gelu, silu, softplus, mish: needsPreActivation in
+// activations.ts — the layer writes Z_l into a per-batch buffer zs[l] of the same shape and the
+// activation reads it from there into Y_l; backward then takes f' from Z_l).
 // Backward, from dZ_L given by the fused loss kernel:
 //   ∂L/∂W_l = Y_{l−1}ᵀ·dZ_l   (GEMM Aᵀ·B, written straight into the gradient buffer)
 //   ∂L/∂b_l = Σ_rows dZ_l      (column sums)
-//   dY_{l−1} = dZ_l·W_lᵀ       (GEMM A·Bᵀ), then dZ_{l−1} = dY_{l−1} ⊙ f'_{l−1}(Y_{l−1}) in place.
+//   dY_{l−1} = dZ_l·W_lᵀ       (GEMM A·Bᵀ), then dZ_{l−1} = dY_{l−1} ⊙ f'_{l−1} in place
+//                              (f' from Y_{l−1}, or from Z_{l−1} where it is kept).
 // Memory: parameters and gradients live in the model's arena; per-batch activations in a
 // second arena sized for the largest batch seen, reused by every step (flat memory).
 //
@@ -43,7 +47,7 @@ import { DescentError, fmtBytes, fmtShape, show } from '../engine/errors.js';
 import { collector } from '../engine/finalization.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Random } from '../random.js';
-import { activationKind, type ActivationName } from './activations.js';
+import { activationKind, needsPreActivation, type ActivationName } from './activations.js';
 import type { InitName, InitSpec } from './init.js';
 import { checkLoss, type LossName } from './losses.js';
 import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext, type Plan } from './layers/layer.js';
@@ -163,6 +167,8 @@ interface Buffers {
   capacity: number;
   x: Tensor;
   ys: Tensor[];
+  /** Pre-activations, for the layers whose activation needs them in backward (else undefined). */
+  zs: (Tensor | undefined)[];
   d: [Tensor, Tensor];
   labels: Tensor;
   targets: Tensor;
@@ -170,7 +176,7 @@ interface Buffers {
   views: Map<number, Views>;
 }
 
-type Views = { x: Tensor; ys: Tensor[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
+type Views = { x: Tensor; ys: Tensor[]; zs: (Tensor | undefined)[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
 
 const MAX_EVAL_BATCH = 1000;
 
@@ -519,9 +525,9 @@ export class Model implements PassContext {
     let input = v.x;
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l];
-      const y = v.ys[l];
-      this.#kinds[l].forward(this, layer, v.aux[l], n, input, y, training);
-      if (layer.kind !== 0) K.actForward(layer.kind, n * layer.width, layer.alpha, y.pointer(), y.pointer());
+      const y = v.ys[l], z = v.zs[l] ?? y; // z: where the layer writes its pre-activation
+      this.#kinds[l].forward(this, layer, v.aux[l], n, input, z, training);
+      if (layer.kind !== 0) K.actForward(layer.kind, n * layer.width, layer.alpha, z.pointer(), y.pointer());
       input = y;
     }
     this.#trainedPass = training;
@@ -564,7 +570,7 @@ export class Model implements PassContext {
     }
     if (!withGradient) return sum;
     if ((this.loss === 'mse' || this.loss === 'bce') && last.kind !== 0) {
-      K.actBackward(last.kind, n * last.width, last.alpha, y.pointer(), dz, dz);
+      K.actBackward(last.kind, n * last.width, last.alpha, (v.zs[L - 1] ?? y).pointer(), dz, dz);
     }
     this.backward(v, n);
     return sum;
@@ -592,7 +598,7 @@ export class Model implements PassContext {
       kind.backward(this, layer, v.aux[l], n, input, dZ, dY);
       if (!kind.inPlace) cur = 1 - cur;
       const prev = this.layers[l - 1];
-      if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.width, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
+      if (prev.kind !== 0) K.actBackward(prev.kind, n * prev.width, prev.alpha, (v.zs[l - 1] ?? v.ys[l - 1]).pointer(), dY.pointer(), dY.pointer());
     }
   }
 
@@ -610,6 +616,7 @@ export class Model implements PassContext {
         capacity: n,
         x: A.empty([n * this.inputs], 'model batch'),
         ys: this.layers.map((l) => A.empty([n * l.width], 'model batch')),
+        zs: this.layers.map((l) => (needsPreActivation(l.activation) ? A.empty([n * l.width], 'model batch') : undefined)),
         d: [A.empty([n * widest], 'model batch'), A.empty([n * widest], 'model batch')],
         labels: A.empty([n], 'model batch'),
         targets: A.empty([n * this.outputs], 'model batch'),
@@ -623,6 +630,7 @@ export class Model implements PassContext {
       v = {
         x: b.x.view(0, [n, this.inputs]),
         ys: this.layers.map((l, i) => b.ys[i].view(0, [n, l.width])),
+        zs: this.layers.map((l, i) => b.zs[i]?.view(0, [n, l.width])),
         d: [this.layers.map((l) => b.d[0].view(0, [n, l.width])), this.layers.map((l) => b.d[1].view(0, [n, l.width]))],
         labels: b.labels.view(0, [n]),
         targets: b.targets.view(0, [n * this.outputs]),

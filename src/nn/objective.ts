@@ -165,7 +165,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
         const dzd = dz.data;
         dzd.fill(0, 0, size * k);
         for (let i = 0; i < size; i++) dzd[i * k + o] = 1;
-        if (last.kind !== 0) K.actBackward(last.kind, size * k, last.alpha, v.ys[L - 1].pointer(), dz.pointer(), dz.pointer());
+        if (last.kind !== 0) K.actBackward(last.kind, size * k, last.alpha, (v.zs[L - 1] ?? v.ys[L - 1]).pointer(), dz.pointer(), dz.pointer());
         for (let l = L - 1; l >= 0; l--) {
           const layer = layers[l];
           const units = layer.units, fanIn = layer.inputs;
@@ -184,7 +184,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
             const prev = layers[l - 1];
             const dY = v.d[1 - cur][l - 1];
             gemm(dY, v.d[cur][l], layer.W, { transB: true });
-            if (prev.kind !== 0) K.actBackward(prev.kind, size * prev.units, prev.alpha, v.ys[l - 1].pointer(), dY.pointer(), dY.pointer());
+            if (prev.kind !== 0) K.actBackward(prev.kind, size * prev.units, prev.alpha, (v.zs[l - 1] ?? v.ys[l - 1]).pointer(), dY.pointer(), dY.pointer());
             cur = 1 - cur;
           }
         }

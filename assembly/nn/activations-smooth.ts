@@ -1,0 +1,183 @@
+// The smooth activations PyTorch users reach for, forward and derivative, over f32 arrays.
+// kind (i32, the ids of activations.ts):
+//
+//   7  gelu       y = z·Φ(z)                         f' = Φ(z) + z·φ(z)
+//   8  gelu-tanh  y = ½z(1 + tanh u),                f' = ½(1 + tanh u) + ½z·sech²u·√(2/π)(1 + 3κz²)
+//                 u = √(2/π)(z + κz³), κ = 0.044715
+//   9  silu       y = z·σ(z)                         f' = σ(z)(1 + z(1 − σ(z)))
+//  10  softplus   y = z > 20 ? z : log(1 + e^z)      f' = z > 20 ? 1 : e^z/(1 + e^z)
+//  11  selu       y = λ(z > 0 ? z : α(e^z − 1))      f' = z > 0 ? λ : λα·e^z
+//  12  mish       y = z·tanh(softplus z)             f' = t + z·sech²(softplus z)·σ(z),  t = tanh(softplus z)
+//
+// Φ, φ: the standard normal distribution function and density; σ the logistic sigmoid.
+// softplus is PyTorch's default (β = 1, threshold 20: above it the input itself). selu's
+// λ = 1.0507009873554804934…, α = 1.6732632423543772848… (Klambauer et al. 2017, PyTorch's).
+// The derivatives need the pre-activation z: actBackward gets z, not the output y, for these
+// kinds (activations.ts; the model keeps z for them, nn/model.ts).
+//
+// Every element is computed in f64 from its f32 input and rounded once to f32: the result is
+// within an ulp or so of the exact value, also where an f32 evaluation loses relative accuracy
+// — the arguments of e^(…) in gelu (−z²/2, exact in f64 for an f32 z) and gelu-tanh (2|u|,
+// ~87 at z = −10: f32 rounding of u alone would cost 1e-5 relative), and the tails, written
+// without cancellation:
+//   gelu       Φ(z) = Q(−z) for z < 0, 1 − Q(z) otherwise, Q(a) = ½erfc(a/√2) = P(N > a):
+//              erfc(t) = s·exp(−t² + P(s)), s = 1/(1 + t/2), P a degree-16 Chebyshev series
+//              fitted to 1e-11 relative over all t ≥ 0 (scripts/fit-gelu-erfc.py). So
+//              gelu(−10) = −7.6e-23 to full accuracy, where PyTorch's 1 + erf(z/√2) is 0.
+//   gelu-tanh  1 + tanh u = 2/(1 + E) for u ≥ 0 and 2E/(1 + E) for u < 0, E = e^{−2|u|};
+//              sech²u = 4E/(1 + E)².
+//   silu       σ and 1 − σ from e = e^{−|z|} (each e/(1 + e) or 1/(1 + e)).
+//   mish       with w = e^z: tanh(log(1 + w)) = w(w + 2)/(w(w + 2) + 2) and the second term of
+//              f' is 4z·w(w + 1)/D², D = w(w + 2) + 2; for z > 0 the same with v = e^{−z}:
+//              t = (1 + 2v)/(1 + 2v + 2v²), 4z·v²(1 + v)/(1 + 2v + 2v²)². No log, no overflow.
+//   selu       expm1 (AssemblyScript's Math, f64) for the negative branch.
+// dz = dy·f'(z) is one f64 product, rounded once. NaN in gives NaN out (forward and backward).
+//
+// Speed: scalar f64 (AssemblyScript's Math.exp/expm1/log1p), one element at a time: several
+// times slower per element than the SIMD f32 kinds of activations.ts — still small next to the
+// product that feeds a layer (one activation per output against fan_in multiply-adds). A SIMD
+// version would need f32 argument reduction in extended precision; not done.
+
+export const ACT_GELU = 7;
+export const ACT_GELU_TANH = 8;
+export const ACT_SILU = 9;
+export const ACT_SOFTPLUS = 10;
+export const ACT_SELU = 11;
+export const ACT_MISH = 12;
+
+const SQRT1_2: f64 = 0.7071067811865476;
+const INV_SQRT_2PI: f64 = 0.3989422804014327; // 1/√(2π)
+const SQRT_2_OVER_PI: f64 = 0.7978845608028654; // √(2/π)
+const KAPPA: f64 = 0.044715;
+const SELU_LAMBDA: f64 = 1.0507009873554804934193349852946;
+const SELU_ALPHA: f64 = 1.6732632423543772848170429916717;
+
+// Chebyshev coefficients of P (scripts/fit-gelu-erfc.py; worst relative error of erfc 9.5e-12).
+const ERFC_DEGREE = 16;
+const ERFC_CHEB = memory.data<f64>([
+  -0.6513268598908519, 0.6419697923564859, 0.019476473204188192,
+  -0.009561514786808969, -0.0009465953444843453, 0.0003668394978571788,
+  4.252332480217266e-05, -2.0278578108122745e-05, -1.6242900067835519e-06,
+  1.30365583543843e-06, 1.5626444356565824e-08, -8.523810040208517e-08,
+  6.529059861743172e-09, 5.059339279827689e-09, -9.913622702554093e-10,
+  -2.273651925732861e-10, 9.646479002435222e-11,
+]);
+
+/** P(s) by Clenshaw's recurrence in x = 2s − 1. */
+function erfcP(s: f64): f64 {
+  const x = 2.0 * s - 1.0, x2 = 2.0 * x;
+  let b1 = 0.0, b2 = 0.0;
+  for (let k = ERFC_DEGREE; k >= 1; k--) {
+    const b = load<f64>(ERFC_CHEB + (<usize>k << 3)) + x2 * b1 - b2;
+    b2 = b1;
+    b1 = b;
+  }
+  return load<f64>(ERFC_CHEB) + x * b1 - b2;
+}
+
+/** s = 1/(1 + t/2) for t = a/√2, and e^{P(s)}·s/2: Q(a) = this·e^{−a²/2} (a ≥ 0). */
+@inline function tailFactor(a: f64): f64 {
+  const s = 1.0 / (1.0 + 0.5 * SQRT1_2 * a);
+  return 0.5 * s * Math.exp(erfcP(s));
+}
+
+@inline function forward1(kind: i32, z: f64): f64 {
+  if (kind == ACT_GELU) {
+    const a = Math.abs(z);
+    const q = tailFactor(a) * Math.exp(-0.5 * a * a); // Q(|z|) (a² is exact in f64)
+    return z < 0 ? z * q : z * (1.0 - q);
+  }
+  if (kind == ACT_GELU_TANH) {
+    const u = SQRT_2_OVER_PI * (z + KAPPA * z * z * z);
+    const e = Math.exp(-2.0 * Math.abs(u));
+    return u >= 0 ? z / (1.0 + e) : (z * e) / (1.0 + e);
+  }
+  if (kind == ACT_SILU) {
+    const e = Math.exp(-Math.abs(z));
+    return z >= 0 ? z / (1.0 + e) : (z * e) / (1.0 + e);
+  }
+  if (kind == ACT_SOFTPLUS) return z > 20.0 ? z : Math.log1p(Math.exp(z));
+  if (kind == ACT_SELU) return z > 0 ? SELU_LAMBDA * z : SELU_LAMBDA * SELU_ALPHA * Math.expm1(z);
+  // mish
+  if (z > 0) {
+    const v = Math.exp(-z);
+    return (z * (1.0 + 2.0 * v)) / (1.0 + 2.0 * v * (1.0 + v));
+  }
+  const w = Math.exp(z), ww = w * (w + 2.0);
+  return (z * ww) / (ww + 2.0);
+}
+
+@inline function derivative1(kind: i32, z: f64): f64 {
+  if (kind == ACT_GELU) {
+    const a = Math.abs(z);
+    const e = Math.exp(-0.5 * a * a);
+    const q = tailFactor(a) * e;
+    return (z < 0 ? q : 1.0 - q) + z * (INV_SQRT_2PI * e);
+  }
+  if (kind == ACT_GELU_TANH) {
+    const z2 = z * z;
+    const u = SQRT_2_OVER_PI * (z + KAPPA * z2 * z);
+    const e = Math.exp(-2.0 * Math.abs(u)), d = 1.0 + e;
+    const half = u >= 0 ? 1.0 / d : e / d; // ½(1 + tanh u)
+    const sech2 = (4.0 * e) / (d * d);
+    return half + 0.5 * z * sech2 * (SQRT_2_OVER_PI * (1.0 + 3.0 * KAPPA * z2));
+  }
+  if (kind == ACT_SILU) {
+    const e = Math.exp(-Math.abs(z)), d = 1.0 + e;
+    const s = z >= 0 ? 1.0 / d : e / d, c = z >= 0 ? e / d : 1.0 / d; // σ(z), 1 − σ(z)
+    return s * (1.0 + z * c);
+  }
+  if (kind == ACT_SOFTPLUS) {
+    if (z > 20.0) return 1.0;
+    const w = Math.exp(z);
+    return w / (w + 1.0);
+  }
+  if (kind == ACT_SELU) return z > 0 ? SELU_LAMBDA : SELU_LAMBDA * SELU_ALPHA * Math.exp(z);
+  // mish
+  if (z > 0) {
+    const v = Math.exp(-z), d = 1.0 + 2.0 * v * (1.0 + v);
+    return (1.0 + 2.0 * v) / d + (4.0 * z * v * v * (1.0 + v)) / (d * d);
+  }
+  const w = Math.exp(z), d = w * (w + 2.0) + 2.0;
+  return (w * (w + 2.0)) / d + (4.0 * z * w * (w + 1.0)) / (d * d);
+}
+
+@inline function smoothForwardLoop(kind: i32, n: i32, z: usize, y: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, <f32>forward1(kind, <f64>load<f32>(z + o)));
+  }
+}
+
+@inline function smoothBackwardLoop(kind: i32, n: i32, z: usize, dy: usize, dz: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dz + o, <f32>(<f64>load<f32>(dy + o) * derivative1(kind, <f64>load<f32>(z + o))));
+  }
+}
+
+/** y = f(z) for a kind of this file (7…12); y may equal z. */
+export function smoothForward(kind: i32, n: i32, z: usize, y: usize): void {
+  switch (kind) {
+    case ACT_GELU: { smoothForwardLoop(ACT_GELU, n, z, y); break; }
+    case ACT_GELU_TANH: { smoothForwardLoop(ACT_GELU_TANH, n, z, y); break; }
+    case ACT_SILU: { smoothForwardLoop(ACT_SILU, n, z, y); break; }
+    case ACT_SOFTPLUS: { smoothForwardLoop(ACT_SOFTPLUS, n, z, y); break; }
+    case ACT_SELU: { smoothForwardLoop(ACT_SELU, n, z, y); break; }
+    case ACT_MISH: { smoothForwardLoop(ACT_MISH, n, z, y); break; }
+    default: unreachable();
+  }
+}
+
+/** dz = dy·f'(z) for a kind of this file, from the pre-activation z; dz may equal dy. */
+export function smoothBackward(kind: i32, n: i32, z: usize, dy: usize, dz: usize): void {
+  switch (kind) {
+    case ACT_GELU: { smoothBackwardLoop(ACT_GELU, n, z, dy, dz); break; }
+    case ACT_GELU_TANH: { smoothBackwardLoop(ACT_GELU_TANH, n, z, dy, dz); break; }
+    case ACT_SILU: { smoothBackwardLoop(ACT_SILU, n, z, dy, dz); break; }
+    case ACT_SOFTPLUS: { smoothBackwardLoop(ACT_SOFTPLUS, n, z, dy, dz); break; }
+    case ACT_SELU: { smoothBackwardLoop(ACT_SELU, n, z, dy, dz); break; }
+    case ACT_MISH: { smoothBackwardLoop(ACT_MISH, n, z, dy, dz); break; }
+    default: unreachable();
+  }
+}
