@@ -30,7 +30,7 @@ export { f64Gram, f64GramBlock } from "./linalg/gram";
 export { f64Trsv } from "./linalg/triangle";
 export { f64Cholesky, f64CholSolve } from "./linalg/cholesky";
 export { f64BfgsInverseUpdate } from "./linalg/bfgs";
-export { bnForwardTrain, bnForwardTrainLd, bnForwardEval, bnBackward, bnBackwardLd } from "./nn/batchnorm";
+export { bnForwardTrain, bnForwardTrainLd, bnForwardEval, bnBackward, bnBackwardLd, bnBackwardEvalLd } from "./nn/batchnorm";
 export { lnForward, lnBackward, lnParamGrads } from "./nn/layernorm";
 export { dropoutForward } from "./nn/dropout";
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward, globalAvgPoolForward, globalAvgPoolBackward, mulChannels } from "./nn/pool";

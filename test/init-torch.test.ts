@@ -15,13 +15,13 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../src/engine/engine.js';
 import { loadModel, modelSpec, saveModel } from '../src/io/model-file.js';
 import { activationGain } from '../src/nn/activations.js';
-import { checkInit, torchGain, type InitSpec } from '../src/nn/init.js';
+import { checkInit, torchGain, type InitSpec, type InitText } from '../src/nn/init.js';
 import { Model, type AnyLayerSpec, type ModelSpec } from '../src/nn/model.js';
 import { TRAIN_HELP } from '../src/cli/train.js';
 
 interface Stats { n: number; maxAbs: number; mean: number; var: number; p: number[]; q: number[] }
 interface Layer { type: 'dense' | 'conv2d'; inputs?: number; units?: number; c?: number; filters?: number; kernel?: number; groups?: number; activation: string; alpha?: number }
-interface Case { name: string; spec: string | InitSpec; layer: Layer; theory: { weightBound?: number; biasBound?: number; std?: number }; weight: Stats; bias?: Stats }
+interface Case { name: string; spec: InitText | InitSpec; layer: Layer; theory: { weightBound?: number; biasBound?: number; std?: number }; weight: Stats; bias?: Stats }
 const F = JSON.parse(readFileSync(new URL('./fixtures/torch-init-bn.json', import.meta.url), 'utf8')) as {
   init: { gains: Record<string, number>; cases: Case[] };
 };
@@ -171,7 +171,7 @@ describe('specs', () => {
       inputs: [2, 6, 6], seed: 5, layers: [
         { type: 'conv2d', filters: 4, kernel: 3, init: { name: 'he-uniform', mode: 'fan_out', gain: 'torch' } } as unknown as AnyLayerSpec,
         { units: 7, activation: 'tanh', init: 'torch-default' },
-        { units: 3, init: 'glorot-normal:gain=torch' as never },
+        { units: 3, init: 'glorot-normal:gain=torch' },
       ],
     };
     const m = new Model(e, s);

@@ -14,6 +14,13 @@
 //   ∂L/∂xᵢⱼ = (γⱼ·s/n)·(n·dyᵢⱼ − Σₖ dyₖⱼ − x̂ᵢⱼ·Σₖ dyₖⱼ·x̂ₖⱼ)
 // (the derivative through μ and σ² folded in: both sums are orthogonality corrections that
 // make Σᵢ ∂L/∂xᵢⱼ = 0 and Σᵢ x̂ᵢⱼ·∂L/∂xᵢⱼ = 0).
+// Backward of the inference map (bnBackwardEvalLd): frozen statistics, as after torch's
+// bn.eval(). The forward was y = (x − μ)·k + β with the running μ, σ² and k = γ/√(σ² + ε): an
+// affine map per feature whose μ and σ² are constants, so nothing flows through them:
+//   ∂L/∂βⱼ = Σᵢ dyᵢⱼ      ∂L/∂γⱼ = sⱼ·Σᵢ dyᵢⱼ·(xᵢⱼ − μⱼ),  s = 1/√(σ²ⱼ + ε)      ∂L/∂xᵢⱼ = kⱼ·dyᵢⱼ
+// k is computed as bnForwardEval computes it (γ / √(σ² + ε)), so ∂x is the exact transpose of the
+// forward's scaling; ∂γ multiplies the sum by s once, as PyTorch's CPU kernel does. One pass
+// over the rows (dy read before dx is written: dx may equal dy).
 //
 // Arithmetic: f32 throughout, separate multiply and add (no madd), so the plain and relaxed
 // builds give the same bits. The variance is two-pass (Σ(x − μ)² after μ), so a large common
@@ -31,6 +38,7 @@
 //   xhat, runMean/runVar may be 0 (not written / not updated); mean and invstd receive μ and s.
 // bnForwardEval(n, c, x, y, gamma, beta, runMean, runVar, eps)
 // bnBackward(n, c, xhat, dy, gamma, invstd, dx, dgamma, dbeta)   dx, dgamma, dbeta may be 0
+// bnBackwardEvalLd(n, c, ld, x, dy, gamma, runMean, runVar, eps, dx, dgamma, dbeta)   the same
 // bnForwardTrainLd(n, c, ld, …) and bnBackwardLd(n, c, ld, …): the same on the first c columns of
 //   matrices whose rows are ld ≥ c floats apart (x, y, x̂, dy, dx alike). They are the column-range
 //   entry points of the threaded plans (src/engine/threads/plans-norm.ts): a chunk of features
@@ -289,5 +297,80 @@ export function bnBackwardLd(n: i32, c: i32, ld: i32, xhat: usize, dy: usize, ga
   if (j < c) {
     const o = <usize>j << 2;
     backBlock(c - j, n, ldb, xhat + o, dy + o, dx != 0 ? dx + o : 0, o, gamma, invstd, dgamma, dbeta);
+  }
+}
+
+/** Features [j, j + w) of bnBackwardEvalLd (o = 4j bytes into every per-feature array). */
+@inline function evalBackBlock(w: i32, n: i32, ldb: usize, x: usize, dy: usize, dx: usize, o: usize, gamma: usize,
+                               runMean: usize, runVar: usize, eps: f32, dgamma: usize, dbeta: usize): void {
+  const sd = f32x4.sqrt(f32x4.add(ld(runVar + o, w), f32x4.splat(eps)));
+  const k = f32x4.div(ld(gamma + o, w), sd), mu = ld(runMean + o, w);
+  let sdy = f32x4.splat(0), sdx = f32x4.splat(0);
+  let p: usize = 0;
+  for (let i = 0; i < n; i++) {
+    const d = ld(dy + p, w);
+    sdy = f32x4.add(sdy, d);
+    sdx = f32x4.add(sdx, f32x4.mul(d, f32x4.sub(ld(x + p, w), mu)));
+    if (dx != 0) st(dx + p, f32x4.mul(d, k), w);
+    p += ldb;
+  }
+  if (dgamma != 0) st(dgamma + o, f32x4.mul(sdx, f32x4.div(f32x4.splat(1.0), sd)), w);
+  if (dbeta != 0) st(dbeta + o, sdy, w);
+}
+
+/** Features [j, j + 16) of bnBackwardEvalLd: evalBackBlock's arithmetic on four f32x4 at once (see trainBlock16). */
+@inline function evalBackBlock16(n: i32, ldb: usize, x: usize, dy: usize, dx: usize, o: usize, gamma: usize,
+                                 runMean: usize, runVar: usize, eps: f32, dgamma: usize, dbeta: usize): void {
+  const e = f32x4.splat(eps), v = runVar + o, g = gamma + o, m = runMean + o;
+  const sd0 = f32x4.sqrt(f32x4.add(v128.load(v), e)), sd1 = f32x4.sqrt(f32x4.add(v128.load(v, 16), e));
+  const sd2 = f32x4.sqrt(f32x4.add(v128.load(v, 32), e)), sd3 = f32x4.sqrt(f32x4.add(v128.load(v, 48), e));
+  const k0 = f32x4.div(v128.load(g), sd0), k1 = f32x4.div(v128.load(g, 16), sd1);
+  const k2 = f32x4.div(v128.load(g, 32), sd2), k3 = f32x4.div(v128.load(g, 48), sd3);
+  const mu0 = v128.load(m), mu1 = v128.load(m, 16), mu2 = v128.load(m, 32), mu3 = v128.load(m, 48);
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // Σ dy
+  let b0 = a0, b1 = a0, b2 = a0, b3 = a0;             // Σ dy·(x − μ)
+  let p: usize = 0;
+  for (let i = 0; i < n; i++) {
+    const dp = dy + p, xp = x + p;
+    const d0 = v128.load(dp), d1 = v128.load(dp, 16), d2 = v128.load(dp, 32), d3 = v128.load(dp, 48);
+    a0 = f32x4.add(a0, d0); a1 = f32x4.add(a1, d1); a2 = f32x4.add(a2, d2); a3 = f32x4.add(a3, d3);
+    b0 = f32x4.add(b0, f32x4.mul(d0, f32x4.sub(v128.load(xp), mu0)));
+    b1 = f32x4.add(b1, f32x4.mul(d1, f32x4.sub(v128.load(xp, 16), mu1)));
+    b2 = f32x4.add(b2, f32x4.mul(d2, f32x4.sub(v128.load(xp, 32), mu2)));
+    b3 = f32x4.add(b3, f32x4.mul(d3, f32x4.sub(v128.load(xp, 48), mu3)));
+    if (dx != 0) {
+      const q = dx + p;
+      v128.store(q, f32x4.mul(d0, k0)); v128.store(q, f32x4.mul(d1, k1), 16);
+      v128.store(q, f32x4.mul(d2, k2), 32); v128.store(q, f32x4.mul(d3, k3), 48);
+    }
+    p += ldb;
+  }
+  if (dgamma != 0) {
+    const q = dgamma + o, one = f32x4.splat(1.0);
+    v128.store(q, f32x4.mul(b0, f32x4.div(one, sd0))); v128.store(q, f32x4.mul(b1, f32x4.div(one, sd1)), 16);
+    v128.store(q, f32x4.mul(b2, f32x4.div(one, sd2)), 32); v128.store(q, f32x4.mul(b3, f32x4.div(one, sd3)), 48);
+  }
+  if (dbeta != 0) {
+    const q = dbeta + o;
+    v128.store(q, a0); v128.store(q, a1, 16); v128.store(q, a2, 32); v128.store(q, a3, 48);
+  }
+}
+
+export function bnBackwardEvalLd(n: i32, c: i32, ld: i32, x: usize, dy: usize, gamma: usize, runMean: usize, runVar: usize,
+                                 eps: f32, dx: usize, dgamma: usize, dbeta: usize): void {
+  if (n <= 0 || c <= 0) return;
+  const ldb = <usize>ld << 2;
+  let j = 0;
+  for (; j + 16 <= c; j += 16) {
+    const o = <usize>j << 2;
+    evalBackBlock16(n, ldb, x + o, dy + o, dx != 0 ? dx + o : 0, o, gamma, runMean, runVar, eps, dgamma, dbeta);
+  }
+  for (; j + 4 <= c; j += 4) {
+    const o = <usize>j << 2;
+    evalBackBlock(4, n, ldb, x + o, dy + o, dx != 0 ? dx + o : 0, o, gamma, runMean, runVar, eps, dgamma, dbeta);
+  }
+  if (j < c) {
+    const o = <usize>j << 2;
+    evalBackBlock(c - j, n, ldb, x + o, dy + o, dx != 0 ? dx + o : 0, o, gamma, runMean, runVar, eps, dgamma, dbeta);
   }
 }

@@ -170,6 +170,9 @@ export interface Kernels {
                    mean: number, invstd: number, runMean: number, runVar: number, momentum: number, eps: number): void;
   bnBackwardLd(n: number, c: number, ld: number, xhat: number, dy: number, gamma: number, invstd: number,
                dx: number, dgamma: number, dbeta: number): void;
+  /** Backward of bnForwardEval (frozen statistics): ∂x = dy·γ/√(σ²+ε), ∂γ = Σ dy·(x − μ)/√(σ²+ε), ∂β = Σ dy. */
+  bnBackwardEvalLd(n: number, c: number, ld: number, x: number, dy: number, gamma: number, runMean: number, runVar: number,
+                   eps: number, dx: number, dgamma: number, dbeta: number): void;
   lnParamGrads(n: number, c: number, ld: number, xhat: number, dy: number, dgamma: number, dbeta: number): void;
   /** mask = keep ? 1/(1 − rate) : 0 from Philox-2x32-10 of (seed, counter, offset + i); y = x ⊙ mask unless x = 0. */
   dropoutForward(n: number, x: number, y: number, mask: number, rate: number, seed: number, counter: number, offset: number): void;

@@ -52,7 +52,7 @@ export function modelSpec(model: Model): ModelSpec {
       // the image layers' specs are not in AnyLayerSpec's union (nn/model.ts): typed loosely here
       const image = (o: Record<string, unknown>): AnyLayerSpec => o as unknown as AnyLayerSpec;
       switch (l.type) {
-        case 'batchnorm': return { type: 'batchnorm', momentum: l.momentum, eps: l.eps, activation: l.activation, ...alpha };
+        case 'batchnorm': return { type: 'batchnorm', momentum: l.momentum, eps: l.eps, activation: l.activation, ...alpha, ...(l.config?.frozenStats ? { frozenStats: true } : {}) };
         case 'layernorm': return { type: 'layernorm', eps: l.eps, activation: l.activation, ...alpha };
         case 'dropout': return { type: 'dropout', rate: l.rate!, seed: l.seed };
         case 'conv2d': {

@@ -39,6 +39,8 @@ import { activationGain, type ActivationName } from './activations.js';
 export const INITIALIZERS = ['zeros', 'constant', 'normal', 'truncated-normal', 'uniform',
   'glorot-uniform', 'glorot-normal', 'he-normal', 'he-uniform', 'torch-default'] as const;
 export type InitName = (typeof INITIALIZERS)[number];
+/** An initializer as text: its name, or "NAME:key=value,…" (see the header). */
+export type InitText = InitName | `${InitName}:${string}`;
 
 /** Which gain table the Glorot and He families use: see the header. */
 export type GainChoice = 'lecture' | 'torch' | number;

@@ -48,7 +48,7 @@ import { collector } from '../engine/finalization.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Random } from '../random.js';
 import { activationKind, needsPreActivation, type ActivationName } from './activations.js';
-import type { InitName, InitSpec } from './init.js';
+import type { InitSpec, InitText } from './init.js';
 import { checkLoss, type LossName } from './losses.js';
 import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext, type Plan } from './layers/layer.js';
 import { layerKind } from './layers/registry.js';
@@ -62,7 +62,7 @@ export interface LayerSpec {
   alpha?: number;
   /** Whether the layer has a bias (default true). */
   bias?: boolean;
-  init?: InitName | InitSpec;
+  init?: InitText | InitSpec;
 }
 
 export interface BatchNormSpec {
@@ -74,6 +74,12 @@ export interface BatchNormSpec {
   /** Applied after the normalization (default linear). */
   activation?: ActivationName | string;
   alpha?: number;
+  /**
+   * Normalize with the running statistics also in training mode and never update them, the
+   * gradient being that of this affine map (torch's bn.eval() on this layer alone: fine-tuning
+   * with frozen statistics). Default false.
+   */
+  frozenStats?: boolean;
 }
 
 export interface LayerNormSpec {
@@ -110,7 +116,7 @@ export interface Conv2dSpec {
   /** Default relu. */
   activation?: ActivationName | string;
   alpha?: number;
-  init?: InitName | InitSpec;
+  init?: InitText | InitSpec;
 }
 
 /** Max or average pooling (stride default: the kernel). */

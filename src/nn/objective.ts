@@ -18,7 +18,8 @@
 // (value, gradient, Hessian·v; for MSE the residuals, with the Jacobian left to minimize's
 // finite differences); the L2 penalty covers the Dense weights only. Batch norm (the value
 // would depend on how the data is split into batches, and evaluations would move the running
-// statistics) and dropout (a random function) are refused.
+// statistics) and dropout (a random function) are refused — except batch norm with frozenStats,
+// a fixed affine map per feature (like layer norm, a deterministic function of each sample).
 
 import { DescentError, show } from '../engine/errors.js';
 import { batchInto, checkDataset, type Dataset } from '../data/dataset.js';
@@ -44,9 +45,9 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
   checkOptionKeys(opts, op, ['batchSize', 'indices', 'weightDecay']);
   checkDataset(data, op);
   if (data.features !== model.inputs) throw new DescentError(`${op}: the data has ${data.features} features, ${model.describe()} expects ${model.inputs}`);
-  const refused = model.layers.find((l) => l.type === 'batchnorm' || l.type === 'dropout');
+  const refused = model.layers.find((l) => (l.type === 'batchnorm' && !l.config?.frozenStats) || l.type === 'dropout');
   if (refused) {
-    const why = refused.type === 'dropout' ? 'dropout makes the loss a random function of θ' : 'batch norm makes the loss depend on how the data is split into batches';
+    const why = refused.type === 'dropout' ? 'dropout makes the loss a random function of θ' : 'batch norm makes the loss depend on how the data is split into batches (unless frozenStats)';
     throw new DescentError(`${op}: ${model.describe()}: layer ${refused.index} ${refused.describe()}: ${why}; full-batch minimizers need a deterministic objective (train this model with a gradient optimizer, or use layer norm)`);
   }
   const order = opts.indices ?? Int32Array.from({ length: data.n }, (_, i) => i);

@@ -4,8 +4,8 @@
 // (colSum) are sums down the rows, one per column; a row split would cut those sums and need
 // partials combined in some order. They split by columns instead: each chunk is the whole call
 // on a block of columns, with every row, through the kernels' leading-dimension forms
-// (bnForwardTrainLd, bnBackwardLd, colSumLd, lnParamGrads: rows ld floats apart, the count c
-// replaced by the chunk's width). The kernels keep one column per f32 lane and walk all rows in
+// (bnForwardTrainLd, bnBackwardLd, bnBackwardEvalLd, colSumLd, lnParamGrads: rows ld floats
+// apart, the count c replaced by the chunk's width). The kernels keep one column per f32 lane and walk all rows in
 // order for each block of 16 columns, then 4, then one, so a split at a multiple of 16, from
 // column 0, gives every column the instructions and order of the unsplit call: the bits do not
 // depend on the thread count (tested in test/threads-norm.test.ts). A chunk owns its columns of
@@ -64,6 +64,9 @@ export const NORM_PLANS: Record<string, Planner> = {
   bnForwardTrainLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6, 7, 8, 9, 10, 11] }),
   // bnBackwardLd(n, c, ld, xhat, dy, gamma, invstd, dx, dgamma, dbeta)
   bnBackwardLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6, 7, 8, 9] }),
+  // bnBackwardEvalLd(n, c, ld, x, dy, gamma, runMean, runVar, eps, dx, dgamma, dbeta): frozen
+  // statistics (batch norm after an inference-mode forward, or a layer with frozenStats)
+  bnBackwardEvalLd: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6, 7, 9, 10, 11] }),
   // lnParamGrads(n, c, ld, xhat, dy, dgamma, dbeta)
   lnParamGrads: columnwise({ rows: 0, cols: 1, ptrs: [3, 4, 5, 6] }),
   // colSumLd(rows, cols, ld, x, out, beta)
