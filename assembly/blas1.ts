@@ -1,6 +1,7 @@
 // Level-1 vector kernels over f32 arrays in linear memory (pointers in bytes, n in elements).
 //
 //   dot(x, y)  = Σ xᵢyᵢ          sum(x) = Σ xᵢ          nrm2(x) = √(Σ xᵢ²)
+//   asum(x) = Σ |xᵢ|             amax(x) = max |xᵢ| (NaN if any xᵢ is NaN)
 //   axpy: y ← a·x + y            scal: x ← a·x          scale: out ← a·x
 //   add: out ← x + y             mul: out ← x ⊙ y       fill: x ← v        copy: dst ← src
 //   clamp: x ← min(max(x, lo), hi)                      lerp: y ← y + t·(x − y)
@@ -64,6 +65,46 @@ export function sum(n: i32, x: usize): f64 {
 
 export function nrm2(n: i32, x: usize): f64 {
   return Math.sqrt(dot(n, x, x));
+}
+
+/** Σ |xᵢ| in f64 (the 1-norm of gradient clipping). */
+export function asum(n: i32, x: usize): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const xa = f32x4.abs(v128.load(x + o)), xb = f32x4.abs(v128.load(x + o, 16));
+    s0 = f64x2.add(s0, lo64(xa));
+    s1 = f64x2.add(s1, hi64(xa));
+    s2 = f64x2.add(s2, lo64(xb));
+    s3 = f64x2.add(s3, hi64(xb));
+  }
+  const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+  let r = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) r += <f64>Mathf.abs(load<f32>(x + (<usize>i << 2)));
+  return r;
+}
+
+/**
+ * max |xᵢ| (the ∞-norm of gradient clipping), 0 for n = 0. A NaN anywhere gives NaN, as
+ * torch's abs().max() does: f32x4.max propagates NaN, and the scalar tail checks for it.
+ */
+export function amax(n: i32, x: usize): f32 {
+  let m0 = f32x4.splat(0), m1 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    m0 = f32x4.max(m0, f32x4.abs(v128.load(x + o)));
+    m1 = f32x4.max(m1, f32x4.abs(v128.load(x + o, 16)));
+  }
+  const m = f32x4.max(m0, m1);
+  let r = f32x4.max(m, v128.shuffle<f32>(m, m, 2, 3, 0, 1));
+  let best = f32x4.extract_lane(f32x4.max(r, v128.shuffle<f32>(r, r, 1, 0, 3, 2)), 0);
+  for (; i < n; i++) {
+    const v = Mathf.abs(load<f32>(x + (<usize>i << 2)));
+    if (v != v || v > best) best = v; // a NaN best stays: NaN > x is false
+  }
+  return best;
 }
 
 export function axpy(n: i32, a: f32, x: usize, y: usize): void {

@@ -124,11 +124,12 @@ export {
 export { momentumClassic, nesterovLookahead, type MomentumHyper } from './optim/momentum.js';
 export { rpropPlus, rpropMinus, irpropPlus, irpropMinus, rpropVariants, type RpropVariantHyper } from './optim/rprop-variants.js';
 export { deltaBarDelta, type DeltaBarDeltaHyper } from './optim/delta-bar-delta.js';
+export { asgd, asgdEta, asgdMu, type AsgdHyper } from './optim/asgd.js';
 export { gradientNoise, type GradientNoise, type GradientNoiseOptions } from './optim/gradient-noise.js';
 export * as schedules from './optim/schedules.js';
 export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from './optim/schedules.js';
 export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';
-export { clipByValue, clipByGlobalNorm, clipPerLayer } from './optim/clip.js';
+export { clipByValue, clipByGlobalNorm, clipPerLayer, type NormType } from './optim/clip.js';
 export { polyakAverage, emaOfWeights, type Averager } from './optim/averaging.js';
 export * from './plot/landscape-api.js';
 

@@ -60,6 +60,9 @@ const CASES: [string, Spec][] = [
   ['rprop', {}],
   ['rprop', { lr: 0.1, etas: [0.3, 1.5], step_sizes: [1e-3, 0.5] }],
   ['rprop', { weight_decay: 1e-2 }],
+  ['asgd', {}],                                              // t0 = 1e6: ax copies p
+  ['asgd', { lr: 0.05, lambd: 0.01, t0: 4, weight_decay: 1e-2 }],  // averaging from step 6
+  ['asgd', { lr: schedules.cosine(0.1, { tMax: 20 }), lambd: 0.1, alpha: 0.5, t0: (t: number) => (t < 5 ? 1e6 : 2) }],
 ];
 
 const show = (name: string, spec: Spec): string =>
@@ -96,7 +99,7 @@ function runBoth(e: Engine, name: string, spec: Spec, n: number): void {
         expect(bits(Pc.toArray()), `${label}: parameters after step ${t}`).toEqual(bits(Pf.toArray()));
       }
       const want = fused.stateDict().buffers;
-      const got = state.transform.buffers;
+      const got = { ...state.transform.buffers, ...state.average?.buffers };
       expect(Object.keys(got).sort(), `${label}: state buffers`).toEqual(Object.keys(want).sort());
       for (const k of Object.keys(want)) expect(bits(got[k].toArray()), `${label}: ${k}`).toEqual(bits(want[k]));
     } finally {

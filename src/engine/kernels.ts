@@ -26,6 +26,10 @@ export interface Kernels {
   dot(n: number, x: number, y: number): number;
   sum(n: number, x: number): number;
   nrm2(n: number, x: number): number;
+  /** Σ |xᵢ| (f64 accumulation). */
+  asum(n: number, x: number): number;
+  /** max |xᵢ|; NaN if any xᵢ is NaN; 0 for n = 0. */
+  amax(n: number, x: number): number;
   axpy(n: number, a: number, x: number, y: number): void;
   scal(n: number, a: number, x: number): void;
   scale(n: number, a: number, x: number, out: number): void;
@@ -97,6 +101,8 @@ export interface Kernels {
   /** Classical momentum v = μv − αg', p += v; look-ahead Nesterov (assembly/optim/momentum.ts). flags: 1 WD */
   optMomentumClassic(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
   optNesterovLookahead(n: number, p: number, g: number, v: number, mu: number, negAlpha: number, wd: number, flags: number): void;
+  /** ASGD (assembly/optim/asgd.ts): flags 1 WD, 4 average (ax ← ax + (p − ax)·μ, else ax ← p). */
+  optAsgd(n: number, p: number, g: number, ax: number, negEta: number, factor: number, wd: number, mu: number, flags: number): void;
   // Composable update transforms (assembly/optim/transforms.ts): passes over the updates u in
   // place, with the fused kernels' per-element operations; flag bits as in the fused kernels.
   tfAddDecayedWeights(n: number, u: number, p: number, wd: number): void;

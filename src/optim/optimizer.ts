@@ -8,7 +8,7 @@
 // Each step, for the flat parameter vector θ and gradient g of a model:
 //   1. every hyper-parameter given as a schedule is evaluated at the step (or epoch) and the
 //      whole set is validated (a schedule returning NaN stops here, nothing changed);
-//   2. optional gradient transforms in place on g: clipping by global norm, annealed Gaussian
+//   2. optional gradient transforms in place on g: clipping by global norm (L2, L1 or L∞), annealed Gaussian
 //      noise (gradient-noise.ts), then the L1 subgradient g ← g + λ·sign(θ) on the segments
 //      with λ > 0;
 //   3. the rule's fused kernel runs once per run of consecutive segments that share their
@@ -41,9 +41,11 @@ import { checkHyperSpec, rules, type Rule, type Scalars } from './rules.js';
 import { isShifting, momentumClassic, nesterovLookahead } from './momentum.js';
 import { rpropVariants } from './rprop-variants.js';
 import { deltaBarDelta } from './delta-bar-delta.js';
+import { asgd } from './asgd.js';
 import type { GradientNoise } from './gradient-noise.js';
 import { checkSchedule, type Schedule } from './schedules.js';
 import { checkStateDict } from './state-dict.js';
+import { checkNormType, vectorNorm, type NormType } from './clip.js';
 
 /** Hyper-parameters as given by the user: any number may be a schedule of the step. */
 export type HyperSpec<H> = { [K in keyof H]?: H[K] extends number ? number | Schedule : H[K] };
@@ -68,8 +70,10 @@ export interface OptimizerOptions {
   decayBiases?: boolean;
   /** L1 penalty for every decayed segment (a group may override it). */
   l1?: number;
-  /** Clip the gradient to this global L2 norm before the update. */
+  /** Clip the gradient to this global norm before the update (torch's clip_grad_norm_). */
   clipNorm?: number;
+  /** The norm clipNorm bounds: 2 (default), 1 or Infinity ('inf'), torch's norm_type (clip.ts). */
+  clipNormType?: NormType;
   /** Annealed Gaussian gradient noise (gradient-noise.ts), added after clipping, at the update step. */
   noise?: GradientNoise;
   /** Evaluate schedules per update step (default) or per epoch. */
@@ -125,7 +129,7 @@ export class RuleOptimizer<H extends object> implements Optimizer {
   readonly name: string;
   readonly rule: Rule<H>;
   readonly options: Readonly<OptimizerOptions>;
-  /** ‖g‖₂ before clipping at the last step (when clipNorm is set). */
+  /** ‖g‖ (of clipNormType) before clipping at the last step (when clipNorm is set). */
   lastGradientNorm: number | undefined;
   #schedules: [keyof H, Schedule][];
   #fixed: H;
@@ -144,12 +148,13 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     const name = options.name ?? rule.name;
     this.name = name;
     this.rule = rule;
-    const known = ['groups', 'decayBiases', 'l1', 'clipNorm', 'noise', 'scheduleUnit', 'name'];
+    const known = ['groups', 'decayBiases', 'l1', 'clipNorm', 'clipNormType', 'noise', 'scheduleUnit', 'name'];
     for (const k of Object.keys(options)) if (!known.includes(k)) fail(name, `unknown option ${JSON.stringify(k)}; known: ${known.join(', ')}`);
     checkHyperSpec(name, rule.defaults, spec, true);
     if (options.decayBiases !== undefined && typeof options.decayBiases !== 'boolean') fail(name, `decayBiases must be true or false, got ${typeof options.decayBiases}`);
     if (options.l1 !== undefined) checkFactor(name, 'l1', options.l1);
     if (options.clipNorm !== undefined) checkFactor(name, 'clipNorm', options.clipNorm, true);
+    if (options.clipNormType !== undefined) checkNormType(options.clipNormType, name);
     if (options.noise !== undefined && (options.noise === null || typeof options.noise !== 'object' || typeof options.noise.apply !== 'function')) {
       fail(name, 'noise must be a gradientNoise({ eta, gamma, seed }) transform');
     }
@@ -314,7 +319,7 @@ export class RuleOptimizer<H extends object> implements Optimizer {
     for (const [k, t] of Object.entries(state)) sp[k] = t.pointer();
     // 2. gradient transforms
     if (this.options.clipNorm !== undefined) {
-      const norm = K.nrm2(this.#length, gp);
+      const norm = vectorNorm(K, this.#length, gp, checkNormType(this.options.clipNormType ?? 2, this.name));
       this.lastGradientNorm = norm;
       const c = this.options.clipNorm / (norm + 1e-6);
       if (c < 1) K.scal(this.#length, c, gp);
@@ -471,13 +476,14 @@ const allRules: Record<string, Rule<object>> = {
   'nesterov-lookahead': nesterovLookahead as unknown as Rule<object>,
   ...(rpropVariants as unknown as Record<string, Rule<object>>),
   'delta-bar-delta': deltaBarDelta as unknown as Rule<object>,
+  asgd: asgd as unknown as Rule<object>,
 };
 export const OPTIMIZER_NAMES = [...Object.keys(allRules), 'momentum', 'nesterov'] as const;
 
 /**
  * An optimizer by name: any rule of rules.ts ('sgd', 'adam', 'adamw', …), 'momentum-classic' and
  * 'nesterov-lookahead' (momentum.ts), 'rprop+', 'rprop-', 'irprop+', 'irprop-' (rprop-variants.ts),
- * 'delta-bar-delta', or the presets
+ * 'delta-bar-delta', 'asgd' (asgd.ts, torch.optim.ASGD), or the presets
  * 'momentum' (SGD, momentum 0.9) and 'nesterov' (SGD, Nesterov momentum 0.9). `hyper` uses the
  * rule's (PyTorch's) names; any number may be a schedule (step) => value.
  */

@@ -9,7 +9,8 @@
 //     integers ≥ 0 tiling [0, length) in order;
 //   - centered RMSprop: square_avg ≥ grad_avg² (its update takes √(square_avg − grad_avg²));
 //   - scalars are the rule's only: NAdam's mu_product (Π μ_t) a number in (0, 1], iRprop+'s
-//     prev_loss a finite number; no other rule keeps scalars.
+//     prev_loss a finite number, ASGD's eta (finite ≥ 0) and mu (in (0, 1]); no other rule
+//     keeps scalars.
 // The rule's own buffer names and the model's layout are checked by loadStateDict.
 
 import { DescentError } from '../engine/errors.js';
@@ -22,6 +23,10 @@ export const NON_NEGATIVE_STATE: ReadonlySet<string> = new Set(['exp_avg_sq', 'm
 const SCALARS: Record<string, { key: string; required: boolean; ok: (v: number) => boolean; range: string }[]> = {
   nadam: [{ key: 'mu_product', required: true, ok: (v) => v > 0 && v <= 1, range: 'a number in (0, 1]' }],
   'irprop+': [{ key: 'prev_loss', required: false, ok: Number.isFinite, range: 'a finite number' }],
+  asgd: [
+    { key: 'eta', required: false, ok: (v) => Number.isFinite(v) && v >= 0, range: 'a finite number ≥ 0' },
+    { key: 'mu', required: false, ok: (v) => v > 0 && v <= 1, range: 'a number in (0, 1]' },
+  ],
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

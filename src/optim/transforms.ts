@@ -37,6 +37,9 @@
 //                                    for that step); u ← sign(u)·step.  Apply with scale −1.
 //   chain(a, b, …)                   a, then b, …: the state is the list of their states
 //   apply(p, u, scale, factor)       p ← p·factor + scale·u, one madd per element
+//   averageParams({t0})              after apply: ax ← p while μ_t = 1, else ax ← ax + (p − ax)·μ_t,
+//                                    μ_t = 1/max(1, t − 1 − t0) in float32 (torch.optim.ASGD's ax;
+//                                    reads p, leaves u alone)
 // with bc1 = 1 − β1^t, bc2 = 1 − β2^t; defaults are torch.optim's. State buffers carry
 // torch.optim's names (momentum_buffer, sum, square_avg, grad_avg, acc_delta, exp_avg,
 // exp_avg_sq, max_exp_avg_sq, exp_inf, prev, step_size).
@@ -49,6 +52,8 @@
 //   adam, amsgrad, nadam, radam   chain(addDecayedWeights(wd), scaleBy…), scale −lr
 //   adamw (decoupled_weight_decay)  chain(scaleByAdam), scale −lr, factor 1 − lr·wd
 //   rprop                     chain(addDecayedWeights(wd), scaleByRprop(initial step lr)), scale −1
+//   asgd                      chain(addDecayedWeights(wd)), scale −η_t, factor 1 − λ·η_t, then
+//                             averageParams(t0) (asgd.ts: η_t from lr, lambd, alpha of the step before)
 // Weight decay before the scaling is coupled L2 (Adam's weight_decay); as the parameter factor
 // it is decoupled (AdamW): the difference is where it sits in the composition.
 //
@@ -75,6 +80,7 @@ import {
   rules, type Rule, type Scalars,
 } from './rules.js';
 import { asSchedule, type Schedule } from './schedules.js';
+import { asgd, asgdEta, asgdMu } from './asgd.js';
 
 /** A hyper-parameter: a number, or a schedule of the 0-based step. */
 export type Hyper = number | Schedule;
@@ -465,6 +471,29 @@ export function scaleByRprop(options: RpropOptions = {}): Transform {
   });
 }
 
+export interface AverageOptions { t0?: Hyper }
+
+/**
+ * torch.optim.ASGD's averaged iterate ax, as a pass after apply (it reads the new parameters and
+ * leaves the updates alone): at step t, μ_t = float32(1/max(1, t − 1 − t0)) with t0 of the step
+ * before (μ_1 = 1); ax ← p while μ_t = 1, else ax ← ax + (p − ax)·μ_t (assembly/blas1.ts lerp:
+ * multiply, then add). For an integer t0, ax is the running mean of the iterates from step
+ * t0 + 2 on. Default t0 1e6 (torch's). State: ax.
+ */
+export function averageParams(options: AverageOptions = {}): Transform {
+  const what = 'averageParams';
+  const o = onlyKnown(what, options, ['t0']);
+  const t0 = hyper(what, 't0', o.t0 ?? 1e6);
+  return leaf({
+    name: what,
+    buffers: [['ax', 0]],
+    prepare(t) {
+      const mu = t === 1 ? 1 : asgdMu(t - 1, t0(t - 2));
+      return (K, n, _u, p, b) => { if (mu === 1) K.copy(n, p, b.ax); else K.lerp(n, mu, p, b.ax); };
+    },
+  });
+}
+
 // ---- composition and the step ----
 
 /** The transforms one after the other; the state holds theirs in order. */
@@ -517,6 +546,8 @@ export function apply(params: Tensor, updates: Tensor, scale: number, paramFacto
 
 export interface ComposedState {
   readonly transform: TransformState;
+  /** The state of the pass after the step (ASGD's averageParams), if the optimizer has one. */
+  readonly average?: TransformState;
   /** The update vector u: a copy of the gradient, then transformed in place. */
   readonly updates: Tensor;
 }
@@ -527,15 +558,18 @@ export interface Composed {
   readonly transform: Transform;
   /** The step's scale at step t (1-based): −lr; Adagrad −lr/(1 + (t − 1)·lr_decay); Rprop −1. */
   scale(t: number): number;
-  /** The parameter factor at step t: 1 − lr·wd with decoupled weight decay, else 1. */
+  /** The parameter factor at step t: 1 − lr·wd with decoupled weight decay (ASGD: 1 − λ·η_t), else 1. */
   paramFactor(t: number): number;
+  /** A pass after the step (ASGD: averageParams), or undefined. */
+  readonly after?: Transform;
   init(n: number, arena: Arena): ComposedState;
   /** u ← g; transform u; p ← p·paramFactor(t) + scale(t)·u. The gradient is not modified. */
   step(params: Tensor, grads: Tensor, state: ComposedState, t: number): void;
 }
 
 /** Names accepted by composed(): the rules of rules.ts and the presets momentum, nesterov, amsgrad. */
-export const COMPOSED_NAMES = [...Object.keys(rules), 'momentum', 'nesterov', 'amsgrad'] as const;
+export const COMPOSED_NAMES = [...Object.keys(rules), 'asgd', 'momentum', 'nesterov', 'amsgrad'] as const;
+const COMPOSED_RULES: Record<string, Rule<object>> = { ...rules, asgd: asgd as unknown as Rule<object> };
 
 const PRESETS: Record<string, [string, Record<string, unknown>]> = {
   momentum: ['sgd', { momentum: 0.9 }],
@@ -551,7 +585,7 @@ const PRESETS: Record<string, [string, Record<string, unknown>]> = {
 export function composed(name: string, hyperSpec: Record<string, unknown> = {}): Composed {
   const own = (o: object, k: unknown): boolean => typeof k === 'string' && Object.prototype.hasOwnProperty.call(o, k);
   const [ruleName, preset] = own(PRESETS, name) ? PRESETS[name] : [name, {}];
-  const rule = own(rules, ruleName) ? (rules as Record<string, Rule<object>>)[ruleName] : undefined;
+  const rule = own(COMPOSED_RULES, ruleName) ? COMPOSED_RULES[ruleName] : undefined;
   if (!rule) fail('composed', `unknown optimizer ${typeof name === 'string' ? JSON.stringify(name) : String(typeof name)}; known: ${COMPOSED_NAMES.join(', ')}`);
   checkHyperSpec(name, rule.defaults, hyperSpec, true);
   const h = { ...rule.defaults, ...preset, ...hyperSpec } as Record<string, unknown>;
@@ -565,6 +599,8 @@ export function composed(name: string, hyperSpec: Record<string, unknown> = {}):
   const parts: Transform[] = [];
   if (wdSpec !== 0 && !decoupled) parts.push(addDecayedWeights(wdSpec));
   let scale = (t: number): number => -lr(t - 1);
+  let paramFactor = (t: number): number => (decoupled ? decoupledFactor(lr(t - 1), wd(t - 1)) : 1);
+  let after: Transform | undefined;
   // each transform checks its options (the rule's check above already did, at step 0)
   const o = h as Record<string, any>;
   switch (ruleName) {
@@ -599,19 +635,28 @@ export function composed(name: string, hyperSpec: Record<string, unknown> = {}):
       parts.push(scaleByRprop({ initial_step_size: lr(0), etas: o.etas, step_sizes: o.step_sizes }));
       scale = () => -1;
       break;
+    case 'asgd': {
+      // η_t and the decay factor as torch computes them at the end of the step before (asgd.ts)
+      const lambd = num('lambd'), alpha = num('alpha');
+      const eta = (t: number): number => (t === 1 ? Math.fround(lr(0)) : asgdEta(lr(t - 2), lambd(t - 2), alpha(t - 2), t - 1));
+      scale = (t) => -eta(t);
+      paramFactor = (t) => 1 - lambd(t - 1) * eta(t);
+      after = averageParams({ t0: o.t0 });
+      break;
+    }
     default:
       fail('composed', `no composition for rule ${JSON.stringify(ruleName)}`);
   }
   const transform = chain(...parts);
-  const paramFactor = (t: number): number => (decoupled ? decoupledFactor(lr(t - 1), wd(t - 1)) : 1);
   return {
     name,
     transform,
     scale,
     paramFactor,
+    ...(after ? { after } : {}),
     init(n, arena) {
       const st = transform.init(n, arena);
-      return { transform: st, updates: arena.empty([n], `${name} updates`) };
+      return { transform: st, ...(after ? { average: after.init(n, arena) } : {}), updates: arena.empty([n], `${name} updates`) };
     },
     step(params, grads, state, t) {
       const what = `${name}.step`;
@@ -621,9 +666,12 @@ export function composed(name: string, hyperSpec: Record<string, unknown> = {}):
       // everything that can fail before anything changes
       const s = scale(t), f = paramFactor(t);
       const run = (transform as Prepared)[PREPARE](state.updates, state.transform, params, t);
+      if (after && !state.average) fail(what, 'the state was made without the averaged iterate (use init)');
+      const runAfter = after ? (after as Prepared)[PREPARE](state.updates, state.average!, params, t) : undefined;
       K.copy(n, g, state.updates.pointer(what, 'updates'));
       run();
       apply(params, state.updates, s, f);
+      runAfter?.();
     },
   };
 }

@@ -131,6 +131,7 @@ const CORE_PLANS: Record<string, Planner> = {
   optDeltaBarDelta: elementwise({ count: 0, ptrs: [1, 2, 3, 4, 5], optimizer: true }),
   optMomentumClassic: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   optNesterovLookahead: elementwise({ count: 0, ptrs: [1, 2, 3] }),
+  optAsgd: elementwise({ count: 0, ptrs: [1, 2, 3] }),
   addGaussianNoise: elementwise({ count: 0, ptrs: [1], offset: 5, optimizer: true }),
   // update transforms: (n, u, other buffers…, scalars…)
   tfAddDecayedWeights: elementwise({ count: 0, ptrs: [1, 2] }),
