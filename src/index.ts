@@ -127,7 +127,7 @@ export { deltaBarDelta, type DeltaBarDeltaHyper } from './optim/delta-bar-delta.
 export { asgd, asgdEta, asgdMu, type AsgdHyper } from './optim/asgd.js';
 export { gradientNoise, type GradientNoise, type GradientNoiseOptions } from './optim/gradient-noise.js';
 export * as schedules from './optim/schedules.js';
-export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions } from './optim/schedules.js';
+export { checkSchedule, asSchedule, type Schedule, type OneCycleOptions, type CyclicOptions } from './optim/schedules.js';
 export { reduceOnPlateau, type ReduceOnPlateau, type PlateauOptions, type PlateauState } from './optim/plateau.js';
 export { clipByValue, clipByGlobalNorm, clipPerLayer, type NormType } from './optim/clip.js';
 export { polyakAverage, emaOfWeights, type Averager } from './optim/averaging.js';

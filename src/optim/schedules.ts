@@ -34,6 +34,21 @@
 //   oneCycle({maxLr, totalSteps, ...})      { lr, momentum }: PyTorch OneCycleLR with cycle_momentum,
 //                                           Smith & Topin 2017, "Super-convergence". See its doc comment.
 //   momentumWarmup(μ₀=0.5, μ₁=0.99, {steps})  ramp(μ₀, μ₁, steps): Hinton et al. 2012 (arXiv:1207.0580), §A.
+//   polynomial(η₀, {totalIters=T=5, power=p=1})  η₀·(1 − min(t, T)/T)^p                PyTorch PolynomialLR (closed form)
+//   cyclic({baseLr, maxLr, stepSizeUp, ...})  { lr, momentum }: PyTorch CyclicLR (triangular, triangular2,
+//                                           exp_range, or a custom scaleFn), momentum cycled inversely
+//                                           (cycle_momentum). Smith 2017, "Cyclical learning rates". See its doc.
+//   sequential([s₀, s₁, …], [m₁, m₂, …])   s₀(t) for t < m₁, s₁(t − m₁) for m₁ ≤ t < m₂, …   PyTorch SequentialLR
+//   chained(η₀, [s₁, s₂, …])                η₀·Π sᵢ(t)/η₀                                     PyTorch ChainedScheduler
+//                                           (for its multiplicative schedulers; see chained's doc)
+//
+// Composition. PyTorch has two: SequentialLR hands over from one scheduler to the next at
+// milestones, each restarting its own count (the next one starts from the base lr), and
+// ChainedScheduler steps all of them every step, each multiplying the lr by its own factor.
+// `warmup(s, {steps})` and the CLI's `+` (warmup:N+cosine) are the first kind: SequentialLR of a
+// linear ramp and s with milestone N, except that the ramp may start at 0 (PyTorch's LinearLR
+// needs start_factor > 0) and ends at s(0) rather than at the base lr. sequential() is the
+// general form, chained() the second kind.
 //
 // Arithmetic follows PyTorch's closed forms operation by operation, so values agree to the
 // last bit or two (PyTorch's default recursive updates drift from its closed forms by a few
@@ -401,6 +416,127 @@ export function oneCycle(opts: OneCycleOptions): { lr: Schedule; momentum: Sched
       throw new DescentError(`${name}.${what}: unreachable`);
     });
   return { lr: at('lr', 'lr'), momentum: at('m', 'momentum') };
+}
+
+/**
+ * PyTorch PolynomialLR (torch ≥ 1.13), closed form: lr0·(1 − min(t, totalIters)/totalIters)^power,
+ * 0 from totalIters on. Defaults as PyTorch: totalIters 5, power 1.
+ */
+export function polynomial(lr0: number, opts: { totalIters?: number; power?: number } = {}): Schedule {
+  positive(lr0, 'polynomial: lr0');
+  const T = integer(opts?.totalIters ?? 5, 1, 'polynomial: totalIters');
+  const power = nonNegative(opts.power ?? 1, 'polynomial: power');
+  return schedule(label('polynomial', [lr0], { totalIters: T, power }), (t) => lr0 * (1 - Math.min(T, t) / T) ** power);
+}
+
+export interface CyclicOptions {
+  /** The lower bound of the cycle (and the lr at step 0). */
+  baseLr: number;
+  /** The upper bound (reached at the end of the rise, before scaling). */
+  maxLr: number;
+  /** Steps of the rise. Default 2000 (PyTorch's). */
+  stepSizeUp?: number;
+  /** Steps of the fall. Default stepSizeUp. */
+  stepSizeDown?: number;
+  /** 'triangular' (default), 'triangular2' (amplitude halved every cycle) or 'exp_range' (× gamma^t). */
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  /** exp_range's factor per step. Default 1. */
+  gamma?: number;
+  /** A custom amplitude scale, replacing mode: scaleFn(cycle) or scaleFn(t), see scaleMode. */
+  scaleFn?: (x: number) => number;
+  /** What scaleFn is given: 'cycle' (1, 2, …; default) or 'iterations' (the step t). */
+  scaleMode?: 'cycle' | 'iterations';
+  /** Momentum at the top of the lr cycle. Default 0.8. */
+  baseMomentum?: number;
+  /** Momentum at the bottom of the lr cycle (and at step 0). Default 0.9. */
+  maxMomentum?: number;
+}
+
+/**
+ * Cyclical learning rates (Smith 2017, "Cyclical learning rates for training neural networks")
+ * exactly as PyTorch 1.13's CyclicLR computes them, stepped once per update (t = updates done):
+ *   total = up + down,  cycle = ⌊1 + t/total⌋,  x = 1 + t/total − cycle,  r = up/total
+ *   s = x ≤ r ? x/r : (x − 1)/(r − 1)                                     (0 → 1 → 0 over a cycle)
+ *   lr(t) = baseLr + (maxLr − baseLr)·s·f,  momentum(t) = maxMomentum − (maxMomentum − baseMomentum)·s·f
+ * with f = 1 (triangular), 1/2^(cycle − 1) (triangular2), gamma^t (exp_range), or scaleFn(cycle)
+ * / scaleFn(t) for a custom scaleFn by scaleMode. momentum is PyTorch's cycle_momentum: pass it
+ * as the optimizer's momentum (SGD, RMSprop); with cycle_momentum=False simply ignore it.
+ * PyTorch 1.13 refuses cycle_momentum for an optimizer without a `momentum` hyper-parameter
+ * (Adam: torch ≥ 2.1 cycles betas[0]); here momentum can drive any hyper-parameter, beta1 too,
+ * but it is the caller's choice (optimizer({ betas }) takes no schedule).
+ */
+export function cyclic(opts: CyclicOptions): { lr: Schedule; momentum: Schedule } {
+  if (typeof opts !== 'object' || opts === null) throw new DescentError(`cyclic: options must be an object, got ${show(opts)}`);
+  const baseLr = nonNegative(opts.baseLr, 'cyclic: baseLr');
+  const maxLr = nonNegative(opts.maxLr, 'cyclic: maxLr');
+  const up = positive(opts.stepSizeUp ?? 2000, 'cyclic: stepSizeUp');
+  const down = positive(opts.stepSizeDown ?? up, 'cyclic: stepSizeDown');
+  const mode = opts.mode ?? 'triangular';
+  if (mode !== 'triangular' && mode !== 'triangular2' && mode !== 'exp_range') {
+    throw new DescentError(`cyclic: mode must be 'triangular', 'triangular2' or 'exp_range', got ${show(mode)}`);
+  }
+  const gamma = positive(opts.gamma ?? 1, 'cyclic: gamma');
+  const custom = opts.scaleFn;
+  if (custom !== undefined && typeof custom !== 'function') throw new DescentError(`cyclic: scaleFn must be a function (x) => number, got ${typeof custom}`);
+  const scaleMode = custom ? opts.scaleMode ?? 'cycle' : mode === 'exp_range' ? 'iterations' : 'cycle';
+  if (scaleMode !== 'cycle' && scaleMode !== 'iterations') throw new DescentError(`cyclic: scaleMode must be 'cycle' or 'iterations', got ${show(scaleMode)}`);
+  const mBase = momentumValue(opts.baseMomentum ?? 0.8, 'cyclic: baseMomentum');
+  const mMax = momentumValue(opts.maxMomentum ?? 0.9, 'cyclic: maxMomentum');
+  const total = up + down, ratio = up / total;
+  const fn = custom ?? (mode === 'triangular' ? () => 1 : mode === 'triangular2' ? (c: number) => 1 / 2 ** (c - 1) : (t: number) => gamma ** t);
+  const name = label('cyclic', [], { baseLr, maxLr, stepSizeUp: up, stepSizeDown: down, mode: custom ? 'scaleFn' : mode, ...(mode === 'exp_range' ? { gamma } : {}) });
+  /** [s, f] at step t, f checked finite. */
+  const at = (t: number): [number, number] => {
+    const cycle = Math.floor(1 + t / total);
+    const x = 1 + t / total - cycle;
+    const s = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
+    const f = fn(scaleMode === 'cycle' ? cycle : t);
+    if (typeof f !== 'number' || !Number.isFinite(f)) throw new DescentError(`${name}: scaleFn returned ${show(f)} at step ${t}: expected a finite number`);
+    return [s, f];
+  };
+  return {
+    lr: schedule(`${name}.lr`, (t) => { const [s, f] = at(t); return baseLr + (maxLr - baseLr) * s * f; }),
+    momentum: schedule(`${name}.momentum`, (t) => { const [s, f] = at(t); return mMax - (mMax - mBase) * s * f; }),
+  };
+}
+
+/**
+ * PyTorch SequentialLR: schedules[0] until milestones[0], then schedules[1] counted from 0 at
+ * milestones[0] (value schedules[1](t − milestones[0])), and so on: each schedule restarts its
+ * own count where it takes over. milestones: strictly increasing integers ≥ 1, one fewer than
+ * the schedules. warmup(s, { steps }) is sequential([ramp, s], [steps]).
+ */
+export function sequential(schedules: readonly Schedule[], milestones: readonly number[]): Schedule {
+  if (!Array.isArray(schedules) || schedules.length === 0) throw new DescentError(`sequential: schedules must be a non-empty array of schedules, got ${show(schedules)}`);
+  const parts = schedules.map((s, i) => isFn(s, `sequential: schedules[${i}]`));
+  if (!Array.isArray(milestones) || milestones.length !== parts.length - 1) {
+    throw new DescentError(`sequential: expected ${parts.length - 1} milestone${parts.length === 2 ? '' : 's'} for ${parts.length} schedules, got ${show(milestones)}`);
+  }
+  const ms = milestones.map((m, i) => integer(m, 1, `sequential: milestones[${i}]`));
+  for (let i = 1; i < ms.length; i++) {
+    if (ms[i] <= ms[i - 1]) throw new DescentError(`sequential: milestones must be strictly increasing, got ${show(ms)}`);
+  }
+  return schedule(label('sequential', [], { milestones: ms }), (t) => {
+    let i = 0;
+    while (i < ms.length && t >= ms[i]) i++;
+    return parts[i](i === 0 ? t : t - ms[i - 1]);
+  });
+}
+
+/**
+ * PyTorch ChainedScheduler: every scheduler multiplies the lr by its own factor each step, so
+ * with schedules built on the same base lr0 the value is lr0·Π sᵢ(t)/lr0 (e.g.
+ * chained(0.1, [step(0.1, { stepSize: 30 }), linearLR(0.1, { startFactor: 0.25 })]) is a step
+ * decay with a linear warm-up). That is PyTorch's result for its multiplicative schedulers
+ * (StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR), whose recursive
+ * steps are ratios; PyTorch's recursive cosine annealing is not a ratio, and chaining it gives
+ * values no closed form describes: chained() of a cosine is the product above, not PyTorch's.
+ */
+export function chained(lr0: number, schedules: readonly Schedule[]): Schedule {
+  positive(lr0, 'chained: lr0');
+  if (!Array.isArray(schedules) || schedules.length === 0) throw new DescentError(`chained: schedules must be a non-empty array of schedules, got ${show(schedules)}`);
+  const parts = schedules.map((s, i) => isFn(s, `chained: schedules[${i}]`));
+  return schedule(label('chained', [lr0]), (t) => parts.reduce((v, s) => v * (s(t) / lr0), lr0));
 }
 
 /** Momentum ramp: `from` (0.5) to `to` (0.99) linearly over `steps`, then constant (Hinton et al. 2012). */
