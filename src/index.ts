@@ -70,7 +70,7 @@ export function keep(t: Tensor): Tensor {
 export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch, type PredictOptions } from './nn/model.js';
 export { OUTPUT_KINDS, type Preprocess, type OutputKind } from './nn/preprocess.js';
 export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
-export { INITIALIZERS, type InitName, type InitSpec } from './nn/init.js';
+export { INITIALIZERS, torchGain, type InitName, type InitSpec, type InitText, type GainChoice } from './nn/init.js';
 export { LOSSES, type LossName } from './nn/losses.js';
 export { fit, fitAsync, evaluate, DEFAULT_FIT_LR, NonFiniteError, type FitOptions, type FitAsyncOptions, type FitProgress, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation, type OnNonFinite, type NonFiniteInfo } from './train/fit.js';
 export { checkF32, checkF32Hyper, F32_MAX } from './optim/check.js';

@@ -19,17 +19,20 @@
 // Linear weight [out, in] uses out, on a Conv2d weight filters·kh·kw: the same numbers).
 //
 // Gains (Glorot and He families), `gain` in the spec:
-//   'lecture' (default)  the lectures' values (activations.ts): 1 for linear, tanh, softsign, elu;
-//                        4 for the logistic sigmoid (its slope at 0 is ¼); √2 for ReLU;
-//                        √(2/(1+α²)) for leaky ReLU
+//   'lecture' (default)  activationGain (activations.ts): the lectures' 1 for linear, tanh,
+//                        softsign, elu; 4 for the logistic sigmoid (its slope at 0 is ¼); √2 for
+//                        ReLU; √(2/(1+α²)) for leaky ReLU (and torch's 3/4 for SELU, 1 elsewhere)
 //   'torch'              torch.nn.init.calculate_gain: 1 for linear and sigmoid, 5/3 for tanh, √2
 //                        for ReLU, √(2/(1+α²)) for leaky ReLU (α the layer's slope; torch's own
 //                        default slope is 0.01, as descent's), 3/4 for SELU. torch has no gain for
 //                        the other activations (calculate_gain raises): descent uses 1 there.
 //   a number             that gain.
-// The two tables differ for tanh (1 vs 5/3) and sigmoid (4 vs 1) only, among the activations both
-// name. A porting user who wrote xavier_uniform_(w, gain=calculate_gain('tanh')) writes
-// { name: 'glorot-uniform', gain: 'torch' }. Specs may be given as text, "NAME[:key=value,…]"
+// The two tables differ for tanh (1 vs 5/3) and sigmoid (4 vs 1) only. A porting user who wrote
+// xavier_uniform_(w, gain=calculate_gain('tanh')) writes { name: 'glorot-uniform', gain: 'torch' }.
+// Where descent differs from torch.nn.init on purpose: kaiming_* take the nonlinearity as an
+// argument (default 'leaky_relu' with a = 0: gain √2, whatever follows the layer); descent takes
+// it from the layer's own activation, so kaiming_normal_(w) on a tanh layer is
+// { name: 'he-normal', gain: Math.SQRT2 }. Specs may be given as text, "NAME[:key=value,…]"
 // (the CLI's --init): "he-normal:mode=fan_out,gain=torch", "normal:std=0.01".
 
 import { DescentError, show } from '../engine/errors.js';
