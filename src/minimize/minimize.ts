@@ -8,6 +8,10 @@
 //   'newton-cg'          truncated CG on H·d = −g, line search                   Hessian-vector products
 //   'bfgs'               −H·g, inverse-Hessian update, line search              gradient
 //   'lbfgs' (default)    two-loop recursion, memory m, line search              gradient
+//   'lbfgs-torch'        torch.optim.LBFGS replayed: one iteration = one step(closure)  gradient
+//                        call (max_iter inner iterations, fixed step lr or strong Wolfe;
+//                        methods/lbfgs-torch.ts), options `lbfgsTorch`; plain TypeScript
+//                        float64 (space/engine unused), torch's own tolerances
 //   'lm'                 Levenberg–Marquardt, no line search                    residuals (+ Jacobian)
 // Missing derivatives are finite differences (derivatives.ts says how and at what cost); the
 // result counts every evaluation by kind. Vector and matrix work goes through a VectorSpace:
@@ -30,11 +34,12 @@ import { conjugateGradient, type CgOptions } from './methods/conjugate-gradient.
 import { newton, newtonCg } from './methods/newton.js';
 import { bfgs } from './methods/bfgs.js';
 import { lbfgs } from './methods/lbfgs.js';
+import { runTorchLbfgs, type TorchLbfgsOptions } from './methods/lbfgs-torch.js';
 import { scg } from './methods/scg.js';
 import { levenbergMarquardt, type LmOptions } from './methods/levenberg-marquardt.js';
 
-export type MethodName = 'steepest-descent' | 'cg' | 'scg' | 'newton' | 'newton-cg' | 'bfgs' | 'lbfgs' | 'lm';
-export const METHODS: readonly MethodName[] = ['steepest-descent', 'cg', 'scg', 'newton', 'newton-cg', 'bfgs', 'lbfgs', 'lm'];
+export type MethodName = 'steepest-descent' | 'cg' | 'scg' | 'newton' | 'newton-cg' | 'bfgs' | 'lbfgs' | 'lbfgs-torch' | 'lm';
+export const METHODS: readonly MethodName[] = ['steepest-descent', 'cg', 'scg', 'newton', 'newton-cg', 'bfgs', 'lbfgs', 'lbfgs-torch', 'lm'];
 
 export interface MinimizeSettings extends MinimizeOptions {
   method?: MethodName;
@@ -42,6 +47,8 @@ export interface MinimizeSettings extends MinimizeOptions {
   cg?: CgOptions;
   /** L-BFGS memory (default 10). */
   memory?: number;
+  /** torch.optim.LBFGS's options (method 'lbfgs-torch'): lr, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearchFn. */
+  lbfgsTorch?: TorchLbfgsOptions;
   /** Levenberg–Marquardt options (method 'lm'). */
   lm?: LmOptions;
   /** Finite-difference scheme for a missing gradient. */
@@ -52,7 +59,7 @@ export interface MinimizeSettings extends MinimizeOptions {
   engine?: Engine;
 }
 
-const KNOWN = new Set(['method', 'cg', 'memory', 'lm', 'derivatives', 'space', 'engine', 'gradientTolerance', 'stepTolerance',
+const KNOWN = new Set(['method', 'cg', 'memory', 'lbfgsTorch', 'lm', 'derivatives', 'space', 'engine', 'gradientTolerance', 'stepTolerance',
   'valueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
 
 export function minimize(objective: Objective, x0: ArrayLike<number>, settings: MinimizeSettings = {}): MinimizeResult {
@@ -66,6 +73,13 @@ export function minimize(objective: Objective, x0: ArrayLike<number>, settings: 
     if (!Number.isFinite(x0[i])) throw new DescentError(`minimize: x0[${i}] is ${x0[i]}: the start must be finite`);
   }
   if (settings.space && settings.engine) throw new DescentError('minimize: give space or engine, not both');
+  if (method === 'lbfgs-torch') {
+    // torch's tests and line search replace these; its vector work is its own (plain float64)
+    for (const k of ['gradientTolerance', 'stepTolerance', 'valueTolerance', 'lineSearch', 'memory'] as const) {
+      if (settings[k] !== undefined) throw new DescentError(`minimize: ${k} does not apply to 'lbfgs-torch'; give torch's options as lbfgsTorch: { toleranceGrad, toleranceChange, lineSearchFn, historySize, … }`);
+    }
+    return run(obj, x0, method, { ...settings, gradientTolerance: 0, stepTolerance: 0, valueTolerance: 0 }, new JsF64());
+  }
   const own = settings.engine ? new F64(settings.engine, 'minimize') : undefined;
   const space = settings.space ?? own ?? new JsF64();
   try {
@@ -82,6 +96,10 @@ function run(obj: ReturnType<typeof withDerivatives>, x0: ArrayLike<number>, met
   const ctx = new Context(obj, space, settings, 'wolfe', method === 'lm' ? 0 : 1e-8);
   const x = space.vec(obj.n, x0);
   const g = space.vec(obj.n);
+  if (method === 'lbfgs-torch') {
+    const f = runTorchLbfgs(ctx, x, g, settings.lbfgsTorch);
+    return ctx.result(x, f, g);
+  }
   if (method === 'lm') {
     const { f, g: gl } = levenbergMarquardt(ctx, x, settings.lm);
     return ctx.result(x, f, gl);

@@ -1,6 +1,7 @@
 // Full-batch training: the classical minimizers (src/minimize/) as optimizers of fit.
 //
 //   fit(model, data, { optimizer: lbfgs(), epochs: 200 })
+//   fit(model, data, { optimizer: lbfgsTorch({ lineSearchFn: 'strong_wolfe' }), epochs: 10 })  // torch's LBFGS: epoch = step()
 //
 // The network and its training data become one objective of the flat parameter vector
 // (nn/objective.ts: mean loss, gradient by backprop, residuals + Jacobian for MSE models), and
@@ -17,6 +18,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { minimize, type MethodName, type MinimizeSettings } from '../minimize/minimize.js';
 import type { MinimizeResult } from '../minimize/context.js';
 import type { Optimizer } from './optimizer.js';
+import { torchLbfgsSettings, type TorchLbfgsOptions } from '../minimize/methods/lbfgs-torch.js';
 
 export type FullBatchSettings = Omit<MinimizeSettings, 'method' | 'maxIterations' | 'callback' | 'history'> & {
   /** L2 penalty on the weights (not biases) added to the training loss: ½λ‖W‖². */
@@ -49,6 +51,18 @@ function make(method: MethodName, settings: FullBatchSettings = {}): FullBatchOp
 
 export const lbfgs = (s?: FullBatchSettings): FullBatchOptimizer => make('lbfgs', s);
 export const bfgs = (s?: FullBatchSettings): FullBatchOptimizer => make('bfgs', s);
+/**
+ * torch.optim.LBFGS(model.parameters(), …) replayed (minimize's 'lbfgs-torch'): each epoch of
+ * fit is one `optimizer.step(closure)` call of up to maxIter iterations over the full batch,
+ * so `for epoch in range(E): optimizer.step(closure)` is fit(…, { epochs: E }). Options are
+ * torch's (camelCase, same defaults), plus weightDecay (½λ‖W‖² added to the loss).
+ */
+export const lbfgsTorch = (s: TorchLbfgsOptions & { weightDecay?: number } = {}): FullBatchOptimizer => {
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new DescentError(`lbfgs-torch: settings must be an object, got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`);
+  const { weightDecay, ...torch } = s;
+  torchLbfgsSettings(torch); // refuse bad options now, not at fit time
+  return make('lbfgs-torch', { ...(weightDecay !== undefined ? { weightDecay } : {}), lbfgsTorch: torch });
+};
 export const conjugateGradient = (s?: FullBatchSettings): FullBatchOptimizer => make('cg', s);
 export const scaledConjugateGradient = (s?: FullBatchSettings): FullBatchOptimizer => make('scg', s);
 export const steepestDescent = (s?: FullBatchSettings): FullBatchOptimizer => make('steepest-descent', s);

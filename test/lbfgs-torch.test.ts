@@ -1,0 +1,168 @@
+// The torch-compatible L-BFGS (method 'lbfgs-torch', src/minimize/methods/lbfgs-torch.ts)
+// against torch.optim.LBFGS 1.13 (test/fixtures/torch-lbfgs.json, scripts/torch-lbfgs.py): every
+// closure call — the iterates, the line-search trials, their losses — and the call counts per
+// step() call, for Rosenbrock (2-D, 10-D) and a 4-8-3 tanh MLP, with and without strong Wolfe.
+//
+// Tolerance on iterates and losses, float64: 1e-10 relative (to max(1, |value|)). The fixture's
+// closures compute f and ∇f in the same operation order as ours, and our L-BFGS rounds as
+// torch's does (fused x + t·d, sequential dot products), so what remains is torch's blocked
+// sum in ‖g‖₁ (the first step length only, 10-D), its blocked BLAS dot products for n > 15
+// (the MLP, n = 67) and the platform's tanh/exp/log (MLP): 1-ulp differences, which these
+// runs amplify to at most ~1e-12 (measured; printed by the test). Call counts: exact.
+// The network path (fit with lbfgsTorch, float32 network, float64 optimizer) is held to the
+// distance torch's own float32 run keeps from its float64 run (fixture "autograd32").
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TorchLbfgs, type TorchLbfgsOptions } from '../src/minimize/methods/lbfgs-torch.js';
+import { minimize } from '../src/minimize/minimize.js';
+import { rosenbrockChained } from '../src/problems/classic.js';
+import type { Objective } from '../src/minimize/objective.js';
+import { Model } from '../src/nn/model.js';
+import { fit } from '../src/train/fit.js';
+import { lbfgsTorch } from '../src/train/full-batch.js';
+import { engineFor } from './engines.js';
+
+interface Step { loss: number; x: number[]; calls: number; n_iter: number }
+interface Run { calls: [number, number[]][]; steps: Step[]; final: number }
+interface Case extends Run {
+  name: string; problem: 'rosenbrock' | 'mlp'; options: Record<string, unknown>; steps_count: number;
+  n?: number; x0?: number[];
+  inputs?: number; hidden?: number; outputs?: number; x?: number[][]; labels?: number[]; params0?: number[];
+  autograd64?: Run; autograd32?: Run;
+}
+const fx: { cases: Case[] } = JSON.parse(readFileSync(new URL('./fixtures/torch-lbfgs.json', import.meta.url), 'utf8'));
+
+const TOL = 1e-10;
+
+/** torch's keyword arguments as TorchLbfgsOptions. */
+function options(o: Record<string, unknown>): TorchLbfgsOptions {
+  const names: Record<string, keyof TorchLbfgsOptions> = {
+    lr: 'lr', max_iter: 'maxIter', max_eval: 'maxEval', tolerance_grad: 'toleranceGrad', tolerance_change: 'toleranceChange',
+    history_size: 'historySize', line_search_fn: 'lineSearchFn',
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (!(k in names)) throw new Error(`unmapped torch option ${k}`);
+    out[names[k]] = v;
+  }
+  return out as TorchLbfgsOptions;
+}
+
+/** Cross-entropy (mean) of Linear + tanh + Linear in float64, in the fixture's mlp() operation order. */
+function mlpObjective(c: Case): Objective {
+  const I = c.inputs!, H = c.hidden!, O = c.outputs!, X = c.x!, L = c.labels!, N = L.length;
+  const n = I * H + H + H * O + O, o2 = I * H + H;
+  const a = new Float64Array(H), logits = new Float64Array(O), e = new Float64Array(O), dl = new Float64Array(O);
+  const valueAndGradient = (p: Float64Array, g: Float64Array): number => {
+    g.fill(0);
+    let loss = 0;
+    for (let s = 0; s < N; s++) {
+      const xs = X[s];
+      for (let h = 0; h < H; h++) {
+        let z = p[I * H + h];
+        for (let i = 0; i < I; i++) z += xs[i] * p[i * H + h];
+        a[h] = Math.tanh(z);
+      }
+      for (let o = 0; o < O; o++) {
+        let z = p[o2 + H * O + o];
+        for (let h = 0; h < H; h++) z += a[h] * p[o2 + h * O + o];
+        logits[o] = z;
+      }
+      let m = logits[0];
+      for (let o = 1; o < O; o++) if (logits[o] > m) m = logits[o];
+      let se = 0;
+      for (let o = 0; o < O; o++) { e[o] = Math.exp(logits[o] - m); se += e[o]; }
+      loss += Math.log(se) - (logits[L[s]] - m);
+      for (let o = 0; o < O; o++) dl[o] = (e[o] / se - (o === L[s] ? 1 : 0)) / N;
+      for (let h = 0; h < H; h++) {
+        let da = 0;
+        for (let o = 0; o < O; o++) {
+          g[o2 + h * O + o] += a[h] * dl[o];
+          da += p[o2 + h * O + o] * dl[o];
+        }
+        const dz = da * (1 - a[h] * a[h]);
+        for (let i = 0; i < I; i++) g[i * H + h] += xs[i] * dz;
+        g[I * H + h] += dz;
+      }
+      for (let o = 0; o < O; o++) g[o2 + H * O + o] += dl[o];
+    }
+    return loss / N;
+  };
+  return { n, value: (p) => valueAndGradient(p, new Float64Array(n)), valueAndGradient };
+}
+
+function problem(c: Case): { objective: Objective; x0: number[] } {
+  return c.problem === 'rosenbrock' ? { objective: rosenbrockChained(c.n!).objective, x0: c.x0! } : { objective: mlpObjective(c), x0: c.params0! };
+}
+
+/** Largest relative difference (to max(1, |want|)) over a list of [loss, x] calls. */
+function deviation(got: [number, number[]][], want: [number, number[]][]): number {
+  let worst = 0;
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
+  for (let i = 0; i < Math.min(got.length, want.length); i++) {
+    worst = Math.max(worst, rel(got[i][0], want[i][0]));
+    for (let j = 0; j < want[i][1].length; j++) worst = Math.max(worst, rel(got[i][1][j], want[i][1][j]));
+  }
+  return worst;
+}
+
+describe('TorchLbfgs replays torch.optim.LBFGS (float64): every closure call, the counts per step()', () => {
+  for (const c of fx.cases) {
+    it(c.name, () => {
+      const { objective, x0 } = problem(c);
+      const x = Float64Array.from(x0);
+      const opt = new TorchLbfgs(x, options(c.options));
+      const calls: [number, number[]][] = [];
+      const closure = (xv: Float64Array, g: Float64Array) => {
+        expect(xv).toBe(x); // torch's closure sees the parameters themselves, trial points included
+        const f = objective.valueAndGradient!(xv, g);
+        calls.push([f, Array.from(xv)]);
+        return f;
+      };
+      const steps: Step[] = [];
+      for (let s = 0; s < c.steps_count; s++) {
+        const loss = opt.step(closure);
+        steps.push({ loss, x: Array.from(x), calls: opt.funcEvals, n_iter: opt.nIter });
+      }
+      expect(calls.length).toBe(c.calls.length);
+      expect(steps.map((s) => [s.calls, s.n_iter])).toEqual(c.steps.map((s) => [s.calls, s.n_iter]));
+      const dev = Math.max(deviation(calls, c.calls), deviation(steps.map((s) => [s.loss, s.x]), c.steps.map((s) => [s.loss, s.x])));
+      console.log(`${c.name}: ${calls.length} closure calls as torch, max relative deviation ${dev.toExponential(2)}`);
+      expect(dev).toBeLessThanOrEqual(TOL);
+    });
+  }
+});
+
+describe("minimize(…, { method: 'lbfgs-torch' }): an iteration is a step() call", () => {
+  for (const c of fx.cases) {
+    it(c.name, () => {
+      const { objective, x0 } = problem(c);
+      const calls: [number, number[]][] = [];
+      const counted: Objective = { n: objective.n, value: objective.value, valueAndGradient: (x, g) => {
+        const f = objective.valueAndGradient!(x, g);
+        calls.push([f, Array.from(x)]);
+        return f;
+      } };
+      const r = minimize(counted, x0, { method: 'lbfgs-torch', lbfgsTorch: options(c.options), maxIterations: c.steps_count });
+      // k calls as torch's first k, then the value at the final point (where torch's call k + 1
+      // starts); a run ends early only where torch's further calls change nothing
+      const k = r.iterations;
+      expect(k).toBeGreaterThanOrEqual(1);
+      if (k < c.steps_count) {
+        expect(['gradient', 'step']).toContain(r.reason);
+        for (let j = k; j < c.steps_count; j++) expect(c.steps[j].x).toEqual(c.steps[k - 1].x);
+      } else expect(['max-iterations', 'gradient', 'step']).toContain(r.reason);
+      expect(calls.length).toBe(c.steps[k - 1].calls + 1);
+      expect(r.evaluations.gradient).toBe(calls.length);
+      const all = [...c.calls, [c.final, c.steps[c.steps_count - 1].x] as [number, number[]]];
+      expect(deviation(calls, all.slice(0, calls.length))).toBeLessThanOrEqual(TOL);
+      expect(deviation([[r.value, Array.from(r.x)]], [all[calls.length - 1]])).toBeLessThanOrEqual(TOL);
+      // history: the value after each call is the next call's starting loss
+      for (let i = 1; i <= k; i++) {
+        const want = i < c.steps_count ? c.steps[i].loss : c.final;
+        expect(Math.abs(r.history[i].value - want)).toBeLessThanOrEqual(TOL * Math.max(1, Math.abs(want)));
+      }
+    });
+  }
+});
