@@ -128,6 +128,25 @@ describe('descent train --optimizer', () => {
     expect(run(['train', '--help']).stdout).toMatch(/--optimizer NAME[\s\S]*--lr-schedule SPEC[\s\S]*--momentum X[\s\S]*--weight-decay X[\s\S]*--opt KEY=VALUE/);
   }, 120_000);
 
+  it('asgd (the model is the averaged iterate once t0 steps are done), --lr-schedule cyclic with momentum cycling, poly', () => {
+    let r = run(['train', '--optimizer', 'asgd', '--opt', 't0=100', '--epochs', '5', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('asgd lr 0.1, t0 100, batch 32, 5 epochs');
+    expect(r.stdout).toContain('asgd: evaluating and saving the averaged iterate ax');
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(90);
+    r = run(['train', '--optimizer', 'momentum', '--lr', '0.01', '--lr-schedule', 'warmup:10+cyclic:50:10:triangular2', '--epochs', '3', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('momentum lr 0.01 (warm-up 10 steps, then cyclic triangular2 between 0.01 and 0.1, 50 steps each way), momentum cycled 0.9 → 0.8 → 0.9, batch 32');
+    expect(Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(90);
+    r = run(['train', '--optimizer', 'adam', '--lr-schedule', 'cyclic:40:4:exp_range:0.99', '--epochs', '1', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('adam lr 0.003 (cyclic exp_range γ 0.99 between 0.003 and 0.012, 40 steps each way), batch 32'); // no momentum to cycle
+    r = run(['train', '--lr-schedule', 'poly:2', '--epochs', '2', '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('sgd lr 0.1 (polynomial decay (power 2) to 0 over 90 steps), batch 32');
+    expect(run(['train', '--help']).stdout).toMatch(/asgd[\s\S]*--lr-schedule SPEC[\s\S]*poly:P[\s\S]*cyclic:N:F:MODE:γ/);
+  }, 120_000);
+
   it('unknown optimizers, hyper-parameters and bad values are one-line errors with exit code 1', () => {
     const bad = (args: string[], msg: RegExp) => {
       const r = run(['train', ...args, '--epochs', '1']);
@@ -143,7 +162,11 @@ describe('descent train --optimizer', () => {
     bad(['--opt', 'lr=0.1'], /--opt lr: give the learning rate with --lr/);
     bad(['--momentum', '0.9', '--opt', 'momentum=0.8'], /momentum is given twice/);
     bad(['--lr-schedule', 'step:0'], /--lr-schedule step:0: step: stepSize must be a positive integer/);
-    bad(['--lr-schedule', 'cosine+step:10'], /one of constant, cosine, step at most/);
+    bad(['--lr-schedule', 'cosine+step:10'], /one of constant, cosine, step, poly, cyclic at most/);
+    bad(['--lr-schedule', 'cyclic:50:0.5'], /--lr-schedule cyclic:50:0\.5: the factor F of the maximum F·lr must be ≥ 1, got 0\.5/);
+    bad(['--lr-schedule', 'cyclic:50:10:sawtooth'], /--lr-schedule cyclic:50:10:sawtooth: cyclic: mode must be 'triangular', 'triangular2' or 'exp_range'/);
+    bad(['--lr-schedule', 'poly:x'], /--lr-schedule poly:P: expected a number, got "x"/);
+    bad(['--optimizer', 'asgd', '--opt', 'lambd=-1'], /asgd: lambd must be a finite number ≥ 0, got -1/);
   }, 120_000);
 });
 
