@@ -5,6 +5,9 @@
 //       iterates (tail averaging over blocks of N: the mean of the iterates since the last
 //       restart), which costs one buffer instead of the N a sliding window would need.
 //   EMA of weights: θ̄ ← β·θ̄ + (1 − β)·θ  =  θ̄ + (1 − β)(θ − θ̄), with θ̄₀ = θ at the first update
+// PyTorch's ASGD is SGD with a decaying step and Polyak averaging from step t0: the named
+// optimizer optimizer('asgd') (asgd.ts) keeps its average as the state buffer ax, and the
+// transform averageParams (transforms.ts) is that average after any optimizer's step.
 // Both are one lerp pass (assembly/blas1.ts): y ← y + t·(x − y). `evaluateWith(fn)` swaps the
 // averaged weights in, runs fn, and swaps the live ones back, so evaluation with the average
 // never loses the training state.
