@@ -20,6 +20,9 @@
 #                      relative to that, not to the sum, near a zero of f' (gelu' vanishes at
 #                      x ≈ −0.75, silu' at −1.28, mish' at −1.19). For f itself and the other
 #                      derivatives, scale = |ref|.
+# And for the PyTorch bridge (src/io/torch): `modules`, small nn.Sequential(Linear(4, 6), ACT,
+# Linear(6, 3)) models with each activation module, seeded weights, 5 inputs and their float32
+# logits (importTorch must reproduce them).
 # The stable formulas use Python's math module in double (erfc, expm1, log1p, exp); where
 # torch64 is accurate they agree with it to 1e-12 (checked here: the script fails otherwise).
 # Run: /usr/bin/python3 scripts/torch-activations.py   (rewrites the fixture)
@@ -160,6 +163,23 @@ def main():
             'ref': {'y': ref_y, 'grad': ref_g}, 'gradScale': scale_g, 'replaced': replaced,
         }
         print(f'{name}: {len(xs)} points, {len(replaced)} torch64 values replaced by the stable form')
+    out['modules'] = []
+    for k, act in enumerate(["nn.GELU()", "nn.GELU(approximate='tanh')", 'nn.SiLU()', 'nn.Softplus()', 'nn.SELU()',
+                             'nn.Mish()', 'nn.Hardtanh()', 'nn.ELU(alpha=0.5)']):
+        torch.manual_seed(100 + k)
+        python = f'nn.Sequential(nn.Linear(4, 6), {act}, nn.Linear(6, 3))'
+        model = eval(python, {'nn': torch.nn})
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(3)  # larger pre-activations: the activations' tails matter
+            x = torch.randn(5, 4) * 2
+            logits = model(x)
+        out['modules'].append({
+            'python': python,
+            'tensors': {name: {'shape': list(t.shape), 'data': [float(v) for v in t.flatten()]} for name, t in model.state_dict().items()},
+            'x': [float(v) for v in x.flatten()],
+            'logits': [float(v) for v in logits.flatten()],
+        })
     path = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'torch-activations.json')
 
     def fmt(v):

@@ -99,7 +99,7 @@ describe('ONNX import of hostile bytes', () => {
     ['duplicated graph output', edit((m) => { m.outputs.push({ name: 'y', dims: ['unk__0', 2] }); }), /listed twice/],
     ['missing initializer', edit((m) => { m.inits!.splice(2, 1); }), /input "W2" is not a graph input, an initializer or any node's output/],
     ['two graph inputs', edit((m) => { m.inputs.push({ name: 'extra', dims: [1, 4] }); }), /expected one graph input/],
-    ['unsupported operator', edit((m) => { m.nodes[2].op = 'Gelu'; m.nodes[2].name = 'act1'; }), /node "act1" \(Gelu\): operator Gelu is not supported/],
+    ['unsupported operator', edit((m) => { m.nodes[2].op = 'HardSwish'; m.nodes[2].name = 'act1'; }), /node "act1" \(HardSwish\): operator HardSwish is not supported/],
     ['a branch', edit((m) => { m.nodes[3].inputs = ['z1', 'W2']; }), /branches/],
     ['custom domain', edit((m) => { m.nodes[2].domain = 'com.microsoft'; }), /domain "com.microsoft"/],
     ['output not on the chain', edit((m) => { m.outputs = [{ name: 'a1' }, { name: 'y' }]; }), /not the end of the layer chain/],

@@ -13,7 +13,12 @@
 //                  flatten    Flatten(axis 1); a Dense layer (or a flat batch norm) right after an
 //                             image gets one too
 //                  then the layer's activation: Sigmoid, Tanh, Relu, LeakyRelu(alpha),
-//                  Elu(alpha), Softsign (linear: nothing)
+//                  Elu(alpha), Softsign, Selu(alpha, gamma: PyTorch's constants), Softplus,
+//                  Clip(−1, 1) for hardtanh (linear: nothing); and from primitive operators
+//                  where opset 13/17 has none, in the forms torch.onnx.export (1.13) writes:
+//                  silu x·Sigmoid(x); mish x·Tanh(Softplus(x)) (Mish is opset 18); gelu
+//                  (x·(Erf(x/√2) + 1))·½ (Gelu is opset 20); gelu-tanh
+//                  ½·(x·(Tanh(√(2/π)·(x + 0.044715·x·x·x)) + 1))
 //     ─ Identity → "logits"        predict(x, { output: 'logits' }): the output layer's values
 //                                  (for bce with a sigmoid output layer: its input)
 //     ─ Softmax(axis −1) → "probabilities" for softmax-cross-entropy, Sigmoid for bce-logits and
@@ -69,6 +74,13 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
       if (!Number.isFinite(data[i])) throw new DescentError(`${what}: ${name} holds ${data[i]} at index ${i}`);
     }
     inits.push({ name, dims, data: data.slice() });
+    return name;
+  };
+  /** A scalar constant (one initializer per value, shared by the activations that use it). */
+  const scalars = new Map<number, string>();
+  const scalar = (v: number): string => {
+    let name = scalars.get(v);
+    if (!name) scalars.set(v, name = init(`const_${scalars.size}`, [], new Float32Array([v])));
     return name;
   };
 
@@ -158,7 +170,7 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
       default:
         throw new DescentError(`${what}: layer ${l.index} ${l.describe()} has no ONNX form here`);
     }
-    if (!(sigmoidOut && l === last)) cur = activation(node, l.activation, l.alpha, cur);
+    if (!(sigmoidOut && l === last)) cur = activation(node, scalar, l.activation, l.alpha, cur);
   }
   node('Identity', [cur], undefined, ONNX_LOGITS);
   if (model.loss === 'softmax-cross-entropy') node('Softmax', [ONNX_LOGITS], [{ name: 'axis', i: -1 }], ONNX_PROBABILITIES);
@@ -182,7 +194,9 @@ function checkWidth(v: Float32Array, inputs: number, name: string): number {
   return inputs;
 }
 
-function activation(node: (op: string, inputs: string[], attrs?: AttributeOut[]) => string, act: string, alpha: number, x: string): string {
+const SELU_ALPHA = 1.6732632423543772848170429916717, SELU_GAMMA = 1.0507009873554804934193349852946;
+
+function activation(node: (op: string, inputs: string[], attrs?: AttributeOut[]) => string, scalar: (v: number) => string, act: string, alpha: number, x: string): string {
   switch (act) {
     case 'linear': return x;
     case 'sigmoid': return node('Sigmoid', [x]);
@@ -191,6 +205,17 @@ function activation(node: (op: string, inputs: string[], attrs?: AttributeOut[])
     case 'leaky-relu': return node('LeakyRelu', [x], [{ name: 'alpha', f: alpha }]);
     case 'elu': return node('Elu', [x], [{ name: 'alpha', f: alpha }]);
     case 'softsign': return node('Softsign', [x]);
+    case 'selu': return node('Selu', [x], [{ name: 'alpha', f: SELU_ALPHA }, { name: 'gamma', f: SELU_GAMMA }]);
+    case 'softplus': return node('Softplus', [x]); // ln(e^x + 1): PyTorch's threshold 20 changes nothing in f32
+    case 'hardtanh': return node('Clip', [x, scalar(-1), scalar(1)]);
+    case 'silu': return node('Mul', [x, node('Sigmoid', [x])]);
+    case 'mish': return node('Mul', [x, node('Tanh', [node('Softplus', [x])])]);
+    case 'gelu': return node('Mul', [node('Mul', [x, node('Add', [node('Erf', [node('Div', [x, scalar(Math.SQRT2)])]), scalar(1)])]), scalar(0.5)]);
+    case 'gelu-tanh': {
+      const cube = node('Mul', [x, node('Mul', [x, x])]);
+      const inner = node('Mul', [scalar(Math.sqrt(2 / Math.PI)), node('Add', [x, node('Mul', [scalar(0.044715), cube])])]);
+      return node('Mul', [scalar(0.5), node('Mul', [x, node('Add', [scalar(1), node('Tanh', [inner])])])]);
+    }
     default: throw new DescentError(`exportOnnx: activation ${act} has no ONNX operator here`);
   }
 }

@@ -7,6 +7,11 @@
 //   MatMul(x, W) [+ Add(·, b)]                      → Dense (Add folds into its bias)
 //   Relu, LeakyRelu(alpha), Elu(alpha), Tanh, Sigmoid, Softsign → the activation of the layer
 //                                                      before (one per layer)
+//   Selu (PyTorch's α, γ), Softplus, Clip(−1, 1), Gelu(approximate; opset 20), Mish (opset 18)
+//                                                    → selu, softplus, hardtanh, gelu/gelu-tanh, mish
+//   a few elementwise operators that spell an activation (x·Sigmoid(x), x·Tanh(Softplus(x)),
+//     GELU from Erf or Tanh: what torch.onnx.export writes before opsets 18/20), identified by
+//     evaluating them (activation-match.ts) → silu, mish, gelu, gelu-tanh
 //   BatchNormalization (inference form: one output)  → batchnorm with its running statistics
 //   LayerNormalization (last axis)                   → layernorm
 //   Flatten(axis 1), Reshape to [batch, features], Identity, Dropout (mask unused) → nothing
@@ -50,6 +55,7 @@ import {
   AT_FLOAT, AT_INT, AT_INTS, AT_STRING, DT_FLOAT, decodeModel, tensorFloats, tensorInts, type OnnxAttribute, type OnnxNode, type OnnxTensor,
 } from './messages.js';
 import type { Preprocess } from '../../nn/preprocess.js';
+import { elementwiseRegions, identify } from './activation-match.js';
 
 export interface OnnxImportOptions {
   /** Name used in error messages (default "onnx model"). */
@@ -92,7 +98,12 @@ const IMAGE_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool'
 const MAX_IMAGE = 2 ** 24;
 /** Layer kinds that carry an activation. */
 const CARRIERS = new Set(['dense', 'batchnorm', 'layernorm', 'conv2d']);
-const ACT_OPS: Record<string, string> = { Relu: 'relu', LeakyRelu: 'leaky-relu', Elu: 'elu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softsign: 'softsign' };
+const ACT_OPS: Record<string, string> = { Relu: 'relu', LeakyRelu: 'leaky-relu', Elu: 'elu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softsign: 'softsign',
+  Softplus: 'softplus', Mish: 'mish' };
+/** Activations that are not non-decreasing (they do not commute with max pooling). */
+const NOT_MONOTONE = new Set(['gelu', 'gelu-tanh', 'silu', 'mish']);
+/** Operators that may begin an activation spelled with several elementwise operators. */
+const COMPOSITE_START = new Set(['Sigmoid', 'Softplus', 'Tanh', 'Div', 'Mul', 'Pow', 'Erf']);
 
 /** A descent Model (in inference mode) computing the ONNX graph's output; see the header. */
 export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOptions = {}): Model {
@@ -244,7 +255,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
     const activate = (act: string, alpha: number | undefined, x: { dims: number[] }, out: string): void => {
       // an elementwise activation commutes with a Flatten, and a nondecreasing one with max
       // pooling (padding is −∞, every window holds a value): it joins the layer before them
-      const monotone = alpha === undefined || alpha >= 0;
+      const monotone = (alpha === undefined || alpha >= 0) && !NOT_MONOTONE.has(act);
       let k = layers.length - 1;
       while (k >= 0 && (layers[k].type === 'flatten' || (layers[k].type === 'maxpool2d' && monotone))) k--;
       const last = layers[k];
@@ -257,6 +268,27 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
       logitsVersion = act === 'sigmoid' && last.type === 'dense' && k === layers.length - 1 ? head - 1 : -1;
       open = false;
     };
+    // an activation spelled with several elementwise operators (activation-match.ts)
+    if (layers.length > 0 && !final && COMPOSITE_START.has(n.opType)) {
+      const xi = n.inputs.findIndex((i) => vals.get(i)?.kind === 'dyn');
+      const scalarConst = (name: string): boolean => {
+        const v = vals.get(name);
+        return v?.kind === 'const' && v.t.dims.reduce((a, b) => a * b, 1) === 1;
+      };
+      const regions = xi >= 0 ? elementwiseRegions(n.inputs[xi], n, order, consumers, graphOutputs, scalarConst) : [];
+      if (regions.length > 0) {
+        const x = dyn(xi);
+        const scalarOf = (name: string): number => tensorFloats((vals.get(name) as { t: OnnxTensor }).t, where)[0];
+        const hit = regions.map((r) => ({ r, act: identify(r.nodes, n.inputs[xi], r.out, scalarOf) })).find((h) => h.act !== undefined);
+        if (!hit) {
+          const ops = regions[0].nodes.map((m) => m.opType).join(', ');
+          throw new DescentError(`${where}: the elementwise operators ${ops} after the layer made by ${layers[layers.length - 1].node} compute no activation descent has (gelu, gelu-tanh, silu, mish, …)`);
+        }
+        for (const m of hit.r.nodes) skip.add(m);
+        activate(hit.act!, undefined, x, hit.r.out);
+        continue;
+      }
+    }
     switch (n.opType) {
       case 'Constant': {
         const a = attrs.get('value');
@@ -342,10 +374,42 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         activate('softsign', undefined, x, div.outputs[0]);
         break;
       }
-      case 'Relu': case 'LeakyRelu': case 'Elu': case 'Tanh': case 'Sigmoid': case 'Softsign': {
+      case 'Relu': case 'LeakyRelu': case 'Elu': case 'Tanh': case 'Sigmoid': case 'Softsign': case 'Softplus': case 'Mish': {
         const x = dyn(0);
         const alpha = n.opType === 'LeakyRelu' ? floatAttr(attrs, 'alpha', 0.01, where) : n.opType === 'Elu' ? floatAttr(attrs, 'alpha', 1, where) : undefined;
         activate(ACT_OPS[n.opType], alpha, x, n.outputs[0]);
+        break;
+      }
+      case 'Selu': {
+        // descent's selu has PyTorch's constants; ONNX's defaults are the same numbers in f32
+        const x = dyn(0);
+        const a = floatAttr(attrs, 'alpha', 1.6732632423543772, where), gamma = floatAttr(attrs, 'gamma', 1.0507009873554805, where);
+        if (Math.abs(a - 1.6732632423543772) > 1e-6 || Math.abs(gamma - 1.0507009873554805) > 1e-6) {
+          throw new DescentError(`${where}: Selu with alpha ${a}, gamma ${gamma}: descent's selu has PyTorch's alpha 1.6732632…, gamma (scale) 1.0507009…`);
+        }
+        activate('selu', undefined, x, n.outputs[0]);
+        break;
+      }
+      case 'Gelu': {
+        const x = dyn(0);
+        const approx = attrs.get('approximate')?.s ?? 'none';
+        if (approx !== 'none' && approx !== 'tanh') throw new DescentError(`${where}: approximate must be 'none' or 'tanh', got ${JSON.stringify(approx)}`);
+        activate(approx === 'tanh' ? 'gelu-tanh' : 'gelu', undefined, x, n.outputs[0]);
+        break;
+      }
+      case 'Clip': {
+        // hardtanh: Clip(x, −1, 1) (bounds as inputs since opset 11, attributes before)
+        const x = dyn(0);
+        const bound = (i: number, name: string, dflt: number): number => {
+          if (opset < 11) return floatAttr(attrs, name, dflt, where);
+          if (n.inputs[i] === undefined || n.inputs[i] === '') return dflt;
+          const c = cnst(i, name);
+          if (c.length !== 1) throw new DescentError(`${where}: ${name} must be a scalar`);
+          return c[0];
+        };
+        const lo = bound(1, 'min', -Infinity), hi = bound(2, 'max', Infinity);
+        if (lo !== -1 || hi !== 1) throw new DescentError(`${where}: Clip to [${lo}, ${hi}]: descent has Clip to [−1, 1] only (hardtanh)`);
+        activate('hardtanh', undefined, x, n.outputs[0]);
         break;
       }
       case 'Softmax': case 'LogSoftmax': {
@@ -532,7 +596,7 @@ export function importOnnx(engine: Engine, bytes: Uint8Array, opts: OnnxImportOp
         break;
       }
       default:
-        throw new DescentError(`${where}: operator ${n.opType || '(empty)'} is not supported for import (supported: Conv, MaxPool, AveragePool, GlobalAveragePool, Pad (of nothing), Gemm, MatMul, Add, Relu, LeakyRelu, Elu, Tanh, Sigmoid, Softsign, Softmax, LogSoftmax, BatchNormalization, LayerNormalization, Flatten, Reshape, Identity, Dropout, Constant, Shape/Gather/Unsqueeze/Concat for a Reshape's shape, and Mul/Sub/Div as input preprocessing)`);
+        throw new DescentError(`${where}: operator ${n.opType || '(empty)'} is not supported for import (supported: Conv, MaxPool, AveragePool, GlobalAveragePool, Pad (of nothing), Gemm, MatMul, Add, Relu, LeakyRelu, Elu, Tanh, Sigmoid, Softsign, Softplus, Selu, Mish, Gelu, Clip(−1, 1), Erf (in GELU), Softmax, LogSoftmax, BatchNormalization, LayerNormalization, Flatten, Reshape, Identity, Dropout, Constant, Shape/Gather/Unsqueeze/Concat for a Reshape's shape, and Mul/Sub/Div as input preprocessing)`);
     }
   }
   function producerUsed(name: string): boolean {

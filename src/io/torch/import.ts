@@ -37,7 +37,7 @@ import { Model, type ModelSpec } from '../../nn/model.js';
 import { checkActivation } from '../../nn/activations.js';
 import type { Image } from '../../nn/layers/layer.js';
 import { windowOf } from '../../nn/layers/geometry.js';
-import { modulesOf, modulesToSpec, moduleSource, nhwcOrder, parseSequential, torchIndex, type TorchModule } from './modules.js';
+import { activationModule, modulesOf, modulesToSpec, moduleSource, nhwcOrder, parseSequential, torchIndex, type TorchModule } from './modules.js';
 import { readSafetensors, toFloat32, toInteger, type RawTensor } from './safetensors.js';
 import type { Preprocessing } from './export.js';
 
@@ -283,8 +283,7 @@ function inferModules(tensors: Map<string, RawTensor>, activation: string | unde
   let act: TorchModule | undefined;
   if (activation !== undefined) {
     const a = checkActivation(activation, undefined, `${what}: options.activation`);
-    const map: Record<string, TorchModule> = { tanh: { kind: 'Tanh' }, relu: { kind: 'ReLU' }, sigmoid: { kind: 'Sigmoid' }, softsign: { kind: 'Softsign' }, 'leaky-relu': { kind: 'LeakyReLU', slope: a.alpha }, elu: { kind: 'ELU', alpha: a.alpha }, linear: { kind: 'Identity' } };
-    act = map[a.name];
+    act = activationModule(a.name, a.alpha) ?? { kind: 'Identity' };
   }
   for (let k = 0; k <= ks[ks.length - 1]; k++) {
     const parts = byIndex.get(k);

@@ -8,6 +8,10 @@
 //   dropout(rate)                    nn.Dropout(p=rate)
 //   tanh · relu · sigmoid · softsign → nn.Tanh() · nn.ReLU() · nn.Sigmoid() · nn.Softsign()
 //   leaky-relu(α) · elu(α)           → nn.LeakyReLU(negative_slope=α) · nn.ELU(alpha=α)
+//   gelu · gelu-tanh                 → nn.GELU() · nn.GELU(approximate='tanh')
+//   silu · softplus · selu · mish · hardtanh → nn.SiLU() · nn.Softplus() · nn.SELU() · nn.Mish() · nn.Hardtanh()
+//                                    (nn.Softplus and nn.Hardtanh only with their defaults: beta=1,
+//                                    threshold=20; min_val=-1, max_val=1 — descent's fixed ones)
 //
 // and the image layers (issue #15; activations NCHW in torch, NHWC in descent):
 //
@@ -34,7 +38,8 @@
 // nn.AdaptiveAvgPool2d(1)), where both layouts agree and the Dense layer after it reads the
 // image as it is. An activation module after nn.MaxPool2d or nn.Flatten (torch code often puts
 // ReLU after the pooling) moves before them onto the Conv2d/Linear/norm layer: max pooling
-// commutes with a non-decreasing activation and flattening with any, so the function is the same.
+// commutes with a non-decreasing activation and flattening with any, so the function is the same
+// (GELU, SiLU and Mish are not monotone: after a max pool they are refused).
 // Module lists that start with an image module need the input size (options.inputs, or the
 // "# Input shape" comment of the exported .py, or the file's metadata input_shape): import.ts.
 
@@ -54,11 +59,26 @@ export type TorchModule =
   | { kind: 'Tanh' | 'ReLU' | 'Sigmoid' | 'Softsign' | 'Identity' | 'Flatten' | 'Softmax' | 'LogSoftmax' | 'AdaptiveAvgPool2d' }
   | { kind: 'LeakyReLU'; slope: number }
   | { kind: 'ELU'; alpha: number }
+  | { kind: 'GELU'; approximate: 'none' | 'tanh' }
+  | { kind: 'SiLU' | 'Softplus' | 'SELU' | 'Mish' | 'Hardtanh' }
   | { kind: 'Conv2d'; inChannels: number; outChannels: number; kernel: Pair; stride: Pair; padding: Pair | 'same' | 'valid'; dilation: Pair; groups: number; bias: boolean }
   | { kind: 'MaxPool2d'; kernel: Pair; stride: Pair; padding: Pair }
   | { kind: 'AvgPool2d'; kernel: Pair; stride: Pair; padding: Pair; countIncludePad: boolean };
 
-const ACT_MODULE: Partial<Record<ActivationName, string>> = { tanh: 'Tanh', relu: 'ReLU', sigmoid: 'Sigmoid', softsign: 'Softsign', 'leaky-relu': 'LeakyReLU', elu: 'ELU' };
+const ACT_MODULE: Partial<Record<ActivationName, string>> = { tanh: 'Tanh', relu: 'ReLU', sigmoid: 'Sigmoid', softsign: 'Softsign', 'leaky-relu': 'LeakyReLU', elu: 'ELU',
+  silu: 'SiLU', softplus: 'Softplus', selu: 'SELU', mish: 'Mish', hardtanh: 'Hardtanh' };
+
+/** The torch module of a descent activation (α: leaky-relu's slope, elu's α); undefined for linear. */
+export function activationModule(name: ActivationName, alpha: number): TorchModule | undefined {
+  switch (name) {
+    case 'linear': return undefined;
+    case 'leaky-relu': return { kind: 'LeakyReLU', slope: alpha };
+    case 'elu': return { kind: 'ELU', alpha };
+    case 'gelu': return { kind: 'GELU', approximate: 'none' };
+    case 'gelu-tanh': return { kind: 'GELU', approximate: 'tanh' };
+    default: return { kind: ACT_MODULE[name] as 'Tanh' };
+  }
+}
 
 /** The [h, w, c] image (NHWC) a model's layer i reads, when its input is one (not yet flattened). */
 export function imageInput(layers: readonly DenseLayer[], i: number, inputShape: readonly [number, number, number] | undefined): Image | undefined {
@@ -130,9 +150,8 @@ export function modulesOf(layers: readonly DenseLayer[], inputShape?: readonly [
       case 'avgpool2d': modules.push({ kind: 'AvgPool2d', kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw], countIncludePad: g.countIncludePad !== 0 }); break;
       default: throw new DescentError(`layer ${l.index} of type ${String(l.type)} has no PyTorch module`);
     }
-    if (l.activation === 'leaky-relu') modules.push({ kind: 'LeakyReLU', slope: l.alpha });
-    else if (l.activation === 'elu') modules.push({ kind: 'ELU', alpha: l.alpha });
-    else if (l.activation !== 'linear') modules.push({ kind: ACT_MODULE[l.activation] as 'Tanh' });
+    const act = activationModule(l.activation, l.alpha);
+    if (act) modules.push(act);
   }
   return { modules, index, start };
 }
@@ -160,6 +179,7 @@ export function moduleSource(m: TorchModule): string {
     case 'Dropout': case 'Dropout2d': return `nn.${m.kind}(p=${pyFloat(m.p)})`;
     case 'LeakyReLU': return `nn.LeakyReLU(negative_slope=${pyFloat(m.slope)})`;
     case 'ELU': return `nn.ELU(alpha=${pyFloat(m.alpha)})`;
+    case 'GELU': return m.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()';
     case 'Softmax': case 'LogSoftmax': return `nn.${m.kind}(dim=1)`;
     case 'AdaptiveAvgPool2d': return 'nn.AdaptiveAvgPool2d(1)';
     case 'Conv2d': {
@@ -188,6 +208,10 @@ const SIGNATURES: Record<string, [string, Value | undefined][]> = {
   LeakyReLU: [['negative_slope', 0.01], ['inplace', false]],
   ELU: [['alpha', 1], ['inplace', false]],
   ReLU: [['inplace', false]], Tanh: [], Sigmoid: [], Softsign: [], Identity: [],
+  GELU: [['approximate', 'none']],
+  SiLU: [['inplace', false]], SELU: [['inplace', false]], Mish: [['inplace', false]],
+  Softplus: [['beta', 1], ['threshold', 20]],
+  Hardtanh: [['min_val', -1], ['max_val', 1], ['inplace', false]],
   Flatten: [['start_dim', 1], ['end_dim', -1]],
   Softmax: [['dim', undefined]], LogSoftmax: [['dim', undefined]],
   Conv2d: [['in_channels', undefined], ['out_channels', undefined], ['kernel_size', undefined], ['stride', 1], ['padding', 0], ['dilation', 1], ['groups', 1], ['bias', true], ['padding_mode', 'zeros']],
@@ -294,6 +318,19 @@ function parseModule(kind: string, args: string, what: string): TorchModule {
     case 'Dropout': case 'Dropout2d': return { kind, p: num('p') };
     case 'LeakyReLU': return { kind, slope: num('negative_slope') };
     case 'ELU': return { kind, alpha: num('alpha') };
+    case 'GELU': {
+      const a = get('approximate');
+      if (a !== 'none' && a !== 'tanh') throw new DescentError(`${what}: approximate must be 'none' or 'tanh', got ${show(a)}`);
+      return { kind, approximate: a };
+    }
+    case 'Softplus':
+      must('beta', 1, `${none} (descent's softplus is PyTorch's default, beta=1, threshold=20)`);
+      must('threshold', 20, `${none} (descent's softplus is PyTorch's default, beta=1, threshold=20)`);
+      return { kind };
+    case 'Hardtanh':
+      must('min_val', -1, `${none} (descent's hardtanh clamps to [-1, 1])`);
+      must('max_val', 1, `${none} (descent's hardtanh clamps to [-1, 1])`);
+      return { kind };
     case 'Softmax': case 'LogSoftmax': {
       const d = get('dim');
       if (d !== 1 && d !== -1) throw new DescentError(`${what}: dim must be 1 or -1 (over the features), got ${show(d)}`);
@@ -338,7 +375,10 @@ function literal(s: string, what: string): Value {
   throw new DescentError(`${what}: expected a literal number or True/False, got ${s}`);
 }
 
-const MODULE_ACT: Record<string, ActivationName> = { Tanh: 'tanh', ReLU: 'relu', Sigmoid: 'sigmoid', Softsign: 'softsign', LeakyReLU: 'leaky-relu', ELU: 'elu' };
+const MODULE_ACT: Record<string, ActivationName> = { Tanh: 'tanh', ReLU: 'relu', Sigmoid: 'sigmoid', Softsign: 'softsign', LeakyReLU: 'leaky-relu', ELU: 'elu',
+  SiLU: 'silu', Softplus: 'softplus', SELU: 'selu', Mish: 'mish', Hardtanh: 'hardtanh' };
+/** Activation modules that are not non-decreasing: they do not commute with max pooling. */
+const NOT_MONOTONE = ['GELU', 'SiLU', 'Mish'];
 /** Spec types that carry an activation of their own. */
 const TAKES_ACTIVATION = ['dense', 'conv2d', 'batchnorm', 'layernorm'];
 const TORCH_NAME: Record<string, string> = { dense: 'Linear', conv2d: 'Conv2d', batchnorm: 'BatchNorm', layernorm: 'LayerNorm', dropout: 'Dropout', dropout2d: 'Dropout2d',
@@ -445,11 +485,12 @@ export function modulesToSpec(modules: readonly TorchModule[], what: string, los
         if (loss !== undefined && loss !== 'softmax-cross-entropy') throw new DescentError(`${name(i)}: a final ${m.kind} goes with loss softmax-cross-entropy, not ${loss}`);
         return;
       default: {
-        const act = MODULE_ACT[m.kind];
+        const act = m.kind === 'GELU' ? (m.approximate === 'tanh' ? 'gelu-tanh' : 'gelu') : MODULE_ACT[m.kind];
         // an activation after max pooling or flattening belongs to the layer before them
         const slope = m.kind === 'LeakyReLU' ? m.slope : m.kind === 'ELU' ? m.alpha : 0;
+        const monotone = slope >= 0 && !NOT_MONOTONE.includes(m.kind);
         let j = layers.length - 1;
-        while (j >= 0 && (typeOf(layers[j]) === 'flatten' || typeOf(layers[j]) === 'maxpool2d' && slope >= 0)) j--;
+        while (j >= 0 && (typeOf(layers[j]) === 'flatten' || typeOf(layers[j]) === 'maxpool2d' && monotone)) j--;
         const target = layers[j] as Loose | undefined;
         if (!target) throw new DescentError(`${name(i)}: an activation before the first Linear or Conv2d layer has no descent equivalent`);
         const t = typeOf(target as AnyLayerSpec)!;
