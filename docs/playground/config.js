@@ -42,7 +42,7 @@ export const DEFAULTS = Object.freeze({
   autostart: true,
 });
 
-export const ACTIVATIONS = ['tanh', 'relu', 'leaky-relu', 'elu', 'sigmoid', 'softsign', 'linear'];
+export const ACTIVATIONS = ['tanh', 'relu', 'leaky-relu', 'elu', 'sigmoid', 'softsign', 'linear', 'gelu', 'gelu-tanh', 'silu', 'softplus', 'selu', 'mish', 'hardtanh'];
 
 /** Colours by position among the chosen runs: Tableau 10, then darker companions. */
 export const PALETTE = [
