@@ -2,7 +2,7 @@
 // on one thread, in one process (issue #15's acceptance: descent 1T ≥ 10× tfjs-wasm and ≥ 0.5×
 // one-thread PyTorch, samples/s, same run).
 //
-//   node --experimental-wasm-relaxed-simd bench/cnn.mjs [--rounds R] [--steps S] [--batches 100,32]
+//   node --experimental-wasm-relaxed-simd bench/cnn.mjs [--rounds R] [--steps S] [--batches 64,100]
 //        [--threads N] [--optimizer sgd|adam] [--isa simd|relaxed-simd] [--tfjs DIR]
 //        [--tfjs-dw conv2d|conv3d] [--no-tfjs] [--no-torch] [--no-profile] [--quick] [--json]
 //
@@ -40,7 +40,8 @@
 // processes used during the measurements (/proc/stat minus this process and the Python child);
 // a round is quiet when others < 0.25 in both halves of a ratio, and the quiet median is shown.
 // Profile (--no-profile to skip): descent's batch-100 SGD step at 1 and N threads, time inside
-// engine.kernels split into GEMM (and by GEMM shape), im2col, col2im, max pooling, activations,
+// engine.kernels split into GEMM (and by GEMM shape), the fused conv kernels (lowering + GEMM:
+// forward, weight gradient, input gradient), im2col, col2im, max pooling, activations,
 // the loss, the optimizer, other kernels; the rest is JS (fit's staging, checks, layer glue).
 import { existsSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
@@ -57,7 +58,7 @@ const json = args.includes('--json');
 const quick = args.includes('--quick');
 const rounds = Number(opt('--rounds', quick ? 3 : 7));
 const steps100 = Number(opt('--steps', quick ? 20 : 40));
-const batches = opt('--batches', '100,32').split(',').map(Number);
+const batches = opt('--batches', '64,100').split(',').map(Number);
 const N = Number(opt('--threads', 2));
 const optName = opt('--optimizer', 'sgd');
 const tfjsDw = opt('--tfjs-dw', 'conv2d');
@@ -398,6 +399,7 @@ const results = groups.map((g) => {
 // ---- profile: descent's batch-100 step, time inside kernels by kind ----
 const GEMM = new Set(['gemm', 'gemmDirectB', 'gemmSmallM', 'packA', 'packB']);
 const KIND = (name) => (GEMM.has(name) ? 'gemm' : name === 'im2col' ? 'im2col' : name === 'col2im' ? 'col2im'
+  : name === 'convForward' ? 'conv fwd' : name === 'convWeightPartials' || name === 'convPartialSum' ? 'conv dW' : name === 'convInputGrad' ? 'conv dX'
   : /pool/i.test(name) ? 'maxpool' : name.startsWith('act') ? 'activation' : /softmax|xent|loss/i.test(name) ? 'loss'
     : name.startsWith('opt') || name.startsWith('tf') ? 'optimizer' : 'other');
 const profile = [];
