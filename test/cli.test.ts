@@ -110,7 +110,7 @@ describe('descent train', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(msg);
     };
-    bad(['--activation', 'swish'], /unknown activation "swish"/);
+    bad(['--activation', 'prelu'], /unknown activation "prelu"/);
     bad(['--loss', 'hinge'], /unknown loss "hinge"/);
     bad(['--layers', '63-10'], /the network takes 63 inputs but the data has 64 features/);
     bad(['--batch-size', '0'], /batchSize must be a positive integer/);

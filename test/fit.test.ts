@@ -99,7 +99,7 @@ describe('fit', () => {
     expect(() => fit(m, small, { validationSplit: 1.5 })).toThrow(/validationSplit must be in \(0, 1\)/);
     expect(() => fit(m, small, { epoch: 3 } as never)).toThrow(/unknown option "epoch"/);
     expect(bits(m.parameters().toArray())).toEqual(bits(before));
-    expect(() => new Model(e, { inputs: 4, layers: [{ units: 3, activation: 'swish' }] })).toThrow(/unknown activation "swish"; known: linear, sigmoid/);
+    expect(() => new Model(e, { inputs: 4, layers: [{ units: 3, activation: 'prelu' }] })).toThrow(/unknown activation "prelu"; known: linear, sigmoid/);
     expect(() => new Model(e, { inputs: 4, layers: [{ units: 3 }], loss: 'hinge' })).toThrow(/unknown loss "hinge"/);
     expect(() => new Model(e, { inputs: 4, layers: [{ units: 3, activation: 'tanh' }], loss: 'softmax-cross-entropy' })).toThrow(/last layer must be linear/);
     expect(() => new Model(e, { inputs: 4, layers: [{ units: 0 }] })).toThrow(/units must be a positive integer/);
@@ -195,8 +195,8 @@ describe('save / load', () => {
     expect(() => loadModel(e, rebuild({ ...header, 'layers.0.weight': { ...header['layers.0.weight'], shape: [16, 64] } }))).toThrow(/tensor layers\.0\.weight: shape \[16,64\], expected \[64,16\]/);
     expect(() => loadModel(e, rebuild({ ...header, 'layers.0.weight': { ...header['layers.0.weight'], dtype: 'F16' } }))).toThrow(/dtype F16, expected F32/);
     const spec = JSON.parse(header.__metadata__.model);
-    spec.layers[0].activation = 'gelu';
-    expect(() => loadModel(e, rebuild({ ...header, __metadata__: { ...header.__metadata__, model: JSON.stringify(spec) } }))).toThrow(/invalid model description: .*unknown activation "gelu"/);
+    spec.layers[0].activation = 'prelu';
+    expect(() => loadModel(e, rebuild({ ...header, __metadata__: { ...header.__metadata__, model: JSON.stringify(spec) } }))).toThrow(/invalid model description: .*unknown activation "prelu"/);
     const nan = bytes.slice();
     new DataView(nan.buffer).setFloat32(8 + n + 8, NaN, true);
     expect(() => loadModel(e, nan)).toThrow(/tensor layers\.0\.weight holds NaN at index 2/);
