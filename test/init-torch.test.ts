@@ -11,7 +11,10 @@
 // plus torchGain against torch.nn.init.calculate_gain, the lecture gains staying the default,
 // spec validation, the "NAME:key=value" text form (the CLI's --init) and save/load of init specs.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Engine } from '../src/engine/engine.js';
 import { loadModel, modelSpec, saveModel } from '../src/io/model-file.js';
 import { activationGain } from '../src/nn/activations.js';
@@ -165,6 +168,20 @@ describe('specs', () => {
     expect(() => checkInit({ name: 'he-uniform', fan: 'out' }, 'l')).toThrow(/unknown key "fan"/);
     expect(() => new Model(e, { inputs: 3, layers: [{ units: 2, init: 'he-normal:mode=out' as never }] })).toThrow(/model: layer 0: initializer mode/);
   });
+
+  it('the CLI (dist/cli.js): --init text reaches the layers and the model file; a bad one names --init', () => {
+    const cli = new URL('../dist/cli.js', import.meta.url).pathname, dir = mkdtempSync(join(tmpdir(), 'descent-init-'));
+    const run = (init: string) => spawnSync(process.execPath, [cli, 'train', '--epochs', '1', '--layers', '64-16-10', '--init', init, '--quiet', '--out', 'm.safetensors', '--curve', 'c.svg'], { cwd: dir, encoding: 'utf8' });
+    const ok = run('he-uniform:mode=fan_out,gain=torch');
+    expect(ok.status, ok.stderr).toBe(0);
+    const m = loadModel(e, readFileSync(join(dir, 'm.safetensors')));
+    expect(modelSpec(m).layers.map((l) => (l as { init?: unknown }).init)).toEqual([
+      { name: 'he-uniform', mode: 'fan_out', gain: 'torch' }, { name: 'he-uniform', mode: 'fan_out', gain: 'torch' }]);
+    m.release();
+    const bad = run('he-normal:mode=out');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--init: initializer mode must be 'fan_in' or 'fan_out', got out/);
+  }, 60_000);
 
   it('save / load round-trips the init specs, and the loaded spec draws the same weights', () => {
     const s: ModelSpec = {

@@ -32,6 +32,7 @@ import { Model } from '../nn/model.js';
 import { parseLayers } from './layers-syntax.js';
 import type { Preprocess } from '../nn/preprocess.js';
 import { ACTIVATIONS } from '../nn/activations.js';
+import { checkInit } from '../nn/init.js';
 import { LOSSES } from '../nn/losses.js';
 import { fit, evaluate, type EpochLogs } from '../train/fit.js';
 import { sgd, type Optimizer } from '../train/optimizer.js';
@@ -328,7 +329,7 @@ export async function prepareData(v: Record<string, unknown>, seed: number): Pro
 /** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
 export function buildModel(engine: Engine, v: Record<string, unknown>, data: PreparedData, seed: number): Model {
   const { inputs, layers } = parseLayers(v.layers as string | undefined, data.train, data.classes,
-    { activation: v.activation as string | undefined, alpha: num(v.alpha, 'alpha'), init: v.init, loss: v.loss as string | undefined });
+    { activation: v.activation as string | undefined, alpha: num(v.alpha, 'alpha'), init: v.init === undefined ? undefined : checkInit(v.init, '--init'), loss: v.loss as string | undefined });
   return new Model(engine, { inputs, loss: v.loss as never, seed, layers });
 }
 

@@ -268,9 +268,13 @@ function checkValues(view: DataView, t: TensorInfo, what: string, nonNegative = 
   }
 }
 
-/** A copy of tensor t's floats. */
+/**
+ * A copy of tensor t's floats. Through a plain Uint8Array view: a Node Buffer's slice() is a view
+ * into its shared pool, whose .buffer is the whole pool (loadModel(engine, readFileSync(f)) read
+ * other bytes as the tensors).
+ */
 function floats(data: Uint8Array, t: TensorInfo): Float32Array {
-  return new Float32Array(data.slice(t.begin, t.end).buffer);
+  return new Float32Array(new Uint8Array(data.buffer, data.byteOffset + t.begin, t.end - t.begin).slice().buffer);
 }
 
 /**
