@@ -21,7 +21,7 @@
 //
 // Normalization and dropout layers sit between Dense layers (never first or last), each with
 // the width c of the layer before it, and an optional activation applied after them:
-//   { type: 'batchnorm', momentum?: 0.1, eps?: 1e-5, activation? }   per feature over the batch
+//   { type: 'batchnorm', momentum?: 0.1, eps?: 1e-5, activation?, frozenStats? }   per feature over the batch
 //   { type: 'layernorm', eps?: 1e-5, activation? }                     per sample over its features
 //   { type: 'dropout', rate }                                          inverted dropout, 0 ≤ rate < 1
 // (kernels and formulas: assembly/nn/batchnorm.ts, layernorm.ts, dropout.ts). Their γ and β are
@@ -34,6 +34,10 @@
 // batch statistics and updates the running ones, and draws a dropout mask per forward pass
 // (Philox of (layer seed, pass counter, index): reproducible); inference uses the running
 // statistics and no dropout. fit trains in training mode, evaluate and predict infer.
+// Gradients after an inference pass are those of the inference function (batch norm: the affine
+// map of its running statistics), as in torch after net.eval(). A batch norm with
+// `frozenStats: true` is that map in training mode too (torch's bn.eval() on it alone: fine-
+// tuning with frozen statistics); its running statistics never change (layers/batchnorm.ts).
 // `model.frozen = true` keeps masks and running statistics fixed across passes (finite
 // differences, gradient checks: every evaluation then sees the same function).
 
