@@ -15,6 +15,8 @@ import { withDefaults, type Scalars } from '../src/optim/rules.js';
 import { optimizer } from '../src/optim/optimizer.js';
 import { exponential } from '../src/optim/schedules.js';
 import { Model } from '../src/nn/model.js';
+import { Engine } from '../src/engine/engine.js';
+import { threadStats } from '../src/engine/threads/pool.js';
 import { bits, rng } from './reference.js';
 import { engineFor, isas } from './engines.js';
 import { runBoth } from './rule-runner.js';
@@ -155,6 +157,34 @@ for (const isa of isas) {
     });
   });
 }
+
+describe('ASGD on 2 threads', () => {
+  it('the fused kernel split over threads gives the 1-thread bits (averaging on, 100003 parameters)', async () => {
+    const n = 100_003, h = { lr: 0.05, t0: 1, weight_decay: 0.01, lambd: 0.01 };
+    const r = rng(9);
+    const p0 = Float32Array.from({ length: n }, () => 2 * r() - 1);
+    const grads = Array.from({ length: 6 }, () => Float32Array.from({ length: n }, () => 2 * r() - 1));
+    const run = (e: Engine): [Float32Array, Float32Array] => e.scope(() => {
+      const P = e.tensor([n], p0), G = e.zeros([n]);
+      const o = optimizer('asgd', h);
+      grads.forEach((g, t) => { G.data.set(g); o.step(P, G, { step: t, epoch: 0 }); });
+      const out: [Float32Array, Float32Array] = [P.toArray(), o.stateDict().buffers.ax];
+      o.release();
+      return out;
+    });
+    for (const isa of isas) {
+      const [p1, ax1] = run(await Engine.create({ isa, threads: 1 }));
+      const e2 = await Engine.create({ isa, threads: 2 });
+      const before = threadStats();
+      const [p2, ax2] = run(e2);
+      const workers = threadStats().slice(1).reduce((s, v, i) => s + v - (before[i + 1] ?? 0), 0);
+      expect(workers, 'chunks run by the worker').toBeGreaterThan(0);
+      expect(bits(p2)).toEqual(bits(p1));
+      expect(bits(ax2)).toEqual(bits(ax1));
+      expect(bits(ax1)).not.toEqual(bits(p1)); // the average ran
+    }
+  }, 60_000);
+});
 
 describe('ASGD: defaults, scalars, errors', () => {
   it("torch's defaults, state names and float32 scalars", () => {
