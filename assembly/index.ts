@@ -9,7 +9,7 @@ export { dot, sum, nrm2, asum, amax, axpy, scal, scale, add, mul, fill, copy, cl
 export { peak, peakFlopsPerIteration } from "./peak";
 export { firstNonFinite } from "./finite";
 export { actForward, actBackward } from "./nn/activations";
-export { softmax, softmaxXent, mseLoss, bceLogits, bceProbs } from "./nn/losses";
+export { softmax, softmaxXent, mseLoss, bceLogits, bceProbs, xentLabels, xentSoft, bceLogitsW, bceProbsOut, regressionLoss } from "./nn/losses";
 export { colSum, colSumLd, argmaxRows } from "./nn/reduce";
 export { optSgd } from "./optim/sgd";
 export { optAdagrad } from "./optim/adagrad";

@@ -393,10 +393,11 @@ for (const isa of isas) {
               want += term;
               // f64 part (max(z,0) − z·t) rounds once; log1p(e^{−|z|}) carries ≤ 12ε (exp 4ε, log1pf 8ε)
               bound += 2 * EPS64 * (Math.max(z[i], 0) + Math.abs(z[i] * t[i])) + 12 * EPS32 * Math.log1p(Math.exp(-Math.abs(z[i])));
-              const s = sigmoidF64(z[i]);
-              const g = scale * (s - t[i]);
-              // σ to ≤ 5ε relative (exp, 1 + e, division), then − t and ·scale
-              const gBound = scale * (6 * EPS32 * s + 2 * EPS32 * Math.abs(s - t[i])) + 1e-45;
+              const s = sigmoidF64(z[i]), sn = sigmoidF64(-z[i]); // sn = 1 − s without cancellation
+              const g = scale * ((1 - t[i]) * s - t[i] * sn);
+              // (1 − t)·σ(z) − t·σ(−z), each σ to ≤ 5ε relative (exp, 1 + e, division, e·q), then
+              // the products, the difference and ·scale: relative to the two terms, not to |σ − t|
+              const gBound = scale * (6 * EPS32 * ((1 - t[i]) * s + t[i] * sn) + 2 * EPS32 * Math.abs(g / scale)) + 1e-45;
               expect(Math.abs(dz[i] - g), `bceLogits dz[${i}] z=${z[i]}`).toBeLessThanOrEqual(gBound);
               const fd = centralDiff((x) => bceLogitsTerm(x, t[i]), z[i], 1e-4 * Math.max(1, Math.abs(z[i])), 0.1);
               expect(Math.abs(dz[i] - scale * fd.value), `bceLogits fd[${i}] z=${z[i]}`).toBeLessThanOrEqual(gBound + scale * fd.bound);

@@ -20,6 +20,7 @@ import type { Dataset } from '../data/dataset.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
 import { checkOutputKind, OUTPUT_KINDS, type OutputKind } from '../nn/preprocess.js';
+import { isRegression } from '../nn/losses.js';
 import { evaluate } from '../train/fit.js';
 import { confusionMatrix, formatConfusionMatrix, formatPerClass, perClassMetrics } from '../metrics/classification.js';
 import { DATA_HELP, DATA_OPTIONS, loadData, num } from './train.js';
@@ -115,7 +116,7 @@ export async function predict(argv: string[], out: (s: string) => void = (s) => 
 
   const engine = await Engine.create(engineOptions(v));
   const model = loadModel(engine, new Uint8Array(readFileSync(v.model)), `--model ${v.model}`);
-  const output: OutputKind = checkOutputKind(v.output, model.loss, '--output') ?? (model.loss === 'mse' ? 'logits' : 'probabilities');
+  const output: OutputKind = checkOutputKind(v.output, model.loss, '--output') ?? (isRegression(model.loss) ? 'logits' : 'probabilities');
   // a model that scales its own inputs takes the pixels as the files hold them
   const loaded = await loadData(String(v.data), v, seed, model.preprocess?.scale !== undefined ? 1 : undefined);
   const ds = split === 'test' ? loaded.test : split === 'train' ? loaded.train : loaded.all();

@@ -33,7 +33,7 @@ import { parseLayers } from './layers-syntax.js';
 import type { Preprocess } from '../nn/preprocess.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { checkInit } from '../nn/init.js';
-import { LOSSES } from '../nn/losses.js';
+import { LOSS_HELP, LOSS_OPTIONS, lossFromFlags, lossName } from './loss-flags.js';
 import { fit, evaluate, type EpochLogs } from '../train/fit.js';
 import { sgd, type Optimizer } from '../train/optimizer.js';
 import { optimizer as namedOptimizer, OPTIMIZER_NAMES, RuleOptimizer } from '../optim/optimizer.js';
@@ -113,8 +113,7 @@ export const NETWORK_HELP = `Network
                        c32k3-p2-c64k3-p2-128-10 (conv activation: --activation, default relu)
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh; conv layers relu)
   --alpha X            slope of leaky-relu / α of elu
-  --loss NAME          ${LOSSES.join(', ')} (default softmax-cross-entropy)
-  --init NAME[:K=V,…]  weight initializer (default: per activation, Glorot uniform or He normal):
+${LOSS_HELP}  --init NAME[:K=V,…]  weight initializer (default: per activation, Glorot uniform or He normal):
                        zeros, constant:value=C, normal:std=S, truncated-normal:std=S,
                        uniform:limit=A, glorot-uniform, glorot-normal, he-normal, he-uniform,
                        torch-default (PyTorch's Linear/Conv2d default: weights and bias
@@ -167,7 +166,7 @@ export const DATA_OPTIONS = {
 
 export const NETWORK_OPTIONS = {
   layers: { type: 'string' }, activation: { type: 'string' }, alpha: { type: 'string' },
-  loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' },
+  loss: { type: 'string', default: 'softmax-cross-entropy' }, init: { type: 'string' }, ...LOSS_OPTIONS,
 } as const;
 
 export interface Loaded {
@@ -329,8 +328,8 @@ export async function prepareData(v: Record<string, unknown>, seed: number): Pro
 /** The network of --layers, --activation, --alpha, --loss, --init for `data`. */
 export function buildModel(engine: Engine, v: Record<string, unknown>, data: PreparedData, seed: number): Model {
   const { inputs, layers } = parseLayers(v.layers as string | undefined, data.train, data.classes,
-    { activation: v.activation as string | undefined, alpha: num(v.alpha, 'alpha'), init: v.init === undefined ? undefined : checkInit(v.init, '--init'), loss: v.loss as string | undefined });
-  return new Model(engine, { inputs, loss: v.loss as never, seed, layers });
+    { activation: v.activation as string | undefined, alpha: num(v.alpha, 'alpha'), init: v.init === undefined ? undefined : checkInit(v.init, '--init'), loss: lossName(v) });
+  return new Model(engine, { inputs, loss: lossFromFlags(v), seed, layers });
 }
 
 /** Updates per epoch as fit counts them: ⌈n′/B⌉ over the n′ samples left after a validation split. */
@@ -455,7 +454,7 @@ export async function train(argv: string[], out: (s: string) => void = (s) => pr
   const lr = fullBatch ? undefined : learningRate(v.lr, optName);
   const hyper = parseHyper(v);
   // built before the data is read, so bad flags fail first (v.loss is the model's loss: buildModel reads it)
-  const fullBatchOpt = fullBatch ? makeFullBatch(optName, v, hyper, v.loss!) : undefined;
+  const fullBatchOpt = fullBatch ? makeFullBatch(optName, v, hyper, lossName(v)) : undefined;
   const validationSplit = v['validation-split'] !== undefined ? num(v['validation-split'], 'validation-split') : undefined;
   const quiet = !!v.quiet;
   const say = (s: string) => { if (!quiet) out(s + '\n'); };

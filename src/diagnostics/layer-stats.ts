@@ -105,7 +105,7 @@ export function layerStats(model: Model, batch: Batch): LayerStatsReport {
       const saturated = l.activation === 'tanh' || l.activation === 'sigmoid' ? sat / y.length : undefined;
       return { mean, std, dead, saturated };
     });
-    const loss = model.lossAndBackward(v, n, true) / n;
+    const loss = model.lossAndBackward(v, n, true) / model.lossDivisor(n);
     const layers = model.layers.map((l, i): LayerStats => {
       const weightNorm = norm(l.W.data), gradWeightNorm = norm(l.gW.data);
       const s: LayerStats = {

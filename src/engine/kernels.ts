@@ -54,6 +54,13 @@ export interface Kernels {
   mseLoss(n: number, y: number, t: number, dz: number, scale: number): number;
   bceLogits(n: number, z: number, t: number, dz: number, scale: number): number;
   bceProbs(n: number, p: number, t: number, dz: number, scale: number, eps: number): number;
+  // PyTorch-semantics losses (assembly/nn/losses.ts): out ≠ 0 receives the unreduced terms (f32).
+  xentLabels(rows: number, cols: number, z: number, labels: number, dz: number, scale: number, eps: number, out: number): number;
+  xentSoft(rows: number, cols: number, z: number, t: number, dz: number, scale: number, eps: number, out: number): number;
+  bceLogitsW(rows: number, cols: number, z: number, t: number, dz: number, scale: number, posWeight: number, out: number): number;
+  bceProbsOut(n: number, p: number, t: number, dz: number, scale: number, eps: number, out: number): number;
+  /** kind 0 ½d², 1 d², 2 Huber(δ = param), 3 smooth L1(β = param), d = y − t. */
+  regressionLoss(kind: number, n: number, y: number, t: number, dz: number, scale: number, param: number, out: number): number;
   colSum(rows: number, cols: number, x: number, out: number, beta: number): void;
   /** colSum on the first cols columns of rows ld floats apart (ld ≥ cols): splits by columns with threads. */
   colSumLd(rows: number, cols: number, ld: number, x: number, out: number, beta: number): void;

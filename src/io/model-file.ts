@@ -35,6 +35,7 @@ import { DescentError } from '../engine/errors.js';
 import { Model, planModel, type AnyLayerSpec, type ModelSpec } from '../nn/model.js';
 import type { LayerType } from '../nn/layers/layer.js';
 import { checkClassNames, checkPreprocess, type Preprocess } from '../nn/preprocess.js';
+import { lossSpecOf } from '../nn/losses.js';
 import { brief, isRecord, label, own, parseJson, readSafetensors, type TensorInfo } from './safetensors.js';
 
 /**
@@ -44,7 +45,7 @@ import { brief, isRecord, label, own, parseJson, readSafetensors, type TensorInf
 export function modelSpec(model: Model): ModelSpec {
   return {
     inputs: model.inputShape ? [model.inputShape[0], model.inputShape[1], model.inputShape[2]] : model.inputs,
-    loss: model.loss,
+    loss: lossSpecOf(model.lossConfig),
     seed: model.seed,
     layers: model.layers.map((l): AnyLayerSpec => {
       const alpha = l.activation === 'leaky-relu' || l.activation === 'elu' ? { alpha: l.alpha } : {};

@@ -53,7 +53,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { Random } from '../random.js';
 import { activationKind, needsPreActivation, type ActivationName } from './activations.js';
 import type { InitSpec, InitText } from './init.js';
-import { checkLoss, type LossName } from './losses.js';
+import { checkLossSpec, describeLoss, isRegression, lossDivisor, type LossConfig, type LossName, type LossSpec } from './losses.js';
 import { checkKeys, type Aux, type DenseLayer, type Image, type LayerKind, type PassContext, type Plan } from './layers/layer.js';
 import { layerKind } from './layers/registry.js';
 import { applyPreprocess, checkClassNames, checkOutputKind, checkPreprocess, type OutputKind, type Preprocess } from './preprocess.js';
@@ -151,7 +151,11 @@ export interface ModelSpec {
    */
   inputs: number | readonly [c: number, h: number, w: number];
   layers: AnyLayerSpec[];
-  loss?: LossName | string;
+  /**
+   * A loss name (default softmax-cross-entropy) or { name, reduction?, labelSmoothing?,
+   * posWeight?, delta?, beta? } (nn/losses.ts).
+   */
+  loss?: LossName | string | LossSpec;
   /** Seed of the weight initialization (default 0). */
   seed?: number;
 }
@@ -186,7 +190,11 @@ interface Buffers {
   views: Map<number, Views>;
 }
 
-type Views = { x: Tensor; ys: Tensor[]; zs: (Tensor | undefined)[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[] };
+type Views = {
+  x: Tensor; ys: Tensor[]; zs: (Tensor | undefined)[]; d: [Tensor[], Tensor[]]; labels: Tensor; targets: Tensor; aux: Aux[];
+  /** Whether targets rather than labels were staged last (softmax-cross-entropy: probability targets). */
+  soft?: boolean;
+};
 
 const MAX_EVAL_BATCH = 1000;
 
@@ -196,7 +204,9 @@ export class Model implements PassContext {
   /** The input as an image [c, h, w] (spec order), when the spec gave one. */
   readonly inputShape: readonly [c: number, h: number, w: number] | undefined;
   readonly outputs: number;
+  /** The loss's name; lossConfig has its options (reduction, label smoothing, …). */
   readonly loss: LossName;
+  readonly lossConfig: LossConfig;
   readonly seed: number;
   readonly layers: readonly DenseLayer[];
   /** The kind of each layer (layers/registry.ts): what runs it. */
@@ -207,6 +217,8 @@ export class Model implements PassContext {
   #params: Tensor;
   #grads: Tensor;
   #state: Tensor | undefined;
+  /** bce-logits' positive weights, one per output, in wasm memory (absent: all 1). */
+  #posWeight: Tensor | undefined;
   #buf: Buffers | undefined;
   /** Training mode (batch statistics, dropout) or inference mode; see the header. */
   training = true;
@@ -222,12 +234,13 @@ export class Model implements PassContext {
   constructor(readonly engine: Engine, spec: ModelSpec) {
     const what = 'model';
     // validate every layer before allocating anything
-    const { inputs, inputShape, outputs, loss, seed, kinds, plans: plan, parameterCount: offset, stateSize } = planModel(spec, what);
+    const { inputs, inputShape, outputs, lossConfig, seed, kinds, plans: plan, parameterCount: offset, stateSize } = planModel(spec, what);
     this.#kinds = kinds;
     this.inputs = inputs;
     this.inputShape = inputShape;
     this.outputs = outputs;
-    this.loss = loss;
+    this.loss = lossConfig.name;
+    this.lossConfig = lossConfig;
     this.seed = seed;
     this.parameterCount = offset;
     // sizes first: refuse what cannot fit before allocating anything, and on any allocation
@@ -239,6 +252,7 @@ export class Model implements PassContext {
       this.#params = this.#arena.tensor([offset], undefined, 'model parameters');
       this.#grads = this.#arena.tensor([offset], undefined, 'model gradients');
       this.#state = stateSize > 0 ? this.#arena.tensor([stateSize], undefined, 'model running statistics') : undefined;
+      this.#posWeight = lossConfig.posWeight ? this.#arena.tensor([outputs], lossConfig.posWeight, 'loss positive weights') : undefined;
     } catch (e) {
       this.#arena.release();
       throw e;
@@ -287,7 +301,7 @@ export class Model implements PassContext {
   }
 
   describe(): string {
-    return `Model(${this.inputs} → ${this.layers.map((l) => (l.type === 'dense' ? `${l.units} ${l.activation}` : l.describe())).join(' → ')}; loss ${this.loss}; ${this.parameterCount} parameters)`;
+    return `Model(${this.inputs} → ${this.layers.map((l) => (l.type === 'dense' ? `${l.units} ${l.activation}` : l.describe())).join(' → ')}; loss ${describeLoss(this.lossConfig)}; ${this.parameterCount} parameters)`;
   }
 
   /** Training mode: batch statistics and dropout (see the header). */
@@ -322,7 +336,7 @@ export class Model implements PassContext {
     return networkObjective(this, data, opts);
   }
 
-  /** Mean loss over the batch, and the full gradient in gradients(). */
+  /** The loss over the batch (its mean, or sum: lossConfig.reduction), and its full gradient in gradients(). */
   lossAndGradient(batch: Batch): number {
     this.checkBatch(batch, 'lossAndGradient', false);
     this.#checkPass(batch.n, this.training); // before staging allocates anything
@@ -330,12 +344,33 @@ export class Model implements PassContext {
     return this.runStaged(v, batch.n, true);
   }
 
-  /** Mean loss over the batch, without the gradient. */
+  /** The loss over the batch (mean or sum: lossConfig.reduction), without the gradient. */
   lossOnly(batch: Batch): number {
     this.checkBatch(batch, 'loss', false);
     this.#checkPass(batch.n, this.training);
     const v = this.stage(batch, 'loss');
     return this.runStaged(v, batch.n, false);
+  }
+
+  /**
+   * The loss's terms before any reduction (PyTorch's reduction='none'), in the model's current
+   * mode: one per sample for softmax-cross-entropy, one per output value (n×outputs, row-major)
+   * for the other losses — their sum is lossOnly's value times lossDivisor(n).
+   */
+  unreducedLoss(batch: Batch): Float32Array {
+    this.checkBatch(batch, 'unreducedLoss', false);
+    this.#checkPass(batch.n, this.training);
+    const v = this.stage(batch, 'unreducedLoss');
+    this.forward(v, batch.n);
+    return this.stagedLossTerms(v, batch.n);
+  }
+
+  /**
+   * What the summed loss of n samples is divided by: 1 for reduction 'sum'; n for 'mean', or
+   * n·outputs for the losses PyTorch averages over elements (mse-mean, huber, smooth-l1).
+   */
+  lossDivisor(n: number): number {
+    return lossDivisor(this.lossConfig, n, this.outputs);
   }
 
   /**
@@ -456,9 +491,6 @@ export class Model implements PassContext {
   }
 
   checkTargets(labels: Int32Array | undefined, targets: Float32Array | undefined, n: number, op: string): void {
-    if (this.loss === 'softmax-cross-entropy') {
-      if (!labels) throw new DescentError(`${op}: loss softmax-cross-entropy needs class labels`);
-    }
     if (labels) {
       if (labels.length < n) throw new DescentError(`${op}: expected ${n} labels, got ${labels.length}`);
       const classes = this.outputs === 1 ? 2 : this.outputs;
@@ -467,11 +499,12 @@ export class Model implements PassContext {
         if (!(c >= 0 && c < classes)) throw new DescentError(`${op}: label ${c} of sample ${i} is out of range for ${classes} classes (model outputs ${fmtShape([this.outputs])})`);
       }
     } else {
-      if (!targets) throw new DescentError(`${op}: loss ${this.loss} needs targets (or labels)`);
+      if (!targets) throw new DescentError(`${op}: loss ${this.loss} needs ${this.loss === 'softmax-cross-entropy' ? 'class labels (or probability targets)' : 'targets (or labels)'}`);
       if (targets.length < n * this.outputs) throw new DescentError(`${op}: expected ${n}×${this.outputs} targets, got ${targets.length}`);
       for (let i = 0; i < n * this.outputs; i++) {
         if (!Number.isFinite(targets[i])) throw new DescentError(`${op}: target ${targets[i]} at sample ${Math.floor(i / this.outputs)}`);
       }
+      if (this.loss === 'softmax-cross-entropy') checkProbabilities(targets, n * this.outputs, this.outputs, op);
     }
   }
 
@@ -500,6 +533,7 @@ export class Model implements PassContext {
 
   stageTargets(v: ReturnType<Model['views']>, n: number, labels?: Int32Array, targets?: Float32Array): void {
     const k = this.outputs;
+    v.soft = !labels;
     if (labels) {
       const lab = this.labelArray(v.labels, n);
       lab.set(labels.subarray(0, n));
@@ -520,11 +554,11 @@ export class Model implements PassContext {
     return new Int32Array(this.engine.memory.buffer, t.pointer(), n);
   }
 
-  /** Forward, loss and (optionally) backward on staged buffers; returns the mean loss. */
+  /** Forward, loss and (optionally) backward on staged buffers; returns the reduced loss. */
   runStaged(v: ReturnType<Model['views']>, n: number, withGradient: boolean): number {
     this.forward(v, n);
     const sum = this.lossAndBackward(v, n, withGradient);
-    return sum / n;
+    return sum / this.lossDivisor(n);
   }
 
   /** The forward pass on staged buffers, in training mode unless training = false (see the header). */
@@ -554,7 +588,10 @@ export class Model implements PassContext {
     for (let l = 0; l < this.layers.length; l++) this.#kinds[l].checkPass?.(this.layers[l], n, training);
   }
 
-  /** Σ of the per-sample losses; fills the gradient buffer when withGradient. */
+  /**
+   * Σ of the loss's terms over n staged samples (after forward); with withGradient fills the
+   * gradient buffer with the gradient of that sum over lossDivisor(n).
+   */
   lossAndBackward(v: ReturnType<Model['views']>, n: number, withGradient: boolean): number {
     const K = this.engine.kernels;
     const L = this.layers.length;
@@ -562,28 +599,52 @@ export class Model implements PassContext {
     const y = v.ys[L - 1];
     let cur = 0;
     const dz = withGradient ? v.d[cur][L - 1].pointer() : 0;
-    const scale = 1 / n;
-    let sum: number;
-    switch (this.loss) {
-      case 'softmax-cross-entropy':
-        sum = K.softmaxXent(n, this.outputs, y.pointer(), v.labels.pointer(), dz, scale);
-        break;
-      case 'mse':
-        sum = K.mseLoss(n * this.outputs, y.pointer(), v.targets.pointer(), dz, scale);
-        break;
-      case 'bce-logits':
-        sum = K.bceLogits(n * this.outputs, y.pointer(), v.targets.pointer(), dz, scale);
-        break;
-      case 'bce':
-        sum = K.bceProbs(n * this.outputs, y.pointer(), v.targets.pointer(), dz, scale, 1e-7);
-        break;
-    }
+    const sum = this.#lossKernel(v, n, dz, 1 / this.lossDivisor(n), 0);
     if (!withGradient) return sum;
-    if ((this.loss === 'mse' || this.loss === 'bce') && last.kind !== 0) {
+    if ((isRegression(this.loss) || this.loss === 'bce') && last.kind !== 0) {
       K.actBackward(last.kind, n * last.width, last.alpha, (v.zs[L - 1] ?? y).pointer(), dz, dz);
     }
     this.backward(v, n);
     return sum;
+  }
+
+  /**
+   * The loss's terms for n staged samples after forward (see unreducedLoss): n values for
+   * softmax-cross-entropy, n×outputs for the others, in a new array.
+   */
+  stagedLossTerms(v: ReturnType<Model['views']>, n: number): Float32Array {
+    const count = this.loss === 'softmax-cross-entropy' ? n : n * this.outputs;
+    const out = v.d[1][this.layers.length - 1]; // scratch (n × width ≥ count floats): no backward here
+    this.#lossKernel(v, n, 0, 1, out.pointer());
+    return new Float32Array(out.data.subarray(0, count));
+  }
+
+  /** Runs the loss kernel of this model's loss on staged buffers: Σ of the terms; dz = scale·∂Σ; terms at out. */
+  #lossKernel(v: ReturnType<Model['views']>, n: number, dz: number, scale: number, out: number): number {
+    const K = this.engine.kernels;
+    const c = this.lossConfig, k = this.outputs;
+    const y = v.ys[this.layers.length - 1].pointer(), t = v.targets.pointer();
+    switch (c.name) {
+      case 'softmax-cross-entropy': {
+        const eps = c.labelSmoothing ?? 0;
+        if (v.soft) return K.xentSoft(n, k, y, t, dz, scale, eps, out);
+        if (eps === 0 && out === 0) return K.softmaxXent(n, k, y, v.labels.pointer(), dz, scale);
+        return K.xentLabels(n, k, y, v.labels.pointer(), dz, scale, eps, out);
+      }
+      case 'mse':
+        return out === 0 ? K.mseLoss(n * k, y, t, dz, scale) : K.regressionLoss(0, n * k, y, t, dz, scale, 0, out);
+      case 'mse-mean':
+        return K.regressionLoss(1, n * k, y, t, dz, scale, 0, out);
+      case 'huber':
+        return K.regressionLoss(2, n * k, y, t, dz, scale, c.delta!, out);
+      case 'smooth-l1':
+        return K.regressionLoss(3, n * k, y, t, dz, scale, c.beta!, out);
+      case 'bce-logits':
+        if (!this.#posWeight && out === 0) return K.bceLogits(n * k, y, t, dz, scale);
+        return K.bceLogitsW(n, k, y, t, dz, scale, this.#posWeight?.pointer() ?? 0, out);
+      case 'bce':
+        return out === 0 ? K.bceProbs(n * k, y, t, dz, scale, 1e-7) : K.bceProbsOut(n * k, y, t, dz, scale, 1e-7, out);
+    }
   }
 
   /**
@@ -688,6 +749,7 @@ export interface ModelPlan {
   inputShape: readonly [c: number, h: number, w: number] | undefined;
   outputs: number;
   loss: LossName;
+  lossConfig: LossConfig;
   seed: number;
   kinds: LayerKind[];
   /** Per layer, in spec order: shapes, offsets into the flat parameter vector and the state buffer. */
@@ -709,7 +771,8 @@ export function planModel(spec: ModelSpec, what = 'model'): ModelPlan {
   checkKeys(spec, ['inputs', 'layers', 'loss', 'seed'], what);
   const { inputs, shape: inputShape } = checkInputs(spec.inputs, what);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new DescentError(`${what}: layers must be a non-empty array`);
-  const loss = checkLoss(spec.loss ?? 'softmax-cross-entropy', what);
+  let lossConfig = checkLossSpec(spec.loss ?? 'softmax-cross-entropy', what);
+  const loss = lossConfig.name;
   const seed = spec.seed ?? 0;
   if (!Number.isFinite(seed)) throw new DescentError(`${what}: seed must be a finite number, got ${seed}`);
   let fanIn = inputs, offset = 0, stateSize = 0;
@@ -732,7 +795,9 @@ export function planModel(spec: ModelSpec, what = 'model'): ModelPlan {
     image = p.image;
     return p;
   });
-  return { inputs, inputShape, outputs: fanIn, loss, seed, kinds, plans, parameterCount: offset, stateSize };
+  // posWeight against the outputs, expanded to one weight per output
+  if (lossConfig.posWeight) lossConfig = checkLossSpec(spec.loss, what, fanIn);
+  return { inputs, inputShape, outputs: fanIn, loss, lossConfig, seed, kinds, plans, parameterCount: offset, stateSize };
 }
 
 /**
@@ -762,4 +827,14 @@ function checkInputs(v: unknown, what: string): { inputs: number; shape?: readon
   }
   if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DescentError(`${what}: inputs must be a positive integer, got ${show(v)}`);
   return { inputs: v as number };
+}
+
+/** Throws unless the first `count` targets are probabilities in [0, 1] (softmax-cross-entropy's soft targets). */
+function checkProbabilities(t: Float32Array, count: number, outputs: number, op: string): void {
+  for (let i = 0; i < count; i++) {
+    if (!(t[i] >= 0 && t[i] <= 1)) {
+      const s = Math.floor(i / outputs);
+      throw new DescentError(`${op}: loss softmax-cross-entropy takes class labels or probability targets in [0, 1]; target ${t[i]} at sample ${s}, class ${i - s * outputs}`);
+    }
+  }
 }

@@ -103,11 +103,12 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
       const v = forwardBatch(start, size);
       sum += model.lossAndBackward(v, size, !!g);
       if (g) {
-        const gb = model.gradients().data, w = size / N;
+        // each batch's gradient is of its sum over lossDivisor(size): reweighted to lossDivisor(N)
+        const gb = model.gradients().data, w = model.lossDivisor(size) / model.lossDivisor(N);
         for (let i = 0; i < n; i++) g[i] += w * gb[i];
       }
     }
-    return sum / N + penalize(x, g);
+    return sum / model.lossDivisor(N) + penalize(x, g);
   };
 
   // Hessian·v by a forward difference of gradients with a step sized for float32 arithmetic:
@@ -131,7 +132,7 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     valueAndGradient: (x, g) => run(x, g),
     hessianVector,
   };
-  if (model.loss !== 'mse') return obj;
+  if (model.loss !== 'mse' || model.lossConfig.reduction !== 'mean') return obj;
 
   const m = N * k + (lambda > 0 ? nWeights : 0);
   const c = 1 / Math.sqrt(2 * N);

@@ -97,8 +97,8 @@ export function applyPreprocess(p: Preprocess, x: Float32Array, inputs: number):
 export function checkOutputKind(output: unknown, loss: string, what: string): OutputKind | undefined {
   if (output === undefined) return undefined;
   if (!OUTPUT_KINDS.includes(output as OutputKind)) throw new DescentError(`${what}: output must be one of ${OUTPUT_KINDS.join(', ')}, got ${JSON.stringify(output)}`);
-  if (output === 'probabilities' && loss === 'mse') {
-    throw new DescentError(`${what}: output 'probabilities' needs a classification loss; this model's loss is mse: ask for 'logits' (its output values) or 'classes'`);
+  if (output === 'probabilities' && (loss === 'mse' || loss === 'mse-mean' || loss === 'huber' || loss === 'smooth-l1')) {
+    throw new DescentError(`${what}: output 'probabilities' needs a classification loss; this model's loss is ${loss}: ask for 'logits' (its output values) or 'classes'`);
   }
   if (output === 'logits' && loss === 'bce') {
     throw new DescentError(`${what}: output 'logits': loss bce applies the sigmoid inside the last layer, so its logits are never computed (train with bce-logits to have them)`);

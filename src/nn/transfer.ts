@@ -38,14 +38,14 @@ import { modelSpec } from '../io/model-file.js';
 import { optimizer as namedOptimizer } from '../optim/optimizer.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import type { Optimizer } from '../train/optimizer.js';
-import { checkLoss, type LossName } from './losses.js';
+import { checkLossSpec, lossSpecOf, type LossName, type LossSpec } from './losses.js';
 import { Model, type AnyLayerSpec, type LayerSpec, type ModelSpec } from './model.js';
 
 export interface NewHeadOptions {
   /** Units of the new output layer (classes for softmax cross-entropy). */
   outputs: number;
-  /** Loss of the new model (default: the model's). */
-  loss?: LossName | string;
+  /** Loss of the new model (default: the model's, with its options). */
+  loss?: LossName | string | LossSpec;
   /** Layers between the kept ones and the new output layer (Dense, batchnorm, layernorm, dropout). */
   hidden?: AnyLayerSpec[];
   /** Activation of the new output layer (default: the old one if the loss is unchanged, else the loss's). */
@@ -131,7 +131,7 @@ function checkLayers(op: string, name: string, layers: unknown): AnyLayerSpec[] 
 }
 
 /** The model's layers 0 … L−2 followed by `added`, parameters and statistics of the kept ones copied. */
-function rebuild(op: string, name: string, model: Model, added: AnyLayerSpec[], loss: LossName, seed: number): Transferred {
+function rebuild(op: string, name: string, model: Model, added: AnyLayerSpec[], loss: LossName | LossSpec, seed: number): Transferred {
   const spec = modelSpec(model);
   const keptSpecs = spec.layers.slice(0, -1);
   const first = added[0] as { type?: string } | undefined;
@@ -176,14 +176,16 @@ export function withNewHead(model: Model, options: NewHeadOptions): Transferred 
   checkKeys(op, options, ['outputs', 'loss', 'hidden', 'outputActivation', 'seed']);
   const { outputs } = options;
   if (!Number.isSafeInteger(outputs) || outputs < 1) throw new DescentError(`${op}: outputs must be a positive integer, got ${show(outputs)}`);
-  const loss = checkLoss(options.loss ?? model.loss, `${op}: loss`);
+  // the model's loss keeps its options (a posWeight per output must then match the new outputs)
+  const lossSpec = options.loss ?? lossSpecOf(model.lossConfig);
+  const loss = checkLossSpec(lossSpec, `${op}: loss`).name;
   checkSeed(op, options.seed);
   const hidden = checkLayers(op, 'hidden', options.hidden ?? []);
   const old = model.layers[model.layers.length - 1];
   const activation = options.outputActivation ?? (loss === model.loss ? old.activation : undefined);
   const alpha = activation === old.activation && (activation === 'leaky-relu' || activation === 'elu') ? { alpha: old.alpha } : {};
   const head: LayerSpec = { units: outputs, ...(activation !== undefined ? { activation } : {}), ...alpha };
-  return rebuild(op, 'hidden', model, [...hidden, head], loss, options.seed ?? model.seed);
+  return rebuild(op, 'hidden', model, [...hidden, head], typeof lossSpec === 'string' ? loss : lossSpec, options.seed ?? model.seed);
 }
 
 /**
@@ -207,7 +209,7 @@ export function growModel(model: Model, options: GrowOptions): Transferred {
   const old = model.layers[model.layers.length - 1];
   const alpha = old.activation === 'leaky-relu' || old.activation === 'elu' ? { alpha: old.alpha } : {};
   const head: LayerSpec = { units: old.units, activation: old.activation, bias: old.hasBias, init: old.init, ...alpha };
-  const grown = rebuild(op, 'insert', model, [...insert, head], model.loss, options.seed ?? model.seed);
+  const grown = rebuild(op, 'insert', model, [...insert, head], lossSpecOf(model.lossConfig), options.seed ?? model.seed);
   grown.model.setClassNames(model.classNames);
   return grown;
 }

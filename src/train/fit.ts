@@ -31,7 +31,7 @@ import { DescentError, show } from '../engine/errors.js';
 import { batchInto, checkDataset, subset, type Dataset } from '../data/dataset.js';
 import type { Model } from '../nn/model.js';
 import { Random } from '../random.js';
-import { isClassification } from '../nn/losses.js';
+import { isClassification, lossDivisor } from '../nn/losses.js';
 import { sgd, type Optimizer } from './optimizer.js';
 import { isFullBatch, minimize, type FullBatchOptimizer } from './full-batch.js';
 import { networkObjective } from '../nn/objective.js';
@@ -463,10 +463,12 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
       const lab = train.labels ? model.labelArray(v.labels, size) : undefined;
       batchInto(train, order, start, size, v.x.data, lab, train.targets && !train.labels ? v.targets.data : undefined);
       if (lab) model.stageTargets(v, size, lab);
+      else v.soft = true; // targets (for softmax-cross-entropy: probabilities)
       model.training = true; // batch statistics and dropout (evaluate, e.g. for validation, infers)
       model.forward(v, size);
       const c = history.accuracy && lab ? countCorrect(model, v, size, lab, predicted, K) : 0;
-      const loss = model.lossAndBackward(v, size, true) / size;
+      const raw = model.lossAndBackward(v, size, true);
+      const loss = raw / model.lossDivisor(size);
       if (!Number.isFinite(loss)) {
         // this step's update is not applied; the epoch is recorded over its finite steps (the
         // loss, found first, is what the History reports)
@@ -476,7 +478,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
       }
       correct += c;
       optimizer.step(model.parameters(), model.gradients(), { step, epoch, model, loss });
-      lossSum += loss * size;
+      lossSum += raw;
       history.steps?.push(loss);
       step++;
       samplesDone += size;
@@ -494,7 +496,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
         break outer;
       }
     }
-    const { logs, nonFinite } = pushEpoch(epoch, lossSum / n, correct / n, now() - t0, n);
+    const { logs, nonFinite } = pushEpoch(epoch, lossSum / model.lossDivisor(n), correct / n, now() - t0, n);
     if (onProgress) progress(performance.now(), epoch, stepsPerEpoch - 1, lastLoss, lossSum, correct, true);
     if (nonFinite) { diverged(nonFinite); break; }
     if (snapshot) snapshot = takeSnapshot(model, stateful as Stateful | undefined, epoch + 1, snapshot);
@@ -521,7 +523,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
   function recordEpoch(done: number): NonFiniteInfo | undefined {
     const seen = Math.min(n, done * B);
     const epoch = history.epoch.length + initialEpoch; // the epoch in progress (0-based)
-    const { nonFinite } = pushEpoch(epoch, lossSum / seen, correct / seen, now() - t0, seen);
+    const { nonFinite } = pushEpoch(epoch, lossSum / model.lossDivisor(seen), correct / seen, now() - t0, seen);
     if (onProgress) progress(performance.now(), epoch, done - 1, lastLoss, lossSum, correct, true);
     return nonFinite;
   }
@@ -561,7 +563,7 @@ function* trainingLoop(model: Model, data: Dataset, options: FitAsyncOptions, op
     const seen = Math.min(n, (b + 1) * B);
     const elapsedMs = t - started;
     const p: FitProgress = {
-      step, totalSteps, epoch: epoch + 1, epochs, batch: b + 1, stepsPerEpoch, loss, epochLoss: lossSum / seen,
+      step, totalSteps, epoch: epoch + 1, epochs, batch: b + 1, stepsPerEpoch, loss, epochLoss: lossSum / model.lossDivisor(seen),
       samplesPerSecond: samplesDone / (elapsedMs / 1000), elapsedMs,
       etaMs: (totalSteps - step) * (elapsedMs / (step - firstStep)), epochEnd,
     };
@@ -660,14 +662,29 @@ function checkCompatible(model: Model, data: Dataset, op: string): void {
     }
   } else if (data.targets) {
     if (data.targetWidth !== model.outputs) throw new DescentError(`${op}: targets have width ${data.targetWidth} but the model has ${model.outputs} outputs`);
-    if (model.loss === 'softmax-cross-entropy') throw new DescentError(`${op}: loss softmax-cross-entropy needs class labels, the data has targets`);
+    if (model.loss === 'softmax-cross-entropy') {
+      // probability ("soft") targets: a distribution over the classes per sample
+      const t = data.targets;
+      for (let i = 0; i < t.length; i++) {
+        if (!(t[i] >= 0 && t[i] <= 1)) {
+          const s = Math.floor(i / model.outputs);
+          throw new DescentError(`${op}: loss softmax-cross-entropy takes class labels or probability targets in [0, 1]; the data has target ${t[i]} at sample ${s}, class ${i - s * model.outputs}`);
+        }
+      }
+    }
   } else {
     throw new DescentError(`${op}: the data has neither labels nor targets`);
   }
 }
 
 export interface Evaluation {
+  /** The loss with the model's reduction (lossConfig.reduction), or the one evaluate's options ask for ('none': the model's). */
   loss: number;
+  /**
+   * With { reduction: 'none' }: the loss's terms (PyTorch's reduction='none'), one per sample
+   * for softmax-cross-entropy, n×outputs row-major for the other losses.
+   */
+  losses?: Float32Array;
   accuracy?: number;
   n: number;
 }
@@ -691,6 +708,8 @@ export function evaluate(model: Model, data: Dataset, options: EvaluateOptions =
   let lossSum = 0, correct = 0;
   const predicted = new Int32Array(B);
   const K = model.engine.kernels;
+  const perTerm = model.loss === 'softmax-cross-entropy' ? 1 : model.outputs;
+  const losses = opts.reduction === 'none' ? new Float32Array(data.n * perTerm) : undefined;
   const training = model.training;
   model.training = false; // inference mode: running statistics, no dropout
   try {
@@ -700,14 +719,23 @@ export function evaluate(model: Model, data: Dataset, options: EvaluateOptions =
       const lab = data.labels ? model.labelArray(v.labels, size) : undefined;
       batchInto(data, order, start, size, v.x.data, lab, data.targets && !data.labels ? v.targets.data : undefined);
       if (lab) model.stageTargets(v, size, lab);
+      else v.soft = true;
       model.forward(v, size);
       if (lab) correct += countCorrect(model, v, size, lab, predicted, K);
-      lossSum += model.lossAndBackward(v, size, false);
+      if (losses) {
+        const terms = model.stagedLossTerms(v, size);
+        losses.set(terms, start * perTerm);
+        for (let i = 0; i < terms.length; i++) lossSum += terms[i];
+      } else {
+        lossSum += model.lossAndBackward(v, size, false);
+      }
     }
   } finally {
     model.training = training;
   }
-  return { loss: lossSum / data.n, accuracy: data.labels ? correct / data.n : undefined, n: data.n };
+  const reduction = opts.reduction === 'sum' || opts.reduction === 'mean' ? opts.reduction : model.lossConfig.reduction;
+  const loss = lossSum / lossDivisor({ name: model.loss, reduction }, data.n, model.outputs);
+  return { loss, ...(losses ? { losses } : {}), accuracy: data.labels ? correct / data.n : undefined, n: data.n };
 }
 
 /** fit with a minimizer (full-batch.ts): one history entry per iteration. */

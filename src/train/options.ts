@@ -68,17 +68,23 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Apply model.preprocess to data.x first (default false: the data is taken as prepared). */
   preprocess?: boolean;
+  /**
+   * The loss's reduction for this evaluation (default the model's, lossConfig.reduction):
+   * 'mean', 'sum', or 'none' — then Evaluation.losses holds the terms (nn/losses.ts).
+   */
+  reduction?: 'mean' | 'sum' | 'none';
 }
 
 /** evaluate's options: own keys batchSize and preprocess, checked by value. */
 export function checkEvaluateOptions(o: unknown, op: string): EvaluateOptions {
   checkOptionsObject(o, op);
-  const known = ['batchSize', 'preprocess'];
+  const known = ['batchSize', 'preprocess', 'reduction'];
   const r = o as Record<string, unknown>;
   for (const k of Object.keys(r)) if (!known.includes(k)) fail(op, `unknown option ${JSON.stringify(k)}; known: ${known.join(', ')}`);
   if (r.batchSize !== undefined && (typeof r.batchSize !== 'number' || !Number.isSafeInteger(r.batchSize) || r.batchSize < 1)) {
     fail(op, `batchSize must be a positive integer, got ${describe(r.batchSize)}`);
   }
   if (r.preprocess !== undefined && typeof r.preprocess !== 'boolean') fail(op, `preprocess must be true or false, got ${describe(r.preprocess)}`);
-  return { batchSize: r.batchSize as number | undefined, preprocess: r.preprocess as boolean | undefined };
+  if (r.reduction !== undefined && r.reduction !== 'mean' && r.reduction !== 'sum' && r.reduction !== 'none') fail(op, `reduction must be 'mean', 'sum' or 'none', got ${describe(r.reduction)}`);
+  return { batchSize: r.batchSize as number | undefined, preprocess: r.preprocess as boolean | undefined, reduction: r.reduction as EvaluateOptions['reduction'] };
 }

@@ -46,6 +46,7 @@
 import { DescentError, show } from '../../engine/errors.js';
 import type { AnyLayerSpec, DenseLayer, ModelSpec } from '../../nn/model.js';
 import type { ActivationName } from '../../nn/activations.js';
+import type { LossSpec } from '../../nn/losses.js';
 import type { Image } from '../../nn/layers/layer.js';
 import { pair, windowOf } from '../../nn/layers/geometry.js';
 
@@ -390,7 +391,8 @@ const TORCH_NAME: Record<string, string> = { dense: 'Linear', conv2d: 'Conv2d', 
  * [c, h, w] (or a feature count) is the input when known; module lists that start with an image
  * module need it.
  */
-export function modulesToSpec(modules: readonly TorchModule[], what: string, loss?: string, inputShape?: number | readonly [number, number, number]): { spec: ModelSpec; index: number[] } {
+export function modulesToSpec(modules: readonly TorchModule[], what: string, loss?: string | LossSpec, inputShape?: number | readonly [number, number, number]): { spec: ModelSpec; index: number[] } {
+  const lossName = typeof loss === 'object' && loss !== null ? loss.name : loss;
   const layers: AnyLayerSpec[] = [];
   const index: number[] = [];
   type Loose = { type?: string; activation?: string; alpha?: number };
@@ -482,7 +484,7 @@ export function modulesToSpec(modules: readonly TorchModule[], what: string, los
         if (i !== modules.length - 1 || typeOf(prev as AnyLayerSpec) !== 'dense' || (prev?.activation ?? 'linear') !== 'linear') {
           throw new DescentError(`${name(i)}: only accepted as the last module, after a Linear one (descent outputs logits and applies softmax in predict)`);
         }
-        if (loss !== undefined && loss !== 'softmax-cross-entropy') throw new DescentError(`${name(i)}: a final ${m.kind} goes with loss softmax-cross-entropy, not ${loss}`);
+        if (lossName !== undefined && lossName !== 'softmax-cross-entropy') throw new DescentError(`${name(i)}: a final ${m.kind} goes with loss softmax-cross-entropy, not ${lossName}`);
         return;
       default: {
         const act = m.kind === 'GELU' ? (m.approximate === 'tanh' ? 'gelu-tanh' : 'gelu') : MODULE_ACT[m.kind];
