@@ -198,6 +198,24 @@ describe('ASGD: defaults, scalars, errors', () => {
     expect(asgd.coefficients(1, withDefaults(asgd, { lr: 0.1, lambd: 0.5 }), sc)).toEqual([-Math.fround(0.1), 1 - 0.5 * Math.fround(0.1), 0, 1]);
     expect(sc).toEqual({ eta: asgdEta(0.1, 0.5, 0.75, 1), mu: 1 });
   });
+  it('worked example: 5 steps on f(x) = x², lambd 0, t0 0 — ax is the mean of the iterates from step 2 (float32 μ)', () => {
+    // g = 2x, η = float32(0.1) throughout (λ = 0), so x_t = (1 − 2η)^t; μ = 1, 1, ½, ⅓, ¼
+    const h = withDefaults(asgd, { lr: 0.1, lambd: 0, t0: 0 });
+    const p = Float64Array.of(1), s = { ax: new Float64Array(1) }, sc: Scalars = {};
+    const eta = Math.fround(0.1), xs: number[] = [];
+    let ref = 0;
+    for (let t = 1; t <= 5; t++) {
+      asgd.step64(p, Float64Array.of(2 * p[0]), s, asgd.coefficients(t, h, sc), h);
+      xs.push(p[0]);
+      expect(p[0]).toBeCloseTo((1 - 2 * eta) ** t, 15);
+      const from2 = xs.slice(1), mean = t === 1 ? xs[0] : from2.reduce((a, b) => a + b, 0) / from2.length;
+      // the running mean with torch's float32 μ = 1/k: within float32 rounding of the exact mean
+      ref = t <= 2 ? p[0] : ref + (p[0] - ref) * Math.fround(1 / (t - 1));
+      expect(s.ax[0], `step ${t}`).toBe(ref);
+      expect(Math.abs(s.ax[0] - mean), `step ${t}`).toBeLessThanOrEqual(1e-8);
+    }
+    expect(sc.mu).toBe(Math.fround(1 / 5));
+  });
   it('names the hyper-parameter at fault', () => {
     expect(() => optimizer('asgd', { lambd: -1 })).toThrow(/asgd: lambd must be a finite number ≥ 0, got -1/);
     expect(() => optimizer('asgd', { t0: NaN })).toThrow(/asgd: t0 must be a finite number ≥ 0/);
