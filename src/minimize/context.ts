@@ -9,6 +9,8 @@
 //   'value'           |f_{k+1} − f_k| ≤ valueTolerance·max(|f_k|, |f_{k+1}|, tiny)   converged
 //   'damping'         Levenberg–Marquardt: no step decreases f however large μ grows (a
 //                     minimum to working precision)                               converged
+//   'ftol', 'xtol', 'ftol+xtol', 'gtol', 'residual', 'precision'   Levenberg–Marquardt's
+//                     MINPACK tests (methods/lm-minpack.ts says what each means)   converged
 //   'max-iterations', 'max-evaluations', 'callback'                                not converged
 //   'line-search' (no acceptable step along a descent direction), 'not-finite' (the objective
 //   returned NaN/Inf at the start), or a method's own reason                        not converged
@@ -57,7 +59,9 @@ export interface MinimizeResult {
   history: IterationInfo[];
 }
 
-const CONVERGED = new Set(['gradient', 'step', 'value', 'damping']);
+const CONVERGED = new Set(['gradient', 'step', 'value', 'damping',
+  // Levenberg–Marquardt's MINPACK tests (methods/lm-minpack.ts)
+  'ftol', 'xtol', 'ftol+xtol', 'gtol', 'residual', 'precision']);
 
 export class Context {
   readonly n: number;

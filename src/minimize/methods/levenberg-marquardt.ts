@@ -1,4 +1,10 @@
-// Levenberg–Marquardt for least squares f(x) = Σ rᵢ(x)² = ‖r‖² (Levenberg 1944, Marquardt 1963):
+// Levenberg–Marquardt for least squares f(x) = Σ rᵢ(x)² = ‖r‖² (Levenberg 1944, Marquardt 1963).
+// Two forms (option lm.form):
+//   'minpack' (default)  MINPACK's trust-region form with D = diag(‖J_j‖) scaling, the λ solve by
+//                        QR, ftol/xtol/gtol tests and an absolute residual test: lm-minpack.ts
+//   'damping'            the damped normal equations below, μ updated directly (the default until
+//                        issue #16; chosen also when damping, update or initialDamping is given)
+// The 'damping' form:
 //   solve (JᵀJ + μD)·δ = −Jᵀr by Cholesky;  try x + δ;
 //   D = I (Levenberg), or D = diag(JᵀJ) (Marquardt's scaling, invariant to rescaling the
 //   parameters; diagonal entries are floored at 1e-12·max(diag, 1e-300)… so D stays positive).
@@ -18,8 +24,11 @@
 import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
+import { lmMinpack, type LmMinpackOptions } from './lm-minpack.js';
 
-export interface LmOptions {
+export interface LmOptions extends LmMinpackOptions {
+  /** 'minpack' (default): trust region, QR, MINPACK's tests; 'damping': μ on the normal equations. */
+  form?: 'minpack' | 'damping';
   damping?: 'identity' | 'marquardt';
   update?: 'nielsen' | 'lecture';
   /** τ in μ₀ (default 1e-3). */
@@ -29,6 +38,13 @@ export interface LmOptions {
 export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f: number; g: Vec } {
   const obj = ctx.obj;
   if (!obj.residuals || !obj.jacobian || !obj.m) throw new DescentError("minimize: method 'lm' needs a least-squares objective (m, residuals(x, r); the Jacobian may be finite differences)");
+  const dampingKeys = (['damping', 'update', 'initialDamping'] as const).filter((k) => o[k] !== undefined);
+  const minpackKeys = (['ftol', 'xtol', 'gtol', 'residualTolerance', 'factor', 'scaling'] as const).filter((k) => o[k] !== undefined);
+  const form = o.form ?? (dampingKeys.length > 0 ? 'damping' : 'minpack');
+  if (form !== 'minpack' && form !== 'damping') throw new DescentError(`minimize: lm form must be 'minpack' or 'damping', got ${show(form)}`);
+  if (form === 'minpack' && dampingKeys.length > 0) throw new DescentError(`minimize: lm ${dampingKeys.join(', ')} belong to form 'damping', not 'minpack'`);
+  if (form === 'damping' && minpackKeys.length > 0) throw new DescentError(`minimize: lm ${minpackKeys.join(', ')} belong to form 'minpack', not 'damping'`);
+  if (form === 'minpack') return lmMinpack(ctx, x, o);
   const damping = o.damping ?? 'marquardt', rule = o.update ?? 'nielsen';
   if (damping !== 'identity' && damping !== 'marquardt') throw new DescentError(`minimize: lm damping must be 'identity' or 'marquardt', got ${show(damping)}`);
   if (rule !== 'nielsen' && rule !== 'lecture') throw new DescentError(`minimize: lm update must be 'nielsen' or 'lecture', got ${show(rule)}`);

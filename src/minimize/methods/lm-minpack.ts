@@ -1,0 +1,388 @@
+// Levenberg–Marquardt in MINPACK's trust-region form (Moré 1978, "The Levenberg–Marquardt
+// algorithm: implementation and theory"; the lmder/lmpar/qrfac/qrsolv design of MINPACK,
+// Moré, Garbow & Hillstrom 1980), written for descent. f = ‖r‖² (no ½), as everywhere here.
+//
+// Each iteration: J at x, J·P = Q·R (Householder QR with column pivoting), qtf = (Qᵀr)[0..n).
+// The step p minimizes ‖J·p + r‖ subject to ‖D·p‖ ≤ Δ: p = −(JᵀJ + λDᵀD)⁻¹Jᵀr with λ ≥ 0 the
+// Levenberg–Marquardt parameter, found by lmpar's safeguarded Newton iteration on
+// φ(λ) = ‖D·p(λ)‖ − Δ to |φ| ≤ 0.1·Δ (λ = 0 when the Gauss–Newton step is inside), each p(λ)
+// from R by Givens rotations (no new factorization). D = diag(‖J_j‖), the column norms of the
+// first J (1 for a zero column), then dⱼ ← max(dⱼ, ‖J_j‖) — never decreasing.
+// Δ₀ = factor·‖D·x₀‖ (factor 100, or factor itself when x₀ = 0); with ρ = actual/predicted
+// relative reduction of f:
+//   ρ ≤ 1/4:  Δ ← t·min(Δ, 10‖Dp‖), λ ← λ/t, with t = 1/2 when f did not increase, else
+//             t = ½·dirder/(dirder + ½·actred) (the minimizer of the quadratic through the
+//             slope), floored at 1/10 (also when f grew more than tenfold in ‖r‖)
+//   ρ ≥ 3/4 or λ = 0:  Δ ← 2‖Dp‖, λ ← λ/2
+//   ρ ≥ 1e-4: the step is taken.  On the first iteration Δ ← min(Δ, ‖Dp‖).
+// Stopping (MINPACK's info codes; tests after every trial, the gradient test at each new J):
+//   'ftol'        1: |actred| ≤ ftol and prered ≤ ftol and ρ ≤ 2 — both the actual and the
+//                    predicted relative reductions of f = ‖r‖² are at most ftol
+//   'xtol'        2: Δ ≤ xtol·‖D·x‖ — the relative error in the scaled x is at most xtol
+//   'ftol+xtol'   3: both
+//   'gtol'        4: max_j |J_jᵀr| / (‖J_j‖·‖r‖) ≤ gtol — r is orthogonal to the columns of J
+//                    to gtol (the cosine of the angle)
+//   'residual'    f ≤ residualTolerance (absolute: a zero-residual problem solved to working
+//                    precision; MINPACK reaches it as r = 0 → gtol). The default
+//                    (ε·‖r(x₀)‖)² — the residual can shrink no further relative to where it began
+//   'precision'   6, 7, 8: the same tests at ε (ftol, xtol, gtol too small: no further
+//                    reduction in f or x possible, a minimum to working precision)
+// Defaults: xtol = gtol = 1e-8 (SciPy's least_squares; MINPACK's lmder1 driver uses √ε ≈ 1.5e-8
+// for ftol and xtol), ftol = 1e-14: ftol bounds a relative change of f = ‖r‖², a squared
+// quantity — f changing by 1e-8 leaves x uncertain at ~1e-4 relative, and with ftol = 1e-8
+// (MINPACK through SciPy) 17–19 of the 27 NIST StRD problems reach 6 correct digits; with 1e-14
+// all 27 do from both starts, for ~6% more evaluations than 1e-8 (docs/nist-strd.md).
+// All of these count as converged; maxEvaluations (MINPACK's info 5), maxIterations and the
+// callback are limits. An iteration is one accepted step; an evaluation is one r(x) or one J(x).
+// The gradient reported is ∇f = 2Jᵀr with the last J evaluated: after a final step it is
+// J(x_prev)ᵀr(x) — MINPACK's tests need no J at the last point, and none is computed for it.
+
+import { DescentError, show } from '../../engine/errors.js';
+import type { Context } from '../context.js';
+import type { Vec } from '../vector-space.js';
+
+export interface LmMinpackOptions {
+  /** Relative reduction of f = ‖r‖² (actual and predicted) at which to stop (default 1e-14). */
+  ftol?: number;
+  /** Relative size of the trust region Δ against ‖D·x‖ at which to stop (default 1e-8). */
+  xtol?: number;
+  /** Cosine between r and the columns of J at which to stop (default 1e-8). */
+  gtol?: number;
+  /** Stop when f = ‖r‖² ≤ this (default (ε·‖r(x₀)‖)²). */
+  residualTolerance?: number;
+  /** Δ₀ = factor·‖D·x₀‖ (default 100). */
+  factor?: number;
+  /** 'jacobian' (default): D from J's column norms, non-decreasing; 'identity': D = I. */
+  scaling?: 'jacobian' | 'identity';
+}
+
+export const LM_MINPACK_DEFAULTS = { ftol: 1e-14, xtol: 1e-8, gtol: 1e-8, factor: 100 } as const;
+
+const EPS = 2 ** -52;
+const DWARF = 2.2250738585072014e-308;
+
+function enorm(v: Float64Array, n = v.length): number {
+  // scaled 2-norm: no overflow or underflow in the squares
+  let scale = 0, ssq = 1;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(v[i]);
+    if (a === 0) continue;
+    if (scale < a) { ssq = 1 + ssq * (scale / a) ** 2; scale = a; } else ssq += (a / scale) ** 2;
+  }
+  return scale * Math.sqrt(ssq);
+}
+
+/**
+ * Householder QR with column pivoting of the mm×n matrix a (column-major, a[j*mm + i]), in
+ * place: on return R's strict upper triangle is in a (rows < column), R's diagonal in rdiag,
+ * the Householder vectors below (and on) the diagonal, perm[j] = the original column at j.
+ * acnorm gets the column norms of the original matrix. Pivot: the remaining column of largest
+ * norm (norms recomputed, not downdated).
+ */
+function qrPivot(a: Float64Array, mm: number, n: number, perm: Int32Array, rdiag: Float64Array, acnorm: Float64Array, col: Float64Array): void {
+  for (let j = 0; j < n; j++) { perm[j] = j; acnorm[j] = enorm(a.subarray(j * mm, j * mm + mm)); }
+  for (let j = 0; j < n; j++) {
+    let kmax = j, best = -1;
+    for (let k = j; k < n; k++) {
+      const nk = enorm(a.subarray(k * mm + j, k * mm + mm));
+      if (nk > best) { best = nk; kmax = k; }
+    }
+    if (kmax !== j) {
+      col.set(a.subarray(j * mm, j * mm + mm));
+      a.copyWithin(j * mm, kmax * mm, kmax * mm + mm);
+      a.set(col.subarray(0, mm), kmax * mm);
+      const t = perm[j]; perm[j] = perm[kmax]; perm[kmax] = t;
+    }
+    const cj = j * mm;
+    let nrm = best;
+    if (nrm !== 0) {
+      if (a[cj + j] < 0) nrm = -nrm;
+      for (let i = j; i < mm; i++) a[cj + i] /= nrm;
+      a[cj + j] += 1;
+      for (let k = j + 1; k < n; k++) {
+        const ck = k * mm;
+        let s = 0;
+        for (let i = j; i < mm; i++) s += a[cj + i] * a[ck + i];
+        const t = s / a[cj + j];
+        for (let i = j; i < mm; i++) a[ck + i] -= t * a[cj + i];
+      }
+    }
+    rdiag[j] = -nrm;
+  }
+}
+
+/**
+ * Solve min ‖[R; S]·z − [qtb; 0]‖ for S = diag(dd)·Pᵀ rows (dd = √λ·D in the original column
+ * order), R upper triangular n×n (row-major r[i*n + j], i ≤ j), by Givens rotations: x gets the
+ * solution in the original order. The rotated triangle's transpose goes to r's strict lower
+ * triangle and its diagonal to sdiag (R's upper triangle and diagonal are kept).
+ */
+function qrSolve(n: number, r: Float64Array, perm: Int32Array, dd: Float64Array, qtb: Float64Array, x: Float64Array, sdiag: Float64Array, wa: Float64Array, rd: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    for (let i = j; i < n; i++) r[i * n + j] = r[j * n + i];
+    rd[j] = r[j * n + j];
+    wa[j] = qtb[j];
+  }
+  for (let j = 0; j < n; j++) {
+    const d = dd[perm[j]];
+    if (d !== 0) {
+      for (let k = j; k < n; k++) sdiag[k] = 0;
+      sdiag[j] = d;
+      let qtbpj = 0;
+      for (let k = j; k < n; k++) {
+        if (sdiag[k] === 0) continue;
+        const rkk = r[k * n + k];
+        let c: number, s: number;
+        if (Math.abs(rkk) < Math.abs(sdiag[k])) {
+          const cot = rkk / sdiag[k];
+          s = 0.5 / Math.sqrt(0.25 + 0.25 * cot * cot); c = s * cot;
+        } else {
+          const tan = sdiag[k] / rkk;
+          c = 0.5 / Math.sqrt(0.25 + 0.25 * tan * tan); s = c * tan;
+        }
+        r[k * n + k] = c * rkk + s * sdiag[k];
+        const t = c * wa[k] + s * qtbpj;
+        qtbpj = -s * wa[k] + c * qtbpj;
+        wa[k] = t;
+        for (let i = k + 1; i < n; i++) {
+          const rik = r[i * n + k];
+          r[i * n + k] = c * rik + s * sdiag[i];
+          sdiag[i] = -s * rik + c * sdiag[i];
+        }
+      }
+    }
+    sdiag[j] = r[j * n + j];
+    r[j * n + j] = rd[j];
+  }
+  let nsing = n;
+  for (let j = 0; j < n; j++) {
+    if (sdiag[j] === 0 && nsing === n) nsing = j;
+    if (nsing < n) wa[j] = 0;
+  }
+  for (let j = nsing - 1; j >= 0; j--) {
+    let s = 0;
+    for (let i = j + 1; i < nsing; i++) s += r[i * n + j] * wa[i];
+    wa[j] = (wa[j] - s) / sdiag[j];
+  }
+  for (let j = 0; j < n; j++) x[perm[j]] = wa[j];
+}
+
+interface LmparWork { wa1: Float64Array; wa2: Float64Array; dd: Float64Array; sdiag: Float64Array; rd: Float64Array; qw: Float64Array }
+
+/**
+ * The Levenberg–Marquardt parameter for the trust region ‖D·x‖ ≤ Δ (Moré 1978, §5–7): x ← the
+ * solution of J·x ≈ qtb-side least squares with √λ·D·x ≈ 0 (the step is −x), ‖D·x‖ within 10%
+ * of Δ, or λ = 0 with ‖D·x‖ ≤ 1.1·Δ. Returns λ; λ on entry is the starting guess.
+ */
+function lmpar(n: number, r: Float64Array, perm: Int32Array, diag: Float64Array, qtb: Float64Array, delta: number, par: number, x: Float64Array, w: LmparWork): number {
+  const { wa1, wa2, dd, sdiag, rd, qw } = w;
+  // the Gauss–Newton direction (least-norm in the singular part: zeros)
+  let nsing = n;
+  for (let j = 0; j < n; j++) {
+    wa1[j] = qtb[j];
+    if (r[j * n + j] === 0 && nsing === n) nsing = j;
+    if (nsing < n) wa1[j] = 0;
+  }
+  for (let k = nsing - 1; k >= 0; k--) {
+    wa1[k] /= r[k * n + k];
+    const t = wa1[k];
+    for (let i = 0; i < k; i++) wa1[i] -= r[i * n + k] * t;
+  }
+  for (let j = 0; j < n; j++) x[perm[j]] = wa1[j];
+  for (let j = 0; j < n; j++) wa2[j] = diag[j] * x[j];
+  let dxnorm = enorm(wa2, n);
+  let fp = dxnorm - delta;
+  if (fp <= 0.1 * delta) return 0;
+  // lower bound parl (Newton step at λ = 0) when J has full rank, else 0
+  let parl = 0;
+  if (nsing >= n) {
+    for (let j = 0; j < n; j++) { const l = perm[j]; wa1[j] = diag[l] * (wa2[l] / dxnorm); }
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < j; i++) s += r[i * n + j] * wa1[i];
+      wa1[j] = (wa1[j] - s) / r[j * n + j];
+    }
+    const t = enorm(wa1, n);
+    parl = fp / delta / t / t;
+  }
+  // upper bound paru = ‖D⁻¹Jᵀr‖/Δ
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = 0; i <= j; i++) s += r[i * n + j] * qtb[i];
+    wa1[j] = s / diag[perm[j]];
+  }
+  const gnorm = enorm(wa1, n);
+  let paru = gnorm / delta;
+  if (paru === 0) paru = DWARF / Math.min(delta, 0.1);
+  par = Math.min(Math.max(par, parl), paru);
+  if (par === 0) par = gnorm / dxnorm;
+  for (let iter = 1; ; iter++) {
+    if (par === 0) par = Math.max(DWARF, 0.001 * paru);
+    const sp = Math.sqrt(par);
+    for (let j = 0; j < n; j++) dd[j] = sp * diag[j];
+    qrSolve(n, r, perm, dd, qtb, x, sdiag, qw, rd);
+    for (let j = 0; j < n; j++) wa2[j] = diag[j] * x[j];
+    dxnorm = enorm(wa2, n);
+    const fpOld = fp;
+    fp = dxnorm - delta;
+    if (Math.abs(fp) <= 0.1 * delta || (parl === 0 && fp <= fpOld && fpOld < 0) || iter === 10) return par;
+    // Newton correction from the rotated triangle (transpose in r's strict lower part)
+    for (let j = 0; j < n; j++) { const l = perm[j]; wa1[j] = diag[l] * (wa2[l] / dxnorm); }
+    for (let j = 0; j < n; j++) {
+      wa1[j] /= sdiag[j];
+      const t = wa1[j];
+      for (let i = j + 1; i < n; i++) wa1[i] -= r[i * n + j] * t;
+    }
+    const t = enorm(wa1, n);
+    const parc = fp / delta / t / t;
+    if (fp > 0) parl = Math.max(parl, par);
+    if (fp < 0) paru = Math.min(paru, par);
+    par = Math.max(parl, par + parc);
+  }
+}
+
+export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: number; g: Vec } {
+  const obj = ctx.obj;
+  const tol = (name: keyof LmMinpackOptions, dflt: number): number => {
+    const v = o[name] ?? dflt;
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new DescentError(`minimize: lm ${name} must be a finite number ≥ 0, got ${show(o[name])}`);
+    return v;
+  };
+  const ftol = tol('ftol', LM_MINPACK_DEFAULTS.ftol), xtol = tol('xtol', LM_MINPACK_DEFAULTS.xtol), gtol = tol('gtol', LM_MINPACK_DEFAULTS.gtol);
+  const factor = tol('factor', LM_MINPACK_DEFAULTS.factor);
+  if (!(factor > 0)) throw new DescentError(`minimize: lm factor must be positive, got ${show(o.factor)}`);
+  const scaling = o.scaling ?? 'jacobian';
+  if (scaling !== 'jacobian' && scaling !== 'identity') throw new DescentError(`minimize: lm scaling must be 'jacobian' or 'identity', got ${show(scaling)}`);
+  const { space, n } = ctx;
+  const m = obj.m!;
+  const mm = Math.max(m, n); // fewer residuals than parameters: J padded with zero rows
+  const xs = x.data;
+  const r = new Float64Array(mm), rt = new Float64Array(mm), Jrow = new Float64Array(m * n), a = new Float64Array(mm * n);
+  const R = new Float64Array(n * n), perm = new Int32Array(n), rdiag = new Float64Array(n), acnorm = new Float64Array(n), col = new Float64Array(mm);
+  const diag = new Float64Array(n), qtf = new Float64Array(n), p = new Float64Array(n), xt = new Float64Array(n), wa = new Float64Array(n), qv = new Float64Array(mm);
+  const work: LmparWork = { wa1: new Float64Array(n), wa2: new Float64Array(n), dd: new Float64Array(n), sdiag: new Float64Array(n), rd: new Float64Array(n), qw: new Float64Array(n) };
+  const g = space.vec(n), gd = g.data;
+  const residuals = (at: Float64Array, out: Float64Array): number => {
+    obj.residuals!(at, out.subarray(0, m));
+    return enorm(out, m);
+  };
+  let fnorm = residuals(xs, r);
+  let f = fnorm * fnorm;
+  const fail = (): { f: number; g: Vec } => { ctx.stop('not-finite', `the residuals at the start are not finite (f = ${f})`); return { f, g }; };
+  if (!Number.isFinite(f)) return fail();
+  const residualTolerance = o.residualTolerance ?? (EPS * fnorm) ** 2;
+  if (typeof residualTolerance !== 'number' || !(residualTolerance >= 0)) throw new DescentError(`minimize: lm residualTolerance must be a number ≥ 0, got ${show(o.residualTolerance)}`);
+  // g = 2Jᵀr with the last J (row-major m×n) and the given r
+  const gradient = (res: Float64Array) => {
+    for (let j = 0; j < n; j++) gd[j] = 0;
+    for (let i = 0; i < m; i++) { const ri = 2 * res[i]; for (let j = 0; j < n; j++) gd[j] += Jrow[i * n + j] * ri; }
+  };
+  let par = 0, delta = 0, xnorm = 0;
+  let first = true;
+  const stop = (reason: string, message: string) => { ctx.stop(reason, message); return { f, g }; };
+  for (;;) {
+    // J at x, its QR, the gradient test
+    obj.jacobian!(xs, Jrow);
+    gradient(r);
+    if (first) {
+      if (ctx.record(x, f, g, 0, f)) return { f, g };
+      if (f <= residualTolerance) return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)} at the start`);
+    }
+    a.fill(0);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * mm + i] = Jrow[i * n + j];
+    for (let j = 0; j < n * m; j++) {
+      if (!Number.isFinite(Jrow[j])) return stop('not-finite', `the Jacobian has a non-finite entry (${Jrow[j]}) at the current x`);
+    }
+    qrPivot(a, mm, n, perm, rdiag, acnorm, col);
+    if (first) {
+      for (let j = 0; j < n; j++) diag[j] = scaling === 'identity' || acnorm[j] === 0 ? 1 : acnorm[j];
+      for (let j = 0; j < n; j++) wa[j] = diag[j] * xs[j];
+      xnorm = enorm(wa);
+      delta = factor * xnorm;
+      if (delta === 0) delta = factor;
+    }
+    // qtf = first n entries of Qᵀr; R into its own n×n array
+    qv.set(r);
+    for (let j = 0; j < n; j++) {
+      const cj = j * mm;
+      if (a[cj + j] !== 0) {
+        let s = 0;
+        for (let i = j; i < mm; i++) s += a[cj + i] * qv[i];
+        const t = -s / a[cj + j];
+        for (let i = j; i < mm; i++) qv[i] += t * a[cj + i];
+      }
+      qtf[j] = qv[j];
+    }
+    R.fill(0);
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < j; i++) R[i * n + j] = a[j * mm + i];
+      R[j * n + j] = rdiag[j];
+    }
+    // the scaled gradient: max cosine between r and J's columns
+    let gnorm = 0;
+    if (fnorm !== 0) {
+      for (let j = 0; j < n; j++) {
+        const l = perm[j];
+        if (acnorm[l] === 0) continue;
+        let s = 0;
+        for (let i = 0; i <= j; i++) s += R[i * n + j] * (qtf[i] / fnorm);
+        gnorm = Math.max(gnorm, Math.abs(s / acnorm[l]));
+      }
+    }
+    if (gnorm <= gtol) return stop('gtol', `r is orthogonal to the columns of J: max cosine ${gnorm.toExponential(3)} ≤ gtol`);
+    if (scaling === 'jacobian') for (let j = 0; j < n; j++) diag[j] = Math.max(diag[j], acnorm[j]);
+    // trial steps until one is taken (ρ ≥ 1e-4) or a test fires
+    for (;;) {
+      par = lmpar(n, R, perm, diag, qtf, delta, par, p, work);
+      for (let j = 0; j < n; j++) { p[j] = -p[j]; xt[j] = xs[j] + p[j]; wa[j] = diag[j] * p[j]; }
+      const pnorm = enorm(wa);
+      if (first) delta = Math.min(delta, pnorm);
+      const fnorm1 = residuals(xt, rt);
+      // actual reduction (−1 when f grew or r(x + p) is not finite) and predicted reduction, relative to f
+      const actred = Number.isFinite(fnorm1) && 0.1 * fnorm1 < fnorm ? 1 - (fnorm1 / fnorm) ** 2 : -1;
+      for (let j = 0; j < n; j++) {
+        wa[j] = 0;
+        const t = p[perm[j]];
+        for (let i = 0; i <= j; i++) wa[i] += R[i * n + j] * t;
+      }
+      const t1 = enorm(wa) / fnorm, t2 = Math.sqrt(par) * pnorm / fnorm;
+      const prered = t1 * t1 + t2 * t2 / 0.5;
+      const dirder = -(t1 * t1 + t2 * t2);
+      const ratio = prered !== 0 ? actred / prered : 0;
+      if (ratio <= 0.25) {
+        let t = actred >= 0 ? 0.5 : 0.5 * dirder / (dirder + 0.5 * actred);
+        if (!(0.1 * fnorm1 < fnorm) || !(t >= 0.1)) t = 0.1;
+        delta = t * Math.min(delta, pnorm / 0.1);
+        par /= t;
+      } else if (par === 0 || ratio >= 0.75) {
+        delta = pnorm / 0.5;
+        par *= 0.5;
+      }
+      const taken = ratio >= 1e-4;
+      if (taken) {
+        const fPrev = f;
+        xs.set(xt);
+        r.set(rt);
+        for (let j = 0; j < n; j++) wa[j] = diag[j] * xs[j];
+        xnorm = enorm(wa);
+        fnorm = fnorm1;
+        f = fnorm * fnorm;
+        first = false;
+        gradient(r); // with the last J: 2J(x_prev)ᵀr(x) until the next J
+        ctx.iteration++;
+        if (ctx.record(x, f, g, enorm(p), fPrev)) return { f, g };
+        if (f <= residualTolerance) return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)}`);
+      }
+      const fTest = Math.abs(actred) <= ftol && prered <= ftol && 0.5 * ratio <= 1;
+      const xTest = delta <= xtol * xnorm;
+      if (fTest && xTest) return stop('ftol+xtol', `the relative reduction of f (actual ${actred.toExponential(3)}, predicted ${prered.toExponential(3)}) is ≤ ftol and the trust region Δ = ${delta.toExponential(3)} ≤ xtol·‖Dx‖`);
+      if (fTest) return stop('ftol', `the relative reduction of f (actual ${actred.toExponential(3)}, predicted ${prered.toExponential(3)}) is ≤ ftol`);
+      if (xTest) return stop('xtol', `the trust region Δ = ${delta.toExponential(3)} ≤ xtol·‖Dx‖ = ${(xtol * xnorm).toExponential(3)}`);
+      if (ctx.evaluations >= ctx.maxEval) return stop('max-evaluations', `reached maxEvaluations = ${ctx.maxEval}`);
+      if (Math.abs(actred) <= EPS && prered <= EPS && 0.5 * ratio <= 1) return stop('precision', 'the relative reduction of f is below machine precision: no further reduction possible');
+      if (delta <= EPS * xnorm) return stop('precision', 'the trust region is below machine precision relative to ‖Dx‖: no further improvement in x possible');
+      if (gnorm <= EPS) return stop('precision', 'r is orthogonal to the columns of J to machine precision');
+      if (taken) break;
+    }
+  }
+}
