@@ -72,7 +72,7 @@ function schedulerName(s: string): Name | undefined {
   return byLength.find((n) => k === key(n) || k.startsWith(key(n)));
 }
 
-/** The cases of the schedulers descent implements; others (PolynomialLR, CyclicLR, …) are ignored. */
+/** The cases of the schedulers listed in REQUIRED; others are ignored (PolynomialLR, CyclicLR, SequentialLR, ChainedScheduler: test/schedules-extra-torch.test.ts). */
 function collect(ls: Json): Case[] {
   const cases: Case[] = [];
   const container: Obj = isObj(ls) && Array.isArray(ls.cases) ? ls : {};
