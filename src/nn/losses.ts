@@ -100,7 +100,7 @@ const OPTIONS: Record<LossName, readonly ('labelSmoothing' | 'posWeight' | 'delt
 export function checkLossSpec(spec: unknown, what: string, outputs?: number): LossConfig {
   if (typeof spec === 'string') return defaults(checkLoss(spec, what));
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new DescentError(`${what}: loss must be a name (${LOSSES.join(', ')}) or { name, reduction?, … }, got ${show(spec)}`);
+    throw new DescentError(`${what}: loss must be a name (${LOSSES.join(', ')}) or { name, reduction?, … }, got ${q(spec)}`);
   }
   const o = spec as Record<string, unknown>;
   const name = checkLoss(o.name, `${what}: loss name`);
@@ -118,13 +118,13 @@ export function checkLossSpec(spec: unknown, what: string, outputs?: number): Lo
     if (o.reduction === 'none') {
       throw new DescentError(`${what}: loss reduction 'none' leaves no scalar to train on; train with 'mean' or 'sum' and ask model.unreducedLoss(batch) or evaluate(…, { reduction: 'none' }) for the per-sample terms`);
     }
-    if (o.reduction !== 'mean' && o.reduction !== 'sum') throw new DescentError(`${what}: loss reduction must be 'mean' or 'sum', got ${show(o.reduction)}`);
+    if (o.reduction !== 'mean' && o.reduction !== 'sum') throw new DescentError(`${what}: loss reduction must be 'mean' or 'sum', got ${q(o.reduction)}`);
     c.reduction = o.reduction;
   }
   const num = (k: string, ok: (v: number) => boolean, rule: string): number | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new DescentError(`${what}: loss ${name}: ${k} must be ${rule}, got ${show(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new DescentError(`${what}: loss ${name}: ${k} must be ${rule}, got ${q(v)}`);
     return v;
   };
   if (name === 'softmax-cross-entropy') c.labelSmoothing = num('labelSmoothing', (v) => v >= 0 && v <= 1, 'a number in [0, 1]') ?? 0;
@@ -133,6 +133,9 @@ export function checkLossSpec(spec: unknown, what: string, outputs?: number): Lo
   if (name === 'bce-logits' && o.posWeight !== undefined) c.posWeight = checkPosWeight(o.posWeight, what, outputs);
   return c;
 }
+
+/** A value for a message: strings quoted (show prints them bare). */
+const q = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : show(v));
 
 function defaults(name: LossName): LossConfig {
   const c: { -readonly [K in keyof LossConfig]: LossConfig[K] } = { name, reduction: 'mean' };
@@ -146,12 +149,12 @@ function checkPosWeight(w: unknown, what: string, outputs: number | undefined): 
   const rule = 'finite numbers ≥ 0';
   const bad = (v: unknown) => typeof v !== 'number' || !Number.isFinite(v) || v < 0;
   if (typeof w === 'number') {
-    if (bad(w)) throw new DescentError(`${what}: loss bce-logits: posWeight must be ${rule} (one, or one per output), got ${show(w)}`);
+    if (bad(w)) throw new DescentError(`${what}: loss bce-logits: posWeight must be ${rule} (one, or one per output), got ${q(w)}`);
     return outputs === undefined ? [w] : new Array<number>(outputs).fill(w);
   }
-  if (!Array.isArray(w) || w.length === 0) throw new DescentError(`${what}: loss bce-logits: posWeight must be a number or a non-empty array of ${rule}, got ${show(w)}`);
+  if (!Array.isArray(w) || w.length === 0) throw new DescentError(`${what}: loss bce-logits: posWeight must be a number or a non-empty array of ${rule}, got ${q(w)}`);
   const i = w.findIndex(bad);
-  if (i >= 0) throw new DescentError(`${what}: loss bce-logits: posWeight[${i}] must be a finite number ≥ 0, got ${show(w[i])}`);
+  if (i >= 0) throw new DescentError(`${what}: loss bce-logits: posWeight[${i}] must be a finite number ≥ 0, got ${q(w[i])}`);
   if (outputs !== undefined && w.length !== outputs && w.length !== 1) {
     throw new DescentError(`${what}: loss bce-logits: posWeight has ${w.length} weights, the model has ${outputs} outputs (give one weight, or one per output)`);
   }
