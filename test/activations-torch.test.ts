@@ -198,7 +198,7 @@ for (const isa of isas) {
       let diff = 0;
       for (let i = 0; i < good.length; i++) diff = Math.max(diff, Math.abs(good[i] - bad[i]));
       expect(diff).toBeGreaterThan(1e-4);
-      expect(model.layers.map((l, i) => v.zs[i] !== undefined)).toEqual([true, false]);
+      expect(model.layers.map((_, i) => v.zs[i] !== undefined)).toEqual([true, false]);
       model.release();
     });
   });
