@@ -285,8 +285,11 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
     obj.jacobian!(xs, Jrow);
     gradient(r);
     if (first) {
-      if (ctx.record(x, f, g, 0, f)) return { f, g };
-      if (f <= residualTolerance) return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)} at the start`);
+      const stopped = ctx.record(x, f, g, 0, f);
+      if (f <= residualTolerance && (!stopped || ctx.reason === 'gradient')) {
+        return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)} at the start`);
+      }
+      if (stopped) return { f, g };
     }
     a.fill(0);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * mm + i] = Jrow[i * n + j];
@@ -370,8 +373,12 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
         first = false;
         gradient(r); // with the last J: 2J(x_prev)ᵀr(x) until the next J
         ctx.iteration++;
-        if (ctx.record(x, f, g, enorm(p), fPrev)) return { f, g };
-        if (f <= residualTolerance) return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)}`);
+        const stopped = ctx.record(x, f, g, enorm(p), fPrev);
+        // f ≤ tiny says more than a zero gradient or a null step at a zero residual
+        if (f <= residualTolerance && (!stopped || ctx.reason === 'gradient' || ctx.reason === 'step')) {
+          return stop('residual', `f = ${f.toExponential(3)} ≤ residualTolerance ${residualTolerance.toExponential(3)}`);
+        }
+        if (stopped) return { f, g };
       }
       const fTest = Math.abs(actred) <= ftol && prered <= ftol && 0.5 * ratio <= 1;
       const xTest = delta <= xtol * xnorm;
