@@ -4,9 +4,17 @@
 //
 // Stopping (checked after every iteration, first match wins; `converged` says whether the
 // reason is a success):
-//   'gradient'        ‖g‖₂ ≤ gradientTolerance                                  converged
+//   'gradient'        ‖g‖ ≤ gradientTolerance (‖·‖₂, or max |gᵢ| with gradientNorm 'inf' as
+//                     SciPy and L-BFGS-B test)                                       converged
+//   'relative-gradient' ‖g‖ ≤ relativeGradientTolerance·‖g₀‖ (default off)           converged
 //   'step'            ‖x_{k+1} − x_k‖₂ ≤ stepTolerance·(‖x_k‖₂ + stepTolerance)       converged
 //   'value'           |f_{k+1} − f_k| ≤ valueTolerance·max(|f_k|, |f_{k+1}|, tiny)   converged
+//   'absolute-value'  |f_{k+1} − f_k| ≤ absoluteValueTolerance (default off)         converged
+//   'precision'       line-search methods: no step decreases f beyond rounding and the
+//                     relative gradient max|gᵢ|·max(|xᵢ|,1)/max(|f|,1) ≤ ε^⅓ (Dennis &
+//                     Schnabel's test; methods/driver.ts)                              converged
+//   (the step and value tests are skipped after a line search that ended without its
+//   conditions: the method restarts from −g instead)
 //   'damping'         Levenberg–Marquardt: no step decreases f however large μ grows (a
 //                     minimum to working precision)                               converged
 //   'ftol', 'xtol', 'ftol+xtol', 'gtol', 'residual', 'precision'   Levenberg–Marquardt's
@@ -33,9 +41,18 @@ export interface IterationInfo {
 }
 
 export interface MinimizeOptions {
+  /** Stop when ‖g‖ ≤ gradientTolerance (the norm: gradientNorm). */
   gradientTolerance?: number;
+  /** The norm of the gradient tests: '2' (default) or 'inf' (max |gᵢ|, what SciPy and L-BFGS-B test). */
+  gradientNorm?: '2' | 'inf';
+  /** Stop when ‖g‖ ≤ relativeGradientTolerance·‖g₀‖ (default 0: off). */
+  relativeGradientTolerance?: number;
+  /** Stop when ‖x_{k+1} − x_k‖₂ ≤ stepTolerance·(‖x_{k+1}‖₂ + stepTolerance). */
   stepTolerance?: number;
+  /** Stop when |f_{k+1} − f_k| ≤ valueTolerance·max(|f_k|, |f_{k+1}|) (default 0: off). */
   valueTolerance?: number;
+  /** Stop when |f_{k+1} − f_k| ≤ absoluteValueTolerance (default 0: off). */
+  absoluteValueTolerance?: number;
   maxIterations?: number;
   /** Limit on value + gradient + residual evaluations (a valueAndGradient call counts one of each). */
   maxEvaluations?: number;
@@ -59,15 +76,20 @@ export interface MinimizeResult {
   history: IterationInfo[];
 }
 
-const CONVERGED = new Set(['gradient', 'step', 'value', 'damping',
+const CONVERGED = new Set(['gradient', 'relative-gradient', 'step', 'value', 'absolute-value', 'damping', 'precision',
   // Levenberg–Marquardt's MINPACK tests (methods/lm-minpack.ts)
-  'ftol', 'xtol', 'ftol+xtol', 'gtol', 'residual', 'precision']);
+  'ftol', 'xtol', 'ftol+xtol', 'gtol', 'residual']);
 
 export class Context {
   readonly n: number;
   readonly gtol: number;
   readonly xtol: number;
   readonly ftol: number;
+  readonly fatol: number;
+  readonly gtolRel: number;
+  readonly normInf: boolean;
+  /** ‖g₀‖ in the gradient norm (set by the first record()). */
+  g0Norm = NaN;
   readonly maxIter: number;
   readonly maxEval: number;
   iteration = 0;
@@ -93,6 +115,11 @@ export class Context {
     this.gtol = num('gradientTolerance', opts.gradientTolerance, defaultGradientTolerance);
     this.xtol = num('stepTolerance', opts.stepTolerance, 1e-14);
     this.ftol = num('valueTolerance', opts.valueTolerance, 0);
+    this.fatol = num('absoluteValueTolerance', opts.absoluteValueTolerance, 0);
+    this.gtolRel = num('relativeGradientTolerance', opts.relativeGradientTolerance, 0);
+    const norm = opts.gradientNorm ?? '2';
+    if (norm !== '2' && norm !== 'inf') throw new DescentError(`minimize: gradientNorm must be '2' or 'inf', got ${show(opts.gradientNorm)}`);
+    this.normInf = norm === 'inf';
     this.maxIter = num('maxIterations', opts.maxIterations, 10_000, true);
     this.maxEval = num('maxEvaluations', opts.maxEvaluations, 100_000, true);
     if (opts.callback !== undefined && typeof opts.callback !== 'function') throw new DescentError('minimize: callback must be a function');
@@ -153,21 +180,36 @@ export class Context {
     return r;
   }
 
+  /** ‖g‖ in the norm the gradient tests use. */
+  gradientNorm(g: Vec): number {
+    if (!this.normInf) return this.space.nrm2(g);
+    let m = 0;
+    for (const v of g.data) { const a = Math.abs(v); if (!(a <= m)) m = a; } // NaN propagates
+    return m;
+  }
+
   /** Record iteration k's state; returns true when the run must stop (reason set). */
-  record(x: Vec, f: number, g: Vec, stepNorm: number, fPrev: number, alpha?: number): boolean {
+  record(x: Vec, f: number, g: Vec, stepNorm: number, fPrev: number, alpha?: number, poorStep = false): boolean {
     const gn = this.space.nrm2(g);
+    const gt = this.normInf ? this.gradientNorm(g) : gn;
+    if (this.iteration === 0 || !Number.isFinite(this.g0Norm)) this.g0Norm = gt;
     const info: IterationInfo = { iteration: this.iteration, value: f, gradientNorm: gn, stepNorm, evaluations: this.evaluations };
     if (alpha !== undefined) info.alpha = alpha;
     if (this.opts.history ?? true) this.history.push(info);
     if (this.opts.callback?.(info, x.data.slice()) === 'stop') return this.stop('callback', 'the callback asked to stop');
     if (!Number.isFinite(f) || !Number.isFinite(gn)) return this.stop('not-finite', `the objective returned ${f} (gradient norm ${gn})`);
-    if (gn <= this.gtol) return this.stop('gradient', `‖g‖ = ${gn.toExponential(3)} ≤ gradientTolerance`);
-    if (this.iteration > 0) {
+    const normName = this.normInf ? '‖g‖∞' : '‖g‖';
+    if (gt <= this.gtol) return this.stop('gradient', `${normName} = ${gt.toExponential(3)} ≤ gradientTolerance`);
+    if (this.iteration > 0 && gt <= this.gtolRel * this.g0Norm) {
+      return this.stop('relative-gradient', `${normName} = ${gt.toExponential(3)} ≤ relativeGradientTolerance·${normName}₀ (${this.g0Norm.toExponential(3)})`);
+    }
+    if (this.iteration > 0 && !poorStep) {
       const xn = this.space.nrm2(x);
       if (stepNorm <= this.xtol * (xn + this.xtol)) return this.stop('step', `the step ${stepNorm.toExponential(3)} is below stepTolerance relative to ‖x‖`);
       if (this.ftol > 0 && Math.abs(fPrev - f) <= this.ftol * Math.max(Math.abs(f), Math.abs(fPrev), 1e-300)) {
         return this.stop('value', `the value changed by ${Math.abs(fPrev - f).toExponential(3)}, below valueTolerance`);
       }
+      if (this.fatol > 0 && Math.abs(fPrev - f) <= this.fatol) return this.stop('absolute-value', `the value changed by ${Math.abs(fPrev - f).toExponential(3)} ≤ absoluteValueTolerance`);
     }
     if (this.iteration >= this.maxIter) return this.stop('max-iterations', `reached maxIterations = ${this.maxIter}`);
     if (this.evaluations >= this.maxEval) return this.stop('max-evaluations', `reached maxEvaluations = ${this.maxEval}`);

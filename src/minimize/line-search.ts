@@ -49,8 +49,9 @@ export interface WolfeOptions { c1?: number; c2?: number; alpha0?: number; alpha
 export interface ExactOptions { tolerance?: number; alpha0?: number; maxEvaluations?: number; quadratic?: boolean }
 
 export type LineSearchSpec =
-  | 'armijo' | 'wolfe' | 'exact'
+  | 'armijo' | 'wolfe' | 'more-thuente' | 'exact'
   | ({ type: 'armijo' } & ArmijoOptions)
+  | ({ type: 'more-thuente' } & MoreThuenteOptions)
   | ({ type: 'wolfe' } & WolfeOptions)
   | ({ type: 'exact' } & ExactOptions);
 
@@ -167,6 +168,184 @@ export function wolfe(phi: LineFunction, opts: WolfeOptions = {}): LineSearchRes
   }
 }
 
+// ───────────────────────── Moré–Thuente ─────────────────────────
+//
+// The search of Moré & Thuente, "Line search algorithms with guaranteed sufficient decrease"
+// (ACM TOMS 20(3), 1994) — MINPACK-2's dcsrch/dcstep, written here from the paper. It keeps an
+// interval of uncertainty [stx, sty] (stx: the best step so far, the end with the lower value
+// that a step from it satisfies sufficient decrease), picks each trial by safeguarded cubic,
+// quadratic or secant interpolation (dcstep's four cases), and stops at a step with
+//   φ(α) ≤ φ(0) + c₁·α·φ′(0)   and   |φ′(α)| ≤ c₂·|φ′(0)|          (strong Wolfe).
+// Until a trial has ψ(α) ≤ 0 and φ′(α) ≥ 0, where ψ(α) = φ(α) − φ(0) − c₁·α·φ′(0) is the
+// auxiliary function, the interval is updated on ψ rather than φ (stage 1): that is what
+// guarantees a point satisfying sufficient decrease when c₁ < c₂ is not enough for φ. While
+// nothing is bracketed trials extrapolate to [α + 1.1(α − stx), α + 4(α − stx)]; once bracketed,
+// a trial that does not shrink the interval by a third in two steps is replaced by bisection.
+// Stops without the conditions ("warnings" in MINPACK-2, ok = false): the interval is narrower
+// than xtol·stmax, rounding puts the trial at an end of the interval, or α reached stpmax /
+// stpmin; the step returned is then the best one seen (it decreases φ unless it is 0).
+
+export interface MoreThuenteOptions {
+  /** Sufficient-decrease constant (MINPACK-2's ftol), default 1e-4. */
+  c1?: number;
+  /** Curvature constant (gtol), default 0.9. */
+  c2?: number;
+  /** Relative width of the interval of uncertainty at which to stop (default 1e-14). */
+  xtol?: number;
+  alpha0?: number;
+  /** Bounds on the step (stpmin, stpmax), defaults 0 and 1e10. */
+  alphaMin?: number;
+  alphaMax?: number;
+  maxEvaluations?: number;
+}
+
+interface Trial { a: number; f: number; d: number }
+
+/**
+ * dcstep: the next trial from the best point x, the other end y of the interval and the
+ * current trial t (each a step, value and slope); updates x and y in place and returns the step
+ * and whether the minimizer is now bracketed.
+ */
+export function moreThuenteStep(x: Trial, y: Trial, t: Trial, bracketed: boolean, lo: number, hi: number): { step: number; bracketed: boolean } {
+  const opposite = t.d * Math.sign(x.d) < 0; // the slopes at x and t have opposite signs
+  // the cubic through (x, t): θ, its scaled discriminant γ, oriented so the formulas below give
+  // its minimizer; `clampGamma` (case 3) lets a cubic whose minimizer lies at infinity through
+  const cubic = (clampGamma: boolean) => {
+    const theta = 3 * (x.f - t.f) / (t.a - x.a) + x.d + t.d;
+    const s = Math.max(Math.abs(theta), Math.abs(x.d), Math.abs(t.d));
+    const disc = (theta / s) ** 2 - (x.d / s) * (t.d / s);
+    return { theta, gamma: s * Math.sqrt(clampGamma ? Math.max(0, disc) : disc) };
+  };
+  let step: number;
+  if (t.f > x.f) {
+    // case 1: a higher value — the minimizer is bracketed; take the cubic step if it is nearer
+    // x than the quadratic's (through x.f, x.d, t.f), else their midpoint
+    const { theta, gamma: g0 } = cubic(false);
+    const gamma = t.a < x.a ? -g0 : g0;
+    const p = (gamma - x.d) + theta, q = ((gamma - x.d) + gamma) + t.d;
+    const cub = x.a + (p / q) * (t.a - x.a);
+    const quad = x.a + ((x.d / ((x.f - t.f) / (t.a - x.a) + x.d)) / 2) * (t.a - x.a);
+    step = Math.abs(cub - x.a) < Math.abs(quad - x.a) ? cub : cub + (quad - cub) / 2;
+    bracketed = true;
+  } else if (opposite) {
+    // case 2: lower value, slopes of opposite sign — bracketed; the cubic or the secant step,
+    // whichever lies farther from t
+    const { theta, gamma: g0 } = cubic(false);
+    const gamma = t.a > x.a ? -g0 : g0;
+    const p = (gamma - t.d) + theta, q = ((gamma - t.d) + gamma) + x.d;
+    const cub = t.a + (p / q) * (x.a - t.a);
+    const sec = t.a + (t.d / (t.d - x.d)) * (x.a - t.a);
+    step = Math.abs(cub - t.a) > Math.abs(sec - t.a) ? cub : sec;
+    bracketed = true;
+  } else if (Math.abs(t.d) < Math.abs(x.d)) {
+    // case 3: lower value, same-sign slope decreasing in magnitude. The cubic step only if the
+    // cubic tends to infinity in the search direction (else its minimizer is behind t); not
+    // bracketed: the farther of cubic and secant, within [lo, hi]; bracketed: the nearer one,
+    // kept within 66% of the way from t to y
+    const { theta, gamma: g0 } = cubic(true);
+    const gamma = t.a > x.a ? -g0 : g0;
+    const p = (gamma - t.d) + theta, q = (gamma + (x.d - t.d)) + gamma;
+    const r = p / q;
+    const cub = r < 0 && gamma !== 0 ? t.a + r * (x.a - t.a) : t.a > x.a ? hi : lo;
+    const sec = t.a + (t.d / (t.d - x.d)) * (x.a - t.a);
+    if (bracketed) {
+      step = Math.abs(cub - t.a) < Math.abs(sec - t.a) ? cub : sec;
+      step = t.a > x.a ? Math.min(t.a + 0.66 * (y.a - t.a), step) : Math.max(t.a + 0.66 * (y.a - t.a), step);
+    } else {
+      step = Math.abs(cub - t.a) > Math.abs(sec - t.a) ? cub : sec;
+      step = Math.min(hi, Math.max(lo, step));
+    }
+  } else if (bracketed) {
+    // case 4: lower value, same sign, slope not decreasing — the cubic through t and y
+    const theta = 3 * (t.f - y.f) / (y.a - t.a) + y.d + t.d;
+    const s = Math.max(Math.abs(theta), Math.abs(y.d), Math.abs(t.d));
+    let gamma = s * Math.sqrt((theta / s) ** 2 - (y.d / s) * (t.d / s));
+    if (t.a > y.a) gamma = -gamma;
+    const p = (gamma - t.d) + theta, q = ((gamma - t.d) + gamma) + y.d;
+    step = t.a + (p / q) * (y.a - t.a);
+  } else {
+    step = t.a > x.a ? hi : lo;
+  }
+  // the new interval: y ← t if t is worse than x; else t becomes x (and x becomes y when the
+  // slopes had opposite signs)
+  if (t.f > x.f) { y.a = t.a; y.f = t.f; y.d = t.d; }
+  else {
+    if (opposite) { y.a = x.a; y.f = x.f; y.d = x.d; }
+    x.a = t.a; x.f = t.f; x.d = t.d;
+  }
+  return { step, bracketed };
+}
+
+/** Strong Wolfe line search by Moré and Thuente's algorithm (MINPACK-2 dcsrch). */
+export function moreThuente(phi: LineFunction, opts: MoreThuenteOptions = {}): LineSearchResult {
+  const c1 = positive('c1', opts.c1 ?? 1e-4, 0, 1, true);
+  const c2 = positive('c2', opts.c2 ?? 0.9, 0, 1, true); // the paper's tests take c₂ = c₁ too
+  const xtol = opts.xtol ?? 1e-14;
+  if (!(xtol >= 0 && xtol < 1)) throw new DescentError(`line search: xtol must be in [0, 1), got ${show(xtol)}`);
+  const stpmax = positive('alphaMax', opts.alphaMax ?? 1e10);
+  const stpmin = opts.alphaMin ?? 0;
+  if (!(stpmin >= 0 && stpmin < stpmax)) throw new DescentError(`line search: alphaMin must be in [0, alphaMax), got ${show(stpmin)}`);
+  const maxEval = opts.maxEvaluations ?? 40;
+  const { f0, dphi0 } = phi;
+  const gtest = c1 * dphi0;
+  let alpha = Math.min(Math.max(positive('alpha0', opts.alpha0 ?? 1), stpmin), stpmax);
+  const x: Trial = { a: 0, f: f0, d: dphi0 }, y: Trial = { a: 0, f: f0, d: dphi0 };
+  let bracketed = false, stage1 = true;
+  let width = stpmax - stpmin, width1 = 2 * width;
+  let stmin = 0, stmax = alpha + 4 * alpha;
+  let evals = 0;
+  let best = { alpha: 0, f: f0, dphi: dphi0 };
+  const end = (ok: boolean, reason?: string): LineSearchResult =>
+    ok ? { alpha: best.alpha, f: best.f, dphi: best.dphi, ok, evaluations: evals }
+      : { alpha: best.alpha, f: best.f, dphi: best.alpha === 0 ? dphi0 : best.dphi, ok, reason, evaluations: evals };
+  for (;;) {
+    if (evals >= maxEval) return end(false, 'no acceptable step within the evaluation budget');
+    let { f, dphi } = phi.valueAndSlope(alpha);
+    evals++;
+    if (!Number.isFinite(f) || !Number.isFinite(dphi)) {
+      // overflow or NaN: far too long — the interval ends here, the next trial halfway back
+      stmax = alpha;
+      if (bracketed) { y.a = alpha; y.f = Infinity; y.d = NaN; }
+      alpha = x.a + 0.5 * (alpha - x.a);
+      if (alpha - x.a <= xtol * alpha || alpha <= stpmin) return end(false, 'the objective is not finite along the direction beyond the best step');
+      continue;
+    }
+    const ftest = f0 + alpha * gtest;
+    if (f < best.f || (best.alpha === 0 && f <= f0)) best = { alpha, f, dphi };
+    if (f <= ftest && Math.abs(dphi) <= -c2 * dphi0) { best = { alpha, f, dphi }; return end(true); }
+    if (stage1 && f <= ftest && dphi >= 0) stage1 = false;
+    if (bracketed && (alpha <= stmin || alpha >= stmax)) return end(false, 'rounding errors prevent progress');
+    if (bracketed && stmax - stmin <= xtol * stmax) return end(false, 'the interval of uncertainty is below xtol');
+    if (alpha === stpmax && f <= ftest && dphi <= gtest) return end(false, `the step is at alphaMax = ${stpmax}`);
+    if (alpha === stpmin && (f > ftest || dphi >= gtest)) return end(false, `the step is at alphaMin = ${stpmin}`);
+    const t: Trial = { a: alpha, f, d: dphi };
+    if (stage1 && f <= x.f && f > ftest) {
+      // stage 1 on ψ: shift the values and slopes by the sufficient-decrease line
+      const shift = (p: Trial) => { p.f -= p.a * gtest; p.d -= gtest; };
+      const unshift = (p: Trial) => { p.f += p.a * gtest; p.d += gtest; };
+      shift(x); shift(y); shift(t);
+      ({ step: alpha, bracketed } = moreThuenteStep(x, y, t, bracketed, stmin, stmax));
+      unshift(x); unshift(y);
+    } else {
+      ({ step: alpha, bracketed } = moreThuenteStep(x, y, t, bracketed, stmin, stmax));
+    }
+    if (bracketed) {
+      // bisect when two trials have not shrunk the interval to 2/3 of its width
+      if (Math.abs(y.a - x.a) >= 0.66 * width1) alpha = x.a + 0.5 * (y.a - x.a);
+      width1 = width;
+      width = Math.abs(y.a - x.a);
+      stmin = Math.min(x.a, y.a);
+      stmax = Math.max(x.a, y.a);
+    } else {
+      stmin = alpha + 1.1 * (alpha - x.a);
+      stmax = alpha + 4 * (alpha - x.a);
+    }
+    alpha = Math.min(Math.max(alpha, stpmin), stpmax);
+    // no room left: the last trial is the best point
+    if (bracketed && (alpha <= stmin || alpha >= stmax || stmax - stmin <= xtol * stmax)) alpha = x.a;
+  }
+}
+
 const GOLD = (3 - Math.sqrt(5)) / 2; // 0.381966…, the golden-section fraction
 
 /** The exact minimizer along d: closed form on quadratics, else bracket + Brent. */
@@ -254,7 +433,8 @@ export function lineSearch(spec: LineSearchSpec, phi: LineFunction, alpha0?: num
   switch (s.type) {
     case 'armijo': return armijo(phi, o as ArmijoOptions);
     case 'wolfe': return wolfe(phi, o as WolfeOptions);
+    case 'more-thuente': return moreThuente(phi, o as MoreThuenteOptions);
     case 'exact': return exact(phi, o as ExactOptions);
-    default: throw new DescentError(`line search: unknown type ${JSON.stringify((s as { type: unknown }).type)}; known: armijo, wolfe, exact`);
+    default: throw new DescentError(`line search: unknown type ${JSON.stringify((s as { type: unknown }).type)}; known: armijo, wolfe, more-thuente, exact`);
   }
 }

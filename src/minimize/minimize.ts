@@ -60,7 +60,7 @@ export interface MinimizeSettings extends MinimizeOptions {
 }
 
 const KNOWN = new Set(['method', 'cg', 'memory', 'lbfgsTorch', 'lm', 'derivatives', 'space', 'engine', 'gradientTolerance', 'stepTolerance',
-  'valueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
+  'valueTolerance', 'gradientNorm', 'relativeGradientTolerance', 'absoluteValueTolerance', 'maxIterations', 'maxEvaluations', 'lineSearch', 'callback', 'history']);
 
 export function minimize(objective: Objective, x0: ArrayLike<number>, settings: MinimizeSettings = {}): MinimizeResult {
   settings = checkOptionKeys(settings, 'minimize', [...KNOWN]);
@@ -75,7 +75,7 @@ export function minimize(objective: Objective, x0: ArrayLike<number>, settings: 
   if (settings.space && settings.engine) throw new DescentError('minimize: give space or engine, not both');
   if (method === 'lbfgs-torch') {
     // torch's tests and line search replace these; its vector work is its own (plain float64)
-    for (const k of ['gradientTolerance', 'stepTolerance', 'valueTolerance', 'lineSearch', 'memory'] as const) {
+    for (const k of ['gradientTolerance', 'stepTolerance', 'valueTolerance', 'gradientNorm', 'relativeGradientTolerance', 'absoluteValueTolerance', 'lineSearch', 'memory'] as const) {
       if (settings[k] !== undefined) throw new DescentError(`minimize: ${k} does not apply to 'lbfgs-torch'; give torch's options as lbfgsTorch: { toleranceGrad, toleranceChange, lineSearchFn, historySize, … }`);
     }
     return run(obj, x0, method, { ...settings, gradientTolerance: 0, stepTolerance: 0, valueTolerance: 0 }, new JsF64());

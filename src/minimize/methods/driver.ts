@@ -4,7 +4,10 @@
 // change y = g_{k+1} − g_k. A direction that is not a descent direction (gᵀd ≥ 0), or a search
 // that finds no decrease along the method's own direction, falls back once to steepest descent
 // (d = −g) after resetting the method's memory; if that fails too the run stops with reason
-// 'line-search'.
+// 'precision' (converged) when the relative gradient says x is a minimum to working precision,
+// else 'line-search'. A search that decreased f without meeting its conditions (Moré–Thuente's
+// interval or rounding limits) is taken, and the method restarts; if it decreased f only by
+// rounding the run stops the same way.
 
 import type { Context } from '../context.js';
 import type { LineSearchSpec } from '../line-search.js';
@@ -32,6 +35,20 @@ export interface DirectionMethod {
 export function firstStep(ctx: Context, g: Vec): number {
   const gn = ctx.space.nrm2(g);
   return gn > 0 ? Math.min(1, 1 / gn) : 1;
+}
+
+/**
+ * No decrease within rounding along a descent direction: a minimum to working precision when
+ * the relative gradient max_i |g_i|·max(|x_i|, 1)/max(|f|, 1) is at most ε^⅓ (Dennis & Schnabel's
+ * test, Numerical Methods for Unconstrained Optimization, §7.2) — reason 'precision',
+ * converged — else the line search failed (reason 'line-search').
+ */
+export function stopAtPrecision(ctx: Context, x: Vec, f: number, g: Vec, why: string): void {
+  let rel = 0;
+  const xd = x.data, gd = g.data, scale = Math.max(Math.abs(f), 1);
+  for (let i = 0; i < xd.length; i++) rel = Math.max(rel, Math.abs(gd[i]) * Math.max(Math.abs(xd[i]), 1) / scale);
+  if (rel <= Math.cbrt(Number.EPSILON)) ctx.stop('precision', `no decrease is possible within rounding and the relative gradient is ${rel.toExponential(3)} (≤ ε^⅓): a minimum to working precision; ${why}`);
+  else ctx.stop('line-search', why);
 }
 
 export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: number, g: Vec): number {
@@ -62,7 +79,7 @@ export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: 
     }
     if (!(r.alpha > 0 && Number.isFinite(r.f) && r.f <= f)) {
       ctx.iteration--;
-      ctx.stop('line-search', `the line search found no decrease along a descent direction (${r.reason ?? 'no acceptable step'})`);
+      stopAtPrecision(ctx, x, f, g, `the line search found no decrease along a descent direction (${r.reason ?? 'no acceptable step'})`);
       return f;
     }
     last.alpha = r.alpha;
@@ -75,6 +92,15 @@ export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: 
     m.update?.(s, y, g);
     const fPrev = f;
     f = r.f;
-    if (ctx.record(x, f, g, space.nrm2(s), fPrev, r.alpha)) return f;
+    // a search that decreased f without meeting its conditions (Moré–Thuente's warnings: the
+    // interval or rounding limit) says the direction is poor: the method restarts from −g, and
+    // a tiny step there is no reason to stop yet
+    const poor = !r.ok && !fallback;
+    if (poor) m.reset?.();
+    if (ctx.record(x, f, g, space.nrm2(s), fPrev, r.alpha, poor)) return f;
+    if (!r.ok && fPrev - f <= 8 * Number.EPSILON * Math.abs(fPrev)) {
+      stopAtPrecision(ctx, x, f, g, `the line search decreased f only by rounding (${r.reason})`);
+      return f;
+    }
   }
 }

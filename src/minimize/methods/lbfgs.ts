@@ -4,7 +4,8 @@
 //   r = γ·q,  γ = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀy_{k−1}   (H₀ = γI, N&W eq. 7.20)
 //   for i = k−m … k−1:  b = ρ_i·y_iᵀr,  r ← r + (a_i − b)·s_i;   d = −r
 // Pairs with sᵀy ≤ 0 are not stored. 4m + O(1) vector operations per iteration, memory 2m·n.
-// Default memory m = 10, line search strong Wolfe (c₂ = 0.9), first trial step α = 1.
+// Default memory m = 10, line search Moré–Thuente with L-BFGS-B's constants (c₁ = 1e-3,
+// c₂ = 0.9, xtol = 0.1), first trial step 1/‖g‖ (at most 1), then α = 1.
 
 import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
@@ -18,7 +19,7 @@ export function lbfgs(ctx: Context, memory = 10): DirectionMethod {
   const pool: Vec[][] = Array.from({ length: memory }, () => [space.vec(n), space.vec(n)]);
   let count = 0, head = 0; // ring buffer: the newest pair is at (head − 1) mod memory
   return {
-    defaultLineSearch: 'wolfe',
+    defaultLineSearch: { type: 'more-thuente', c1: 1e-3, c2: 0.9, xtol: 0.1 },
     direction(_x, _f, g, d) {
       space.copy(g, d);
       if (count === 0) {
