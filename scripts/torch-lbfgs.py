@@ -25,8 +25,12 @@
 #              max_iter 20 and torch's other defaults; plus a 10-D strong-Wolfe run with
 #              history_size 3, max_iter 7, max_eval 9 (the history ring and the max_eval exit)
 #              and 2-D runs with a large tolerance_change: fixed step, lr 0.5, 1e-4 (the loss-
-#              change exit) and strong Wolfe, 1e-3 (the search keeps its own 1e-9).
-#   mlp        Linear(4→8) + tanh + Linear(8→3), cross-entropy (mean) on 16 fixed samples, data and
+#              change exit) and strong Wolfe, 1e-3 (the search keeps its own 1e-9); and 10-D runs
+#              on 1e-7·f (f and ∇f multiplied by "scale" after the computation), where pairs with
+#              0 < yᵀs ≤ 1e-10 occur and are refused.
+#   mlp        Linear(4→8) + tanh + Linear(8→3), loss ½‖y − t‖² averaged over 64 fixed samples
+#              (descent's 'mse'; x ~ 2·N(0, 1), t = 2·one-hot of random labels: no perfect fit within
+#              the run, and strong Wolfe has trials to reject), data and
 #              start rounded to float32. Parameters flat in descent's layout: W1 as
 #              [inputs][hidden] row-major (torch's weight transposed), b1, W2 [hidden][outputs],
 #              b2. The reference run optimizes ONE float64 tensor in that layout with loss and
@@ -64,37 +68,33 @@ def rosen(x):
     return f, g
 
 
-def mlp(x, labels, inputs, hidden, outputs, params):
-    """Cross-entropy (mean) of Linear + tanh + Linear and its gradient by backprop, parameters
-    flat in descent's layout, in the operation order of the test's float64 MLP objective
-    (test/lbfgs-torch.test.ts; tanh, exp and log are the platform's: 1-ulp differences)."""
-    H, O, N = hidden, outputs, len(labels)
+def mlp(x, targets, inputs, hidden, outputs, params):
+    """Mean squared error ½‖y − t‖² averaged over the samples (descent's 'mse') of Linear + tanh +
+    Linear, and its gradient by backprop, parameters flat in descent's layout, in the operation
+    order of the test's float64 MLP objective (test/lbfgs-torch.test.ts). No exp or log: Python's
+    and JavaScript's differ in the last bit for ~10% of arguments; tanh for ~0.05%."""
+    H, O, N = hidden, outputs, len(targets)
     w1, b1 = params[:inputs * H], params[inputs * H:inputs * H + H]
     o2 = inputs * H + H
     w2, b2 = params[o2:o2 + H * O], params[o2 + H * O:]
     g = [0.0] * len(params)
     loss = 0.0
     for s in range(N):
-        xs = x[s]
+        xs, ts = x[s], targets[s]
         a = []
         for h in range(H):
             z = b1[h]
             for i in range(inputs):
                 z += xs[i] * w1[i * H + h]
             a.append(math.tanh(z))
-        logits = []
+        dl = []
         for o in range(O):
             z = b2[o]
             for h in range(H):
                 z += a[h] * w2[h * O + o]
-            logits.append(z)
-        m = max(logits)
-        e = [math.exp(v - m) for v in logits]
-        se = 0.0
-        for v in e:
-            se += v
-        loss += math.log(se) - (logits[labels[s]] - m)
-        dl = [(e[o] / se - (1.0 if o == labels[s] else 0.0)) / N for o in range(O)]
+            r = z - ts[o]
+            loss += 0.5 * r * r
+            dl.append(r / N)
         for h in range(H):
             da = 0.0
             for o in range(O):
@@ -144,12 +144,17 @@ def run(params, loss_fn, options, steps):
     return {'calls': calls, 'steps': record, 'final': final}
 
 
-def rosen_case(n, options, steps=6):
+def rosen_case(n, options, steps=6, scale=1):
     x0 = [-1.2 if i % 2 == 0 else 1.0 for i in range(n)]
     x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-    out = run([x], lambda: rosen(x.detach().tolist()), options, steps)
-    return {'name': f'rosenbrock-{n} {json.dumps(options, sort_keys=True)}', 'problem': 'rosenbrock', 'n': n,
-            'x0': x0, 'options': options, 'steps_count': steps, **out}
+
+    def scaled():
+        f, g = rosen(x.detach().tolist())
+        return (f, g) if scale == 1 else (f * scale, [v * scale for v in g])
+
+    out = run([x], scaled, options, steps)
+    return {'name': f'rosenbrock-{n}{"" if scale == 1 else f" ×{scale}"} {json.dumps(options, sort_keys=True)}', 'problem': 'rosenbrock', 'n': n,
+            'scale': scale, 'x0': x0, 'options': options, 'steps_count': steps, **out}
 
 
 # torch's own parameter order (W1 out×in, b1, W2, b2) <-> descent's flat layout (W1 in×out, b1, W2, b2)
@@ -159,21 +164,22 @@ def to_descent(w1, b1, w2, b2):
 
 def mlp_case(options, steps=3):
     torch.manual_seed(0)
-    inputs, hidden, outputs, n = 4, 8, 3, 16
-    X = torch.randn(n, inputs, dtype=torch.float64)
+    inputs, hidden, outputs, n = 4, 8, 3, 64
+    X = 2 * torch.randn(n, inputs, dtype=torch.float64)
     labels = torch.randint(0, outputs, (n,))
+    T = 2 * torch.nn.functional.one_hot(labels, outputs).double()
     l1, l2 = torch.nn.Linear(inputs, hidden).double(), torch.nn.Linear(hidden, outputs).double()
     # data and start rounded to float32, so that every run starts from the same point
     init = [p.detach().float().double() for p in (l1.weight, l1.bias, l2.weight, l2.bias)]
     Xr = X.float().double()
     params0 = to_descent(*init)
     result = {'name': f'mlp {json.dumps(options, sort_keys=True)}', 'problem': 'mlp', 'inputs': inputs, 'hidden': hidden,
-              'outputs': outputs, 'x': Xr.tolist(), 'labels': labels.tolist(), 'params0': params0,
+                    'outputs': outputs, 'x': Xr.tolist(), 'targets': T.tolist(), 'params0': params0,
               'options': options, 'steps_count': steps}
     # the reference: one flat float64 parameter vector in descent's layout, loss and gradient by hand
     theta = torch.tensor(params0, dtype=torch.float64, requires_grad=True)
-    xs, ys = Xr.tolist(), labels.tolist()
-    result.update(run([theta], lambda: mlp(xs, ys, inputs, hidden, outputs, theta.detach().tolist()), options, steps))
+    xs, ts = Xr.tolist(), T.tolist()
+    result.update(run([theta], lambda: mlp(xs, ts, inputs, hidden, outputs, theta.detach().tolist()), options, steps))
     # torch's own modules (autograd, torch's parameter order) in float64 and float32
     sizes = [hidden * inputs, hidden, outputs * hidden, outputs]
 
@@ -190,7 +196,8 @@ def mlp_case(options, steps=3):
         Xd = Xr.to(dtype)
 
         def loss_fn():
-            return torch.nn.functional.cross_entropy(torch.tanh(Xd @ w1.t() + b1) @ w2.t() + b2, labels)
+            r = torch.tanh(Xd @ w1.t() + b1) @ w2.t() + b2 - T.to(dtype)
+            return 0.5 * (r * r).sum() / n
 
         out = run([w1, b1, w2, b2], loss_fn, options, steps)
         out['calls'] = [[loss, relayout(v)] for loss, v in out['calls']]
@@ -208,6 +215,8 @@ cases = [
     rosen_case(10, {'lr': 1, 'max_iter': 7, 'max_eval': 9, 'history_size': 3, 'line_search_fn': 'strong_wolfe'}, steps=8),
     rosen_case(2, {'lr': 0.5, 'max_iter': 20, 'tolerance_change': 1e-4, 'line_search_fn': None}, steps=4),
     rosen_case(2, {'lr': 1, 'max_iter': 20, 'tolerance_change': 1e-3, 'line_search_fn': 'strong_wolfe'}, steps=4),
+    rosen_case(10, {'lr': 1, 'max_iter': 20, 'tolerance_grad': 1e-12, 'line_search_fn': None}, steps=3, scale=1e-7),
+    rosen_case(10, {'lr': 1, 'max_iter': 20, 'tolerance_grad': 1e-12, 'line_search_fn': 'strong_wolfe'}, steps=3, scale=1e-7),
     mlp_case({'lr': 1, 'max_iter': 20, 'line_search_fn': None}),
     mlp_case({'lr': 1, 'max_iter': 20, 'line_search_fn': 'strong_wolfe'}),
 ]
