@@ -182,6 +182,24 @@ for (const isa of isas) {
       }
     }
 
+    it('z kept for conv2d, batchnorm and layernorm layers too: gradient checks of a small CNN and of norm layers with gelu, silu, mish, elu', () => {
+      const specs = [
+        { inputs: [1, 6, 6] as const, layers: [{ type: 'conv2d' as const, filters: 3, kernel: 3, activation: 'gelu' }, { type: 'flatten' as const }, { units: 4, activation: 'mish' }, { units: 3 }] },
+        { inputs: 5, layers: [{ units: 6, activation: 'linear', bias: false }, { type: 'layernorm' as const, activation: 'silu' }, { units: 6, activation: 'linear' }, { type: 'batchnorm' as const, activation: 'elu' }, { units: 3 }] },
+      ];
+      for (const spec of specs) {
+        const model = new Model(e, { ...spec, loss: 'softmax-cross-entropy', seed: 2 } as never);
+        model.frozen = true; // batch norm: the same statistics in every evaluation of the check
+        for (const l of model.layers) l.b?.data.set(randomF32(l.units, 40 + l.index).map((v) => 0.3 * v));
+        const batch = batchFor(model, 'softmax-cross-entropy', 6, 4);
+        expect(model.layers.some((l, i) => model.views(6).zs[i] !== undefined)).toBe(true);
+        const r = gradientCheck(model, batch, { samples: 1000, seed: 1, noise: 0 });
+        expect(r.passed, JSON.stringify(r.layers.map((l) => [l.kind, l.maxRelativeError, l.worst]))).toBe(true);
+        if (LOG) console.log(`${isa} ${model.describe()}: gradient check worst relative error ${r.maxRelativeError.toExponential(2)}`);
+        model.release();
+      }
+    });
+
     it('the derivative really comes from z: a gelu model whose z buffer is overwritten after forward gets a different gradient', () => {
       // control for the checks above: backward must read the pre-activation the forward pass kept
       const model = new Model(e, { inputs: 4, layers: [{ units: 6, activation: 'gelu' }, { units: 3 }], loss: 'softmax-cross-entropy', seed: 1 });
