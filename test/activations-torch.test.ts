@@ -192,7 +192,7 @@ for (const isa of isas) {
         model.frozen = true; // batch norm: the same statistics in every evaluation of the check
         for (const l of model.layers) l.b?.data.set(randomF32(l.units, 40 + l.index).map((v) => 0.3 * v));
         const batch = batchFor(model, 'softmax-cross-entropy', 6, 4);
-        expect(model.layers.some((l, i) => model.views(6).zs[i] !== undefined)).toBe(true);
+        expect(model.layers.some((_, i) => model.views(6).zs[i] !== undefined)).toBe(true);
         const r = gradientCheck(model, batch, { samples: 1000, seed: 1, noise: 0 });
         expect(r.passed, JSON.stringify(r.layers.map((l) => [l.kind, l.maxRelativeError, l.worst]))).toBe(true);
         if (LOG) console.log(`${isa} ${model.describe()}: gradient check worst relative error ${r.maxRelativeError.toExponential(2)}`);
