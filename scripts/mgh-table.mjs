@@ -46,6 +46,47 @@ for (const [mi, [label, settings]] of methods.entries()) {
   sections.push(`### ${label}\n\n| instance | n | m | f* | f | reached | iterations | evaluations | reason${spHead} |\n|---|---|---|---|---|---|---|---|---${spHead ? '|---' : ''}|\n${rows.join('\n')}\n`);
   console.log(`${label}: ${totals[mi].reached}/41`);
 }
+// Levenberg–Marquardt against MINPACK's lmder — SciPy's least_squares(method='lm') — on the same
+// functions (docs/minpack-lm.json, scripts/minpack-lm.py), residual + Jacobian evaluations on
+// the instances both reach: at SciPy's tolerances (ftol = xtol = gtol = 1e-8), at descent's
+// defaults, and the μ-damping form (the default before issue #16)
+let lmSection = '';
+const mpFile = join(fileURLToPath(new URL('..', import.meta.url)), 'docs', 'minpack-lm.json');
+if (existsSync(mpFile)) {
+  const mp = JSON.parse(readFileSync(mpFile, 'utf8'));
+  const ref = mp.settings.least_squares.filter((s) => s.set === 'mgh');
+  const lmRows = [], lmInst = new Map();
+  for (const [label, lm] of [['ftol = xtol = gtol = 1e-8', { ftol: 1e-8, xtol: 1e-8, gtol: 1e-8 }], ['defaults (ftol 1e-14, xtol = gtol = 1e-8)', {}], ["form 'damping' (before)", { form: 'damping' }]]) {
+    let got = 0, notConv = 0, both = 0, ours = 0, theirs = 0;
+    for (const p of problems) {
+      const r = d.minimize(p.objective, p.x0, { method: 'lm', lm });
+      const ok = reached(r.value, p.fStar);
+      const m = ref.find((s) => s.name === p.name);
+      const e = r.evaluations.residuals + r.evaluations.jacobian;
+      got += ok ? 1 : 0;
+      if (ok && !r.converged) notConv++;
+      if (ok && m.reached) { both++; ours += e; theirs += m.nfev + m.njev; }
+      if (!lmInst.has(p.name)) lmInst.set(p.name, `| ${p.name} | ${e} | ${ok ? '✓' : '✗'} | ${r.reason} | ${m.nfev + m.njev} | ${m.reached ? '✓' : '✗'} | ${m.info} |`);
+    }
+    lmRows.push(`| ${label} | ${got} | ${notConv} | ${both} | ${ours} | ${theirs} | ${(ours / theirs).toFixed(2)}× |`);
+  }
+  lmSection = `
+### LM against MINPACK (SciPy ${mp.scipy} least_squares(method='lm'))
+
+Residual + Jacobian evaluations on the instances both descent's LM and MINPACK's lmder reach,
+MINPACK at least_squares' defaults (ftol = xtol = gtol = 1e-8, diag from J's column norms) through
+\`scipy.optimize.leastsq\` with the analytic Jacobian on these same functions (scripts/minpack-lm.py
+→ docs/minpack-lm.json). "not conv." counts runs that reach f* with a reason that is not a convergence.
+
+| descent LM | reached | not conv. | both reach | descent r + J | MINPACK r + J | ratio |
+|---|---|---|---|---|---|---|
+${lmRows.join('\n')}
+
+| instance | descent r + J (1e-8) | reached | reason | MINPACK r + J | reached | MINPACK info |
+|---|---|---|---|---|---|---|
+${[...lmInst.values()].join('\n')}
+`;
+}
 const summary = methods.map(([label], i) => {
   const sp = scipyRun(label);
   const spTotals = sp ? sp.instances.reduce((a, s) => [a[0] + (s.nfev ?? 0), a[1] + (s.njev ?? 0)], [0, 0]) : undefined;
@@ -83,6 +124,6 @@ tolerance 1e-8, SciPy at gtol = 1e-5 on ‖g‖∞, so descent runs further): ${
 |---|---|---|---|---|---|---|
 ${summary}
 
-${sections.join('\n')}`;
+${sections.join('\n')}${lmSection}`;
 mkdirSync(join(root, 'docs'), { recursive: true });
 writeFileSync(join(root, 'docs', 'mgh.md'), md);
