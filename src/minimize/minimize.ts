@@ -92,7 +92,8 @@ export function minimize(objective: Objective, x0: ArrayLike<number>, settings: 
 function run(obj: ReturnType<typeof withDerivatives>, x0: ArrayLike<number>, method: MethodName, settings: MinimizeSettings, space: VectorSpace): MinimizeResult {
   // LM's default has no absolute gradient test: ‖2Jᵀr‖ scales with the data (NIST's Lanczos
   // problems have RSS ≈ 1e-25 and a tiny gradient long before the parameters settle); it
-  // stops on the step, the value change or when no damping gives a decrease.
+  // stops by its own tests (MINPACK's ftol/xtol/gtol, f ≤ tiny: methods/lm-minpack.ts; the
+  // 'damping' form on the step, the value change or when no damping gives a decrease).
   const ctx = new Context(obj, space, settings, 'wolfe', method === 'lm' ? 0 : 1e-8);
   const x = space.vec(obj.n, x0);
   const g = space.vec(obj.n);
