@@ -71,7 +71,7 @@ export { Model, type ModelSpec, type LayerSpec, type DenseLayer, type Batch, typ
 export { OUTPUT_KINDS, type Preprocess, type OutputKind } from './nn/preprocess.js';
 export { ACTIVATIONS, type ActivationName } from './nn/activations.js';
 export { INITIALIZERS, torchGain, type InitName, type InitSpec, type InitText, type GainChoice } from './nn/init.js';
-export { LOSSES, type LossName } from './nn/losses.js';
+export { LOSSES, REDUCTIONS, type LossName, type LossSpec, type LossConfig, type Reduction } from './nn/losses.js';
 export { fit, fitAsync, evaluate, DEFAULT_FIT_LR, NonFiniteError, type FitOptions, type FitAsyncOptions, type FitProgress, type History, type EpochLogs, type BatchLogs, type EarlyStopping, type Evaluation, type OnNonFinite, type NonFiniteInfo } from './train/fit.js';
 export { checkF32, checkF32Hyper, F32_MAX } from './optim/check.js';
 export { sgd, type Optimizer, type StepContext } from './train/optimizer.js';
