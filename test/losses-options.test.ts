@@ -115,6 +115,21 @@ describe('loss options: reductions through the model, fit, evaluate and objectiv
     }
   });
 
+  it('least squares: mse and mse-mean objectives with either reduction have residuals with Σ r² = f', () => {
+    const d = data(7, 3, 'real');
+    for (const loss of [{ name: 'mse' }, { name: 'mse', reduction: 'sum' }, { name: 'mse-mean' }, { name: 'mse-mean', reduction: 'sum' }]) {
+      const m = new Model(e, spec(loss));
+      const obj = m.objective(d as never, { batchSize: 3 });
+      const theta = Float64Array.from(m.parameters().data);
+      expect(obj.m).toBe(21);
+      const r = new Float64Array(obj.m!);
+      obj.residuals!(theta, r);
+      const f = obj.value(theta);
+      expect(Math.abs(r.reduce((s, v) => s + v * v, 0) - f), JSON.stringify(loss)).toBeLessThanOrEqual(1e-6 * f);
+    }
+    expect(new Model(e, spec('huber')).objective(d as never).residuals).toBeUndefined();
+  });
+
   it('fit with probability targets and label smoothing lowers the loss; the epoch loss is the data set reduction', () => {
     const d = data(64, 3, 'soft');
     const m = new Model(e, { ...spec({ name: 'softmax-cross-entropy', labelSmoothing: 0.1 }), seed: 2 });

@@ -39,7 +39,7 @@ export function makeFullBatch(name: string, flags: StepFlags, hyper: Record<stri
   for (const flag of ['lr', 'lr-schedule', 'momentum'] as const) {
     if (flags[flag] !== undefined) throw new DescentError(`--${flag} does not apply to ${name}: a full-batch method sets its steps by ${how}`);
   }
-  if (name === 'lm' && loss !== 'mse') throw new DescentError(`--optimizer lm: Levenberg–Marquardt minimizes a sum of squares; use it with --loss mse (got ${loss})`);
+  if (name === 'lm' && loss !== 'mse' && loss !== 'mse-mean') throw new DescentError(`--optimizer lm: Levenberg–Marquardt minimizes a sum of squares; use it with --loss mse or mse-mean (got ${loss})`);
   const settings: FullBatchSettings = {};
   const text: string[] = [];
   const positive = (key: string, x: unknown, integer = false): number => {

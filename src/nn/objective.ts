@@ -5,7 +5,8 @@
 //        per-batch gradients (each a mean) weighted by batch size;
 //   Hessian·v by a forward difference of gradients (two gradient passes), step below;
 //   for MSE models, least squares: f = (1/N)·Σᵢ ½‖yᵢ − tᵢ‖² = Σ r², with the residuals
-//        r_{ik} = (y_{ik} − t_{ik})/√(2N) for every output k of every sample i (m = N·outputs) and
+//        r_{ik} = (y_{ik} − t_{ik})/√(2N) for every output k of every sample i (m = N·outputs)
+//        (reduction 'sum': /√2; mse-mean: /√(N·outputs), or 1 for 'sum') and
 //        the Jacobian ∂r_{ik}/∂θ: per output k one batched backward pass seeded with the unit
 //        vector of k, then per-sample outer products a_{l−1} ⊗ δ_l fill the rows (m·n values:
 //        meant for the small data sets Levenberg–Marquardt suits).
@@ -132,10 +133,11 @@ export function networkObjective(model: Model, data: Dataset, opts: NetworkObjec
     valueAndGradient: (x, g) => run(x, g),
     hessianVector,
   };
-  if (model.loss !== 'mse' || model.lossConfig.reduction !== 'mean') return obj;
+  if (model.loss !== 'mse' && model.loss !== 'mse-mean') return obj;
 
   const m = N * k + (lambda > 0 ? nWeights : 0);
-  const c = 1 / Math.sqrt(2 * N);
+  // f = Σ ½d²/D (mse) or Σ d²/D (mse-mean), D = lossDivisor(N): residuals c·d
+  const c = 1 / Math.sqrt((model.loss === 'mse' ? 2 : 1) * model.lossDivisor(N));
   const cw = Math.sqrt(lambda / 2);
   const residuals = (x: Float64Array, r: Float64Array) => {
     setParams(x);
