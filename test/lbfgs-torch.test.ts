@@ -25,6 +25,7 @@ import { Model } from '../src/nn/model.js';
 import { fit } from '../src/train/fit.js';
 import { lbfgsTorch } from '../src/train/full-batch.js';
 import { engineFor } from './engines.js';
+import { makeFullBatch } from '../src/cli/full-batch-options.js';
 
 interface Step { loss: number; x: number[]; calls: number; n_iter: number }
 interface Run { calls: [number, number[]][]; steps: Step[]; final: number }
@@ -212,4 +213,33 @@ describe('fit with lbfgsTorch: the float32 network, one step() call per epoch', 
       }
     });
   }
+});
+
+describe('lbfgs-torch options: the API, minimize and the command line', () => {
+  it('torch defaults, checked options', () => {
+    const opt = new TorchLbfgs(new Float64Array(2));
+    expect(opt.settings).toEqual({ lr: 1, maxIter: 20, maxEval: 25, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null });
+    expect(new TorchLbfgs(new Float64Array(2), { maxIter: 7 }).settings.maxEval).toBe(8); // ⌊7·5/4⌋, as torch's max_iter * 5 // 4
+    expect(() => new TorchLbfgs(new Float64Array(2), { lineSearchFn: 'wolfe' as never })).toThrow(/lineSearchFn must be 'strong_wolfe' or null/);
+    expect(() => new TorchLbfgs(new Float64Array(2), { maxIter: 0 })).toThrow(/maxIter must be an integer ≥ 1/);
+    expect(() => new TorchLbfgs(new Float64Array(2), { history_size: 3 } as never)).toThrow(/unknown option "history_size"/);
+    expect(() => new TorchLbfgs(Array.from([1, 2]) as never)).toThrow(/params must be a non-empty Float64Array/);
+    const f = rosenbrockChained(2).objective;
+    expect(() => minimize(f, [-1.2, 1], { method: 'lbfgs-torch', gradientTolerance: 1e-9 })).toThrow(/gradientTolerance does not apply to 'lbfgs-torch'/);
+    expect(() => lbfgsTorch({ lr: -1 })).toThrow(/lr must be/);
+  });
+
+  it('descent train --optimizer lbfgs-torch: --lr and --opt are torch\'s keyword arguments', () => {
+    const { optimizer, text } = makeFullBatch('lbfgs-torch', { lr: '0.5' },
+      { max_iter: 7, max_eval: 9, history_size: 3, tolerance_grad: 1e-5, tolerance_change: 1e-8, line_search_fn: 'strong_wolfe', weight_decay: 0.01 }, 'softmax-cross-entropy');
+    expect(optimizer.method).toBe('lbfgs-torch');
+    expect(optimizer.settings).toEqual({ weightDecay: 0.01, lbfgsTorch: { lr: 0.5, maxIter: 7, maxEval: 9, historySize: 3, toleranceGrad: 1e-5, toleranceChange: 1e-8, lineSearchFn: 'strong_wolfe' } });
+    expect(text).toBe('lbfgs-torch (torch.optim.LBFGS) lr 0.5, max_iter 7, max_eval 9, history_size 3, tolerance_grad 0.00001, tolerance_change 1e-8, strong Wolfe, L2 0.01');
+    expect(makeFullBatch('lbfgs-torch', {}, { line_search_fn: 'none' }, 'mse').optimizer.settings).toEqual({ lbfgsTorch: { lineSearchFn: null } });
+    expect(() => makeFullBatch('lbfgs-torch', {}, { memory: 5 }, 'mse')).toThrow(/--opt memory: not a setting of lbfgs-torch/);
+    expect(() => makeFullBatch('lbfgs-torch', {}, { line_search_fn: 'wolfe' }, 'mse')).toThrow(/expected strong_wolfe or none/);
+    expect(() => makeFullBatch('lbfgs-torch', {}, { max_iter: 2.5 }, 'mse')).toThrow(/--opt max_iter: expected a positive integer/);
+    expect(() => makeFullBatch('lbfgs-torch', { 'lr-schedule': 'cosine' }, {}, 'mse')).toThrow(/--lr-schedule does not apply to lbfgs-torch/);
+    expect(() => makeFullBatch('lbfgs', {}, { max_iter: 3 }, 'mse')).toThrow(/max_iter is torch's: --optimizer lbfgs-torch/);
+  });
 });

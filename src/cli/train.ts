@@ -139,7 +139,10 @@ Training
                        or a full-batch method: ${wrapList(FULL_BATCH_NAMES)}
                        (one iteration per epoch over the whole training set, steps by line
                        search, so no --lr; --weight-decay, --opt memory=M for lbfgs,
-                       --opt gradient_tolerance=X; lm needs --loss mse)
+                       --opt gradient_tolerance=X; lm needs --loss mse). lbfgs-torch is
+                       torch.optim.LBFGS replayed: an epoch is one step(closure) call, --lr
+                       its lr (default 1), --opt max_iter=20, max_eval, tolerance_grad=1e-7,
+                       tolerance_change=1e-9, history_size=100, line_search_fn=strong_wolfe
   --lr X               learning rate of the optimizer (default per optimizer:
                        ${defaultLrText()})
 ${SCHEDULE_HELP}  --momentum X         momentum (sgd, rmsprop; momentum/nesterov default 0.9)
@@ -342,7 +345,8 @@ export function stepsPerEpoch(n: number, batchSize: number | 'full', validationS
  * A hyper-parameter value from the command line: true/false, a number, or numbers separated
  * by commas (betas=0.9,0.999 → [0.9, 0.999]).
  */
-function hyperValue(key: string, text: string, flag: string): boolean | number | number[] {
+function hyperValue(key: string, text: string, flag: string): boolean | number | number[] | string {
+  if (key === 'line_search_fn') return text; // LBFGS's strong_wolfe | none, checked by lbfgs-torch
   if (text === 'true' || text === 'false') return text === 'true';
   const parts = text.split(',');
   const xs = parts.map((p) => (p.trim() === '' ? NaN : Number(p)));

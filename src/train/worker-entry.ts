@@ -20,7 +20,7 @@ import { optimizer, RuleOptimizer, type OptimizerOptions, type OptimizerStateDic
 import * as S from '../optim/schedules.js';
 import { fitAsync, NonFiniteError, type FitAsyncOptions } from './fit.js';
 import {
-  bfgs, conjugateGradient, isFullBatch, lbfgs, levenbergMarquardt, newtonCg, newtonMethod, scaledConjugateGradient, steepestDescent,
+  bfgs, conjugateGradient, isFullBatch, lbfgs, lbfgsTorch, levenbergMarquardt, newtonCg, newtonMethod, scaledConjugateGradient, steepestDescent,
   type FullBatchOptimizer, type FullBatchSettings,
 } from './full-batch.js';
 import type { Optimizer } from './optimizer.js';
@@ -30,6 +30,8 @@ import { ABORT_FLAG, parentChannel, type StartMessage, type WorkerMessage } from
 const FULL_BATCH: Readonly<Record<string, (s?: FullBatchSettings) => FullBatchOptimizer>> = {
   lbfgs, bfgs, cg: conjugateGradient, scg: scaledConjugateGradient, 'steepest-descent': steepestDescent,
   'newton-cg': newtonCg, newton: newtonMethod, lm: levenbergMarquardt,
+  // settings: torch's options (maxIter, lineSearchFn, …) and weightDecay, as lbfgsTorch() takes them
+  'lbfgs-torch': (s) => lbfgsTorch(s as Parameters<typeof lbfgsTorch>[0]),
 };
 
 const SCHEDULES: Readonly<Record<string, (...args: never[]) => unknown>> = {
