@@ -17,6 +17,7 @@ import { onnxBytes, type TNode } from './onnx-graphs.js';
 import { bits, randomF32 } from './reference.js';
 
 const engine = Engine.createSync({ isa: 'simd', gemmTile: 4 });
+const LOG = process.env.DESCENT_ACT_LOG === '1';
 const fx = JSON.parse(readFileSync(new URL('./fixtures/torch-activations.json', import.meta.url), 'utf8'));
 const NEW = ['gelu', 'gelu-tanh', 'silu', 'softplus', 'selu', 'mish', 'hardtanh'] as const;
 
@@ -68,6 +69,7 @@ describe('PyTorch', () => {
       const model = importTorch(engine, bytes, { python: c.python });
       const got = model.predict(Float32Array.from(c.x), { output: 'logits' });
       expect(maxRel(got, c.logits)).toBeLessThanOrEqual(1e-5);
+      if (LOG) console.log(`torch import ${c.python}: ${maxRel(got, c.logits).toExponential(2)}`);
       // and back: the export names the same module, and re-imports to the same model
       const ex = exportTorch(model);
       expect(ex.modules).toContain(c.python.match(/nn\.Linear\(4, 6\), (.*), nn\.Linear/)![1]);
@@ -109,7 +111,9 @@ describe('ONNX', () => {
       const m = mlp(act, 3);
       const bytes = exportOnnx(m);
       const want = m.predict(X, { output: 'logits' });
-      expect(maxRel(await run(bytes, X, 7, 6), want)).toBeLessThanOrEqual(1e-5);
+      const err = maxRel(await run(bytes, X, 7, 6), want);
+      expect(err).toBeLessThanOrEqual(1e-5);
+      if (LOG) console.log(`onnxruntime ${act}: ${err.toExponential(2)}`);
       const back = importOnnx(engine, bytes);
       expect(back.layers.map((l) => l.activation)).toEqual([act, act, 'linear']);
       expect(bits(back.predict(X, { output: 'logits' }))).toEqual(bits(want));
