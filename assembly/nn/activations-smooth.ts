@@ -34,13 +34,13 @@
 //   selu       expm1 (AssemblyScript's Math, f64) for the negative branch.
 // dz = dy·f'(z) is one f64 product, rounded once. NaN in gives NaN out (forward and backward).
 //
-// Speed: scalar f64 (AssemblyScript's Math.exp/expm1/log1p), one element at a time. Measured
-// (CPU time, 51,200 elements, a loaded 2-vCPU machine): ~8–15 ns per element forward or backward
-// for gelu-tanh, silu, softplus, selu and mish, ~17 ns for gelu (its 13-step series run for two
-// elements at once, erfcR2; ~25–33 ns one at a time), against ~2 ns for the SIMD tanh of
-// activations.ts — small next to the product that feeds a layer (one
-// activation per output against fan_in multiply-adds), though visible for narrow layers. A SIMD
-// version would need the exp arguments in extended precision (f64x2 lanes); not done.
+// Speed: scalar f64 (AssemblyScript's Math.exp/expm1/log1p), one element at a time, except
+// gelu's series, run for two elements at once in f64x2 lanes (erfcR2). Measured (CPU time,
+// 51,200 elements, a loaded 2-vCPU machine): ~8–15 ns per element forward or backward for
+// gelu-tanh, silu, softplus, selu and mish, ~17 ns for gelu (~25–33 ns one at a time), against
+// ~2 ns for the SIMD tanh of activations.ts — small next to the product that feeds a layer (one
+// activation per output against fan_in multiply-adds), though visible for narrow layers. A full
+// SIMD version would need the exp arguments in extended precision (f64x2 lanes); not done.
 
 export const ACT_GELU = 7;
 export const ACT_GELU_TANH = 8;
