@@ -12,7 +12,7 @@ const methods = [
   ['steepest descent', { method: 'steepest-descent' }],
   ['CG FR', { method: 'cg', cg: { beta: 'fr' } }], ['CG PR', { method: 'cg', cg: { beta: 'pr' } }],
   ['CG PR+', { method: 'cg', cg: { beta: 'pr+' } }], ['CG HS', { method: 'cg', cg: { beta: 'hs' } }],
-  ['CG DY', { method: 'cg', cg: { beta: 'dy' } }],
+  ['CG DY', { method: 'cg', cg: { beta: 'dy' } }], ['CG HZ (CG_DESCENT)', { method: 'cg', cg: { beta: 'hz' } }],
   ['BFGS', { method: 'bfgs' }], ['L-BFGS', { method: 'lbfgs' }], ['Newton', { method: 'newton' }],
   ['Newton-CG', { method: 'newton-cg' }], ['LM', { method: 'lm' }],
 ];
@@ -20,7 +20,7 @@ const scipy = { BFGS: 31, 'L-BFGS': 26, 'CG PR+': 26, 'Newton-CG': 29 };
 // SciPy run on these same functions (scripts/scipy-mgh.py → docs/mgh-scipy.json), when present
 const scipyFile = join(fileURLToPath(new URL('..', import.meta.url)), 'docs', 'mgh-scipy.json');
 const measured = existsSync(scipyFile) ? JSON.parse(readFileSync(scipyFile, 'utf8')) : undefined;
-const scipyName = { BFGS: 'BFGS', 'L-BFGS': 'L-BFGS-B', 'CG PR+': 'CG', 'Newton-CG': 'Newton-CG' };
+const scipyName = { BFGS: 'BFGS', 'L-BFGS': 'L-BFGS-B', 'CG PR+': 'CG', 'CG HZ (CG_DESCENT)': 'CG', 'Newton-CG': 'Newton-CG' };
 const scipyRun = (label) => measured?.methods[scipyName[label]];
 const problems = d.mghProblems();
 const reached = (f, fStar) => Math.abs(f - fStar) <= 1e-4 * Math.abs(fStar) + 1e-8;
@@ -98,9 +98,9 @@ const summary = methods.map(([label], i) => {
 const vsScipy = [];
 if (measured) {
   const settingsOf = (label) => methods.find(([l]) => l === label)[1];
-  const rowsFor = [['BFGS'], ['L-BFGS'], ['CG PR+'], ['Newton-CG']];
+  const rowsFor = [['BFGS'], ['L-BFGS'], ['CG PR+'], ['CG HZ (CG_DESCENT)'], ['Newton-CG']];
   for (const [label] of rowsFor) {
-    for (const search of ['more-thuente', 'wolfe']) {
+    for (const search of label.startsWith('CG HZ') ? ['hager-zhang'] : ['more-thuente', 'wolfe']) {
       const cells = [];
       for (const tol of [{ gradientTolerance: 1e-5, gradientNorm: 'inf' }, {}]) {
         let got = 0, both = 0, ours = 0, theirs = 0, failed = 0;
@@ -117,7 +117,7 @@ if (measured) {
         }
         cells.push(`${got} | ${failed} | ${both} | ${ours} | ${theirs} | ${(ours / theirs).toFixed(2)}×`);
       }
-      vsScipy.push(`| ${label} | ${search}${search === 'more-thuente' ? ' (default)' : ''} | ${cells.join(' | ')} |`);
+      vsScipy.push(`| ${label} | ${search}${search === 'wolfe' ? '' : ' (default)'} | ${cells.join(' | ')} |`);
     }
   }
 }
@@ -143,7 +143,7 @@ Value evaluations (each a combined value-and-gradient call) on the instances bot
 SciPy reach, at SciPy's tolerance (\`{ gradientTolerance: 1e-5, gradientNorm: 'inf' }\`) and at
 descent's defaults (‖g‖₂ ≤ 1e-8); "not conv." counts runs that reach f* but report a reason
 that is not a convergence. Line search: descent's default Moré–Thuente search (MINPACK-2's
-dcsrch), or the Nocedal–Wright bracket-and-zoom (\`lineSearch: 'wolfe'\`, the default before;
+dcsrch; CG HZ: CG_DESCENT's approximate-Wolfe search), or the Nocedal–Wright bracket-and-zoom (\`lineSearch: 'wolfe'\`, the default before;
 for CG with c₂ = 0.1, restarts every n iterations and Powell's test as then).
 
 | method | line search | reached (SciPy tol.) | not conv. | both reach | descent | SciPy | ratio | reached (defaults) | not conv. | both reach | descent | SciPy | ratio |

@@ -5,7 +5,7 @@
 // absoluteValueTolerance, 'precision') and the line-search methods on the MGH set: a run that
 // reaches the minimum reports converged.
 import { describe, expect, it } from 'vitest';
-import { moreThuente, lineSearch, type LineFunction } from '../src/minimize/line-search.js';
+import { hagerZhang, moreThuente, lineSearch, type LineFunction } from '../src/minimize/line-search.js';
 import { minimize } from '../src/minimize/minimize.js';
 import { mghProblems } from '../src/problems/mgh.js';
 
@@ -93,6 +93,51 @@ describe('Moré–Thuente line search on the paper\'s test functions', () => {
     expect(() => moreThuente(line(t1(2)), { c1: 0 })).toThrow(/c1/);
     expect(() => moreThuente(line(t1(2)), { c2: 1 })).toThrow(/c2/);
     expect(() => moreThuente(line(t1(2)), { xtol: 1 })).toThrow(/xtol/);
+  });
+});
+
+describe('Hager–Zhang line search (CG_DESCENT)', () => {
+  it('returns a Wolfe or, when allowed, approximate-Wolfe step on the paper\'s functions', () => {
+    // δ = min(0.1, the paper's c₁): with δ = 0.1 no step of (5.4) has sufficient decrease
+    for (const [name, fn, c1] of TABLES) {
+      const delta = Math.min(0.1, c1);
+      for (const approximate of [false, true]) {
+        for (const alpha0 of [1e-3, 1e-1, 10, 1e3]) {
+          const phi = line(fn);
+          const r = hagerZhang(phi, { alpha0, approximate, delta });
+          expect(r.ok, `${name} α₀ = ${alpha0}: ${r.reason}`).toBe(true);
+          const [f, dphi] = fn(r.alpha);
+          const wolfe = f <= phi.f0 + delta * r.alpha * phi.dphi0 && dphi >= 0.9 * phi.dphi0;
+          const approx = (2 * delta - 1) * phi.dphi0 >= dphi && dphi >= 0.9 * phi.dphi0 && f <= phi.f0 + 1e-6 * Math.abs(phi.f0);
+          expect(wolfe || (approximate && approx), `${name} α₀ = ${alpha0} α = ${r.alpha}`).toBe(true);
+          expect(r.evaluations).toBeLessThanOrEqual(30); // measured at most 26 (Table 3)
+        }
+      }
+    }
+  });
+
+  it('without approximate steps, a flat tail is not accepted (Table 1 from α₀ = 1e3: φ ≈ 0 but no sufficient decrease)', () => {
+    const phi = line(t1(2));
+    const loose = hagerZhang(phi, { alpha0: 1e3, approximate: true });
+    const strict = hagerZhang(phi, { alpha0: 1e3, approximate: false });
+    expect(loose.alpha).toBeGreaterThan(10); // φ′ ≈ 0 far out, φ ≤ φ(0): approximate Wolfe holds
+    expect(strict.alpha).toBeLessThan(10);
+    expect(strict.f).toBeLessThanOrEqual(phi.f0 + 0.1 * strict.alpha * phi.dphi0);
+  });
+
+  it('CG with beta hz (CG_DESCENT) minimizes Rosenbrock and reaches f* on most MGH instances', () => {
+    const r = minimize(rosenbrock, [-1.2, 1], { method: 'cg', cg: { beta: 'hz' } });
+    expect(r.converged, r.message).toBe(true);
+    expect(Math.abs(r.x[0] - 1)).toBeLessThan(1e-6);
+    let got = 0, wrong = 0;
+    for (const p of mghProblems()) {
+      const q = minimize(p.objective, p.x0, { method: 'cg', cg: { beta: 'hz' }, gradientTolerance: 1e-5, gradientNorm: 'inf' });
+      const ok = Math.abs(q.value - p.fStar!) <= 1e-4 * Math.abs(p.fStar!) + 1e-8;
+      got += ok ? 1 : 0;
+      if (ok && !q.converged) wrong++;
+    }
+    expect(got).toBeGreaterThanOrEqual(29); // measured 29 (SciPy's CG: 26)
+    expect(wrong).toBe(0);
   });
 });
 

@@ -11,6 +11,9 @@
 //                       (N&W Alg. 3.5 and 3.6, eq. 3.59; the bounds as Moré & Thuente 1994).
 //                       c₂ = 0.9 for quasi-Newton, 0.1 for CG. On a quadratic both
 //                       interpolants are exact: the minimizer is the second or third trial.
+// more-thuente          strong Wolfe by Moré & Thuente's algorithm (MINPACK-2 dcsrch), the default
+//                       of BFGS, L-BFGS, CG and Newton-CG (below)
+// hager-zhang           Wolfe or approximate Wolfe by CG_DESCENT's search (below)
 // exact                 the minimizer of φ: on a quadratic f = ½xᵀAx − bᵀx in closed form,
 //                       α* = −φ′(0)/(dᵀA d) (one Hessian-vector product); otherwise a bracket
 //                       [a, b, c] with φ(b) < φ(a), φ(c) found by golden-ratio expansion, then
@@ -49,9 +52,10 @@ export interface WolfeOptions { c1?: number; c2?: number; alpha0?: number; alpha
 export interface ExactOptions { tolerance?: number; alpha0?: number; maxEvaluations?: number; quadratic?: boolean }
 
 export type LineSearchSpec =
-  | 'armijo' | 'wolfe' | 'more-thuente' | 'exact'
+  | 'armijo' | 'wolfe' | 'more-thuente' | 'hager-zhang' | 'exact'
   | ({ type: 'armijo' } & ArmijoOptions)
   | ({ type: 'more-thuente' } & MoreThuenteOptions)
+  | ({ type: 'hager-zhang' } & HagerZhangOptions)
   | ({ type: 'wolfe' } & WolfeOptions)
   | ({ type: 'exact' } & ExactOptions);
 
@@ -346,6 +350,127 @@ export function moreThuente(phi: LineFunction, opts: MoreThuenteOptions = {}): L
   }
 }
 
+// ───────────────────────── Hager–Zhang ─────────────────────────
+//
+// The line search of CG_DESCENT (Hager & Zhang, "A new conjugate gradient method with
+// guaranteed descent and an efficient line search", SIAM J. Optim. 16(1), 2005, §4; and
+// "Algorithm 851: CG_DESCENT", ACM TOMS 32(1), 2006), written here from the papers. It accepts
+// a step satisfying either the Wolfe conditions (δ for sufficient decrease, σ for curvature),
+//   φ(α) ≤ φ(0) + δ·α·φ′(0)  and  φ′(α) ≥ σ·φ′(0),
+// or the approximate Wolfe conditions, which need no accurate difference of values:
+//   (2δ − 1)·φ′(0) ≥ φ′(α) ≥ σ·φ′(0)  and  φ(α) ≤ φ(0) + ε_k,   ε_k = ε·|φ(0)|.
+// Trials: c = the minimizer of the quadratic through φ(0), φ′(0) and φ(ψ₁·α₀) when that is
+// convex and φ(ψ₁·α₀) ≤ φ(0) (QuadStep), else ψ₂·α₀; then a bracket [a, b] with φ′(a) < 0,
+// φ(a) ≤ φ(0) + ε_k, φ′(b) ≥ 0 (expanding by ρ = 5, or bisecting inside [0, c] when φ(c) is
+// too high), shrunk by double secant steps (secant²) and a bisection whenever one round leaves
+// more than γ = 0.66 of the width.
+
+export interface HagerZhangOptions {
+  /** δ (sufficient decrease), default 0.1; σ (curvature), default 0.9. */
+  delta?: number;
+  sigma?: number;
+  /** ε in ε_k = ε·|φ(0)|, default 1e-6. */
+  epsilon?: number;
+  alpha0?: number;
+  /**
+   * Accept approximate Wolfe steps (default true). CG_DESCENT switches them on once
+   * |f_{k+1} − f_k| ≤ ω·C_k (a running average of |f|): far from a minimum they accept long
+   * steps along a nearly flat φ; method 'cg' with beta 'hz' does that switching.
+   */
+  approximate?: boolean;
+  /** QuadStep: try the quadratic through φ(ψ₁·α₀) first (default true; ψ₁ = 0.1, else ψ₂·α₀ with ψ₂ = 2). */
+  quadStep?: boolean;
+  maxEvaluations?: number;
+}
+
+export function hagerZhang(phi: LineFunction, opts: HagerZhangOptions = {}): LineSearchResult {
+  const delta = positive('delta', opts.delta ?? 0.1, 0, 0.5, true);
+  const sigma = positive('sigma', opts.sigma ?? 0.9, delta, 1, true);
+  const eps = opts.epsilon ?? 1e-6;
+  if (!(eps >= 0)) throw new DescentError(`line search: epsilon must be ≥ 0, got ${show(opts.epsilon)}`);
+  const maxEval = opts.maxEvaluations ?? 50;
+  const alpha0 = positive('alpha0', opts.alpha0 ?? 1);
+  const approximate = opts.approximate ?? true;
+  const { f0, dphi0 } = phi;
+  const fTop = f0 + eps * Math.abs(f0);
+  let evals = 0;
+  let best = { alpha: 0, f: f0, dphi: dphi0 };
+  class Done { constructor(readonly r: LineSearchResult) {} }
+  const fail = (reason: string) => new Done({ alpha: best.alpha, f: best.f, dphi: best.alpha === 0 ? dphi0 : best.dphi, ok: false, reason, evaluations: evals });
+  const at = (a: number): Trial => {
+    if (evals >= maxEval) throw fail('no acceptable step within the evaluation budget');
+    let { f, dphi } = phi.valueAndSlope(a);
+    evals++;
+    if (!Number.isFinite(f) || !Number.isFinite(dphi)) { f = Infinity; dphi = Infinity; } // too far: as a point past the minimizer
+    if (f < best.f) best = { alpha: a, f, dphi };
+    const wolfe = f <= f0 + delta * a * dphi0 && dphi >= sigma * dphi0;
+    const approx = approximate && (2 * delta - 1) * dphi0 >= dphi && dphi >= sigma * dphi0 && f <= fTop;
+    if (wolfe || approx) throw new Done({ alpha: a, f, dphi, ok: true, evaluations: evals });
+    return { a, f, d: dphi };
+  };
+  // U3: bisect [a, b] (φ′(b) < 0 but φ(b) too high) until a point with φ′ ≥ 0 is found
+  const bisect = (a: Trial, b: Trial): [Trial, Trial] => {
+    for (;;) {
+      if (b.a - a.a <= 1e-16 * b.a) throw fail('the bracket shrank to nothing (rounding limits the search)');
+      const d = at(0.5 * (a.a + b.a));
+      if (d.d >= 0) return [a, d];
+      if (d.f <= fTop) a = d; else b = d;
+    }
+  };
+  const update = (a: Trial, b: Trial, c: Trial): [Trial, Trial] => {
+    if (!(c.a > a.a && c.a < b.a)) return [a, b];
+    if (c.d >= 0) return [a, c];
+    if (c.f <= fTop) return [c, b];
+    return bisect(a, c);
+  };
+  const secant = (a: Trial, b: Trial) => (a.a * b.d - b.a * a.d) / (b.d - a.d);
+  try {
+    const zero: Trial = { a: 0, f: f0, d: dphi0 };
+    // the first trial
+    let c = alpha0;
+    if (opts.quadStep ?? true) {
+      const r = 0.1 * alpha0;
+      if (evals >= maxEval) throw fail('no acceptable step within the evaluation budget');
+      const fr = phi.value(r);
+      evals++;
+      if (Number.isFinite(fr) && fr <= f0) {
+        const curv = fr - f0 - dphi0 * r; // ½·q″·r²
+        if (curv > 0) c = -dphi0 * r * r / (2 * curv);
+        else c = 2 * alpha0;
+      } else c = 2 * alpha0;
+      if (Number.isFinite(fr) && fr < best.f) best = { alpha: r, f: fr, dphi: NaN };
+    } else c = 2 * alpha0;
+    // bracket
+    let a = zero, b: Trial;
+    let t = at(c);
+    for (;;) {
+      if (t.d >= 0) { b = t; break; }
+      if (t.f > fTop) { [a, b] = bisect(zero, t); break; }
+      a = t;
+      if (t.a > 1e10) throw fail('no minimizer bracketed: φ keeps decreasing (unbounded along d?)');
+      t = at(5 * t.a);
+    }
+    // shrink: secant², then bisection when the interval did not shrink enough
+    for (;;) {
+      const width = b.a - a.a;
+      if (width <= 1e-16 * b.a) throw fail('the bracket shrank to nothing (rounding limits the search)');
+      const s = secant(a, b);
+      let A = a, B = b;
+      if (Number.isFinite(s) && s > a.a && s < b.a) {
+        const sc = at(s);
+        [A, B] = update(a, b, sc);
+        const s2 = B === sc ? secant(b, B) : A === sc ? secant(a, A) : NaN;
+        if (Number.isFinite(s2) && s2 > A.a && s2 < B.a) [A, B] = update(A, B, at(s2));
+      }
+      if (B.a - A.a > 0.66 * width) [A, B] = update(A, B, at(0.5 * (A.a + B.a)));
+      a = A; b = B;
+    }
+  } catch (e) {
+    if (e instanceof Done) return e.r;
+    throw e;
+  }
+}
+
 const GOLD = (3 - Math.sqrt(5)) / 2; // 0.381966…, the golden-section fraction
 
 /** The exact minimizer along d: closed form on quadratics, else bracket + Brent. */
@@ -434,7 +559,8 @@ export function lineSearch(spec: LineSearchSpec, phi: LineFunction, alpha0?: num
     case 'armijo': return armijo(phi, o as ArmijoOptions);
     case 'wolfe': return wolfe(phi, o as WolfeOptions);
     case 'more-thuente': return moreThuente(phi, o as MoreThuenteOptions);
+    case 'hager-zhang': return hagerZhang(phi, o as HagerZhangOptions);
     case 'exact': return exact(phi, o as ExactOptions);
-    default: throw new DescentError(`line search: unknown type ${JSON.stringify((s as { type: unknown }).type)}; known: armijo, wolfe, more-thuente, exact`);
+    default: throw new DescentError(`line search: unknown type ${JSON.stringify((s as { type: unknown }).type)}; known: armijo, wolfe, more-thuente, hager-zhang, exact`);
   }
 }

@@ -4,6 +4,10 @@
 //   PR+ (Powell 1986)         β = max(0, β_PR)
 //   Hestenes–Stiefel (1952)   β = g_{k+1}ᵀy_k / d_kᵀy_k
 //   Dai–Yuan (1999)           β = g_{k+1}ᵀg_{k+1} / d_kᵀy_k
+//   Hager–Zhang (2005)        β = max(β_N, η_k), β_N = (y_k − 2d_k·‖y_k‖²/d_kᵀy_k)ᵀg_{k+1} / d_kᵀy_k,
+//                             η_k = −1/(‖d_k‖·min(0.01, ‖g_k‖)) — CG_DESCENT: with its own line
+//                             search ('hager-zhang', approximate Wolfe) and first steps (HZ 2006:
+//                             0.01·‖x₀‖∞/‖g₀‖∞, then the quadratic through φ(0.1·α_{k−1}) or 2α_{k−1})
 // Restarts (β = 0, d = −g): when d is not a descent direction or a line search ends without
 // its conditions (the driver), every `restart` iterations (default never, as SciPy's CG), and,
 // with powellRestart, by Powell's test |g_{k+1}ᵀg_k| ≥ 0.2·‖g_{k+1}‖² (default off). Default
@@ -21,21 +25,32 @@ import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
 import { firstStep, type DirectionMethod } from './driver.js';
 
-export type CgBeta = 'fr' | 'pr' | 'pr+' | 'hs' | 'dy';
+export type CgBeta = 'fr' | 'pr' | 'pr+' | 'hs' | 'dy' | 'hz';
 export interface CgOptions { beta?: CgBeta; restart?: number; powellRestart?: boolean }
 
 export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMethod {
   const beta = o.beta ?? 'pr+';
-  if (!['fr', 'pr', 'pr+', 'hs', 'dy'].includes(beta)) throw new DescentError(`minimize: cg beta must be one of fr, pr, pr+, hs, dy, got ${show(beta)}`);
+  if (!['fr', 'pr', 'pr+', 'hs', 'dy', 'hz'].includes(beta)) throw new DescentError(`minimize: cg beta must be one of fr, pr, pr+, hs, dy, hz, got ${show(beta)}`);
+  const hz = beta === 'hz';
   const every = o.restart ?? Infinity;
   if (!(Number.isSafeInteger(every) || every === Infinity) || every < 1) throw new DescentError(`minimize: cg restart must be a positive integer, got ${show(o.restart)}`);
   const powell = o.powellRestart ?? false;
   const { space } = ctx;
   const gPrev = space.vec(ctx.n), dPrev = space.vec(ctx.n);
   let since = 0, have = false, yv: Vec | undefined;
+  // CG_DESCENT's switch to approximate Wolfe steps: once |f_{k+1} − f_k| ≤ ω·C_k, C_k the
+  // average of |f| with weights Δ^j (ω = 1e-3, Δ = 0.7; HZ 2006 §2); the search spec object is
+  // the one ctx.search reads
+  const hzSearch = { type: 'hager-zhang' as const, approximate: false };
+  let q = 0, cAvg = 0;
   return {
-    defaultLineSearch: { type: 'more-thuente', c2: 0.2, xtol: 0.1 },
-    direction(_x, _f, g, d, last) {
+    defaultLineSearch: hz ? hzSearch : { type: 'more-thuente', c2: 0.2, xtol: 0.1 },
+    direction(x, f, g, d, last) {
+      if (hz) {
+        q = 1 + q * 0.7;
+        cAvg += (Math.abs(f) - cAvg) / q;
+        if (Number.isFinite(last.fPrev) && Math.abs(f - last.fPrev) <= 1e-3 * cAvg) hzSearch.approximate = true;
+      }
       const gg = space.dot(g, g);
       let b = 0;
       if (have && since < every) {
@@ -44,8 +59,14 @@ export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMet
         if (!(powell && Math.abs(ggp) >= 0.2 * gg)) {
           const gy = gg - ggp;             // g_{k+1}ᵀy_k
           const dy = yv ? space.dot(dPrev, yv) : NaN;
-          b = beta === 'fr' ? gg / gpgp : beta === 'pr' ? gy / gpgp : beta === 'pr+' ? Math.max(0, gy / gpgp)
-            : beta === 'hs' ? gy / dy : gg / dy;
+          if (hz) {
+            const yy = yv ? space.dot(yv, yv) : NaN, dg = space.dot(dPrev, g);
+            const eta = -1 / (space.nrm2(dPrev) * Math.min(0.01, Math.sqrt(gpgp)));
+            b = Math.max((gy - 2 * yy * dg / dy) / dy, eta);
+          } else {
+            b = beta === 'fr' ? gg / gpgp : beta === 'pr' ? gy / gpgp : beta === 'pr+' ? Math.max(0, gy / gpgp)
+              : beta === 'hs' ? gy / dy : gg / dy;
+          }
           if (!Number.isFinite(b)) b = 0;
         }
       }
@@ -58,6 +79,13 @@ export function conjugateGradient(ctx: Context, o: CgOptions = {}): DirectionMet
       space.copy(g, gPrev);
       have = true;
       const slope = space.dot(g, d);
+      if (hz) {
+        if (Number.isFinite(last.alpha)) return last.alpha;
+        let xm = 0, gm = 0;
+        for (const v of x.data) xm = Math.max(xm, Math.abs(v));
+        for (const v of g.data) gm = Math.max(gm, Math.abs(v));
+        return xm > 0 && gm > 0 ? 0.01 * xm / gm : f !== 0 && gg > 0 ? 0.01 * Math.abs(f) / gg : 1;
+      }
       return Number.isFinite(last.alpha) ? last.alpha * last.slope / slope : firstStep(ctx, g);
     },
     update(_s, y) { yv = y; },
