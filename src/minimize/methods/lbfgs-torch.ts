@@ -39,6 +39,13 @@
 // Comparisons keep Python's semantics (max(a, b) is a unless b > a), so a NaN travels as it
 // does in torch.
 //
+// Rounding follows torch's CPU kernels: x + t·d and the two-loop updates are fused
+// multiply-adds there (Tensor.add_(v, alpha=a); emulated exactly by fma() below), dot products
+// run in order (as OpenBLAS's ddot does for n ≤ 15; its blocked order beyond that is
+// CPU-specific and not followed), ‖g‖₁ in torch's blocked order (asum). With an objective that
+// rounds as the user's torch closure does, runs are bit-identical to torch's
+// (test/lbfgs-torch.test.ts). Hence plain TypeScript on Float64Arrays, not a VectorSpace.
+//
 // Where descent's own L-BFGS (lbfgs.ts) deliberately differs: it stops on ‖g‖₂ and on the
 // step relative to ‖x‖, not on max-norms and absolute changes; it never moves without a line
 // search (torch's fixed step lr can overshoot, and without a search the last iterate of a call
@@ -120,9 +127,14 @@ export interface TorchStepResult {
 const pyMax = (a: number, b: number) => (b > a ? b : a);
 const pyMin = (a: number, b: number) => (b < a ? b : a);
 
+/** max|aᵢ|, NaN if any is (as torch's Tensor.max): a NaN gradient passes no tolerance test. */
 function amax(a: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = pyMax(m, Math.abs(a[i]));
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (Number.isNaN(v)) return NaN;
+    if (v > m) m = v;
+  }
   return m;
 }
 
