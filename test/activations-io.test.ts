@@ -15,6 +15,8 @@ import { exportOnnx } from '../src/io/onnx/export.js';
 import { importOnnx } from '../src/io/onnx/import.js';
 import { onnxBytes, type TNode } from './onnx-graphs.js';
 import { bits, randomF32 } from './reference.js';
+import { parseLayers } from '../src/cli/layers-syntax.js';
+import { digits } from '../src/data/digits.js';
 
 const engine = Engine.createSync({ isa: 'simd', gemmTile: 4 });
 const LOG = process.env.DESCENT_ACT_LOG === '1';
@@ -165,6 +167,21 @@ describe('ONNX', () => {
 });
 
 describe('CLI', () => {
+  it("--layers: an entry's own activation after ':' (Dense, norm, conv, output); refused elsewhere", () => {
+    const d = digits();
+    const { layers } = parseLayers('64-32:gelu-16bn:gelu_tanh-d0.1-8:swish-10', d, 10, { activation: 'relu' });
+    expect(layers.map((l) => (l as { activation?: string }).activation)).toEqual(['gelu', 'linear', 'gelu_tanh', undefined, 'swish', 'linear']);
+    const m = new Model(engine, { inputs: 64, layers });
+    expect(m.layers.map((l) => l.activation)).toEqual(['gelu', 'linear', 'gelu-tanh', 'linear', 'silu', 'linear']);
+    const cnn = parseLayers('c4k3:mish-p2-c4k3bn:selu-10:linear', d, 10, {}).layers.map((l) => (l as { activation?: string }).activation);
+    expect(cnn).toEqual(['mish', undefined, 'linear', 'selu', 'linear']);
+    expect(parseLayers('64-32-10', d, 10, { activation: 'hardtanh' }).layers[0]).toMatchObject({ activation: 'hardtanh' });
+    expect(() => parseLayers('64:gelu-32-10', d, 10, {})).toThrow(/the inputs entry takes no activation/);
+    expect(() => parseLayers('64-32-d0.1:gelu-10', d, 10, {})).toThrow(/only Dense, norm and conv entries take an activation/);
+    expect(() => parseLayers('64-32:gelu-tanh-10', d, 10, {})).toThrow(DescentError); // "tanh" is not an entry: use gelu_tanh
+    expect(() => new Model(engine, { inputs: 64, layers: parseLayers('64-32:gleu-10', d, 10, {}).layers })).toThrow(/unknown activation "gleu"/);
+  });
+
   it('--help lists the new activations (from ACTIVATIONS)', async () => {
     const { ACTIVATIONS } = await import('../src/nn/activations.js');
     const src = readFileSync(new URL('../src/cli/train.ts', import.meta.url), 'utf8');

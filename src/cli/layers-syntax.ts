@@ -12,6 +12,9 @@
 //   pK[sS]           max pooling K×K (stride S, default K);  apK[sS]: average pooling
 //   gap              global average pooling;   flat: flatten (a Dense after an image flattens
 //                    by itself)
+//   …:ACT            on N, Nbn, Nln, a conv entry or the output size: that layer's activation
+//                    instead of --activation's, e.g. 784-500:gelu-300:silu-10 (names with a dash
+//                    by their underscore alias: gelu_tanh, leaky_relu)
 // When the first entry is a number it is the model's input size (and must match the data);
 // otherwise the network starts on the data's images (IDX images and digits keep their [h, w]
 // shape: one channel).
@@ -30,9 +33,15 @@ export interface LayerOptions {
 const CONV = /^c(\d+)k(\d+)(?:x(\d+))?((?:s\d+|p\d+|same|g\d+|l\d+)*)(bn)?$/;
 const POOL = /^(a?)p(\d+)(?:s(\d+))?$/;
 
+/** Throws if the inputs entry carries an activation ("784:gelu"). */
+function refuseOwnInput(e: string): void {
+  if (/^\d+:/.test(e)) throw new DescentError(`--layers: entry 1 "${e}": the inputs entry takes no activation`);
+}
+
 /** The model's inputs and layers of a --layers text for data `train` with `classes` classes. */
 export function parseLayers(text: string | undefined, train: Dataset, classes: number, o: LayerOptions): { inputs: ModelSpec['inputs']; layers: AnyLayerSpec[] } {
   const entries = text ? text.split('-') : [String(train.features), '64', String(classes)];
+  refuseOwnInput(entries[0]);
   const int = (s: string, i: number): number => {
     const v = Number(s);
     if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) throw new DescentError(`--layers: entry ${i + 1} "${entries[i]}": expected a positive integer, got "${s}"`);
@@ -55,12 +64,25 @@ export function parseLayers(text: string | undefined, train: Dataset, classes: n
   if (entries.length - first < 1) throw new DescentError(`--layers: need at least inputs-outputs, got ${text}`);
   const { activation, alpha, init } = o;
   // --activation, else tanh for Dense layers (the course's default) and relu for conv layers
-  const act = (activation ?? 'tanh') as never, convAct = (activation ?? 'relu') as never;
+  const actDefault = activation ?? 'tanh', convDefault = activation ?? 'relu';
   const layers: AnyLayerSpec[] = [];
   const L = (x: Record<string, unknown>): AnyLayerSpec => x as unknown as AnyLayerSpec;
   const last = entries.length - 1;
+  // an entry's own activation, "…:ACT" (validated by the model, which names the layer)
+  const own = entries.map((e, i) => {
+    const c = e.indexOf(':');
+    if (c < 0) return undefined;
+    const name = e.slice(c + 1);
+    if (!/^[a-z_]+$/i.test(name)) throw new DescentError(`--layers: entry ${i + 1} "${e}": expected an activation name after ':', got "${name}"`);
+    entries[i] = e.slice(0, c);
+    return name.toLowerCase();
+  });
+  const refuseOwn = (i: number): void => {
+    if (own[i] !== undefined) throw new DescentError(`--layers: entry ${i + 1} "${entries[i]}:${own[i]}": only Dense, norm and conv entries take an activation`);
+  };
   for (let i = first; i < last; i++) {
     const e = entries[i];
+    const act = (own[i] ?? actDefault) as never, convAct = (own[i] ?? convDefault) as never;
     const norm = /^(\d+)(bn|ln)$/.exec(e), drop = /^(s?)d(.+)$/.exec(e), conv = CONV.exec(e), pool = POOL.exec(e);
     if (conv) {
       const [, f, k, k2, opts, bn] = conv;
@@ -76,16 +98,20 @@ export function parseLayers(text: string | undefined, train: Dataset, classes: n
         layers.push(L({ ...spec, activation: convAct, alpha, ...(init ? { init } : {}) }));
       }
     } else if (pool) {
+      refuseOwn(i);
       const [, avg, k, s] = pool;
       layers.push(L({ type: avg ? 'avgpool2d' : 'maxpool2d', kernel: int(k, i), ...(s ? { stride: int(s, i) } : {}) }));
     } else if (e === 'gap') {
+      refuseOwn(i);
       layers.push(L({ type: 'globalavgpool' }));
     } else if (e === 'flat') {
+      refuseOwn(i);
       layers.push(L({ type: 'flatten' }));
     } else if (norm) {
       layers.push({ units: int(norm[1], i), activation: 'linear', bias: false, init: init as never });
       layers.push({ type: norm[2] === 'bn' ? 'batchnorm' : 'layernorm', activation: act, alpha });
     } else if (drop) {
+      refuseOwn(i);
       const rate = Number(drop[2]);
       if (drop[2].trim() === '' || !(rate >= 0 && rate < 1)) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout rate must be a number in [0, 1)`);
       if (layers.length === 0) throw new DescentError(`--layers: entry ${i + 1} "${e}": dropout must follow a hidden layer`);
@@ -96,6 +122,6 @@ export function parseLayers(text: string | undefined, train: Dataset, classes: n
       throw new DescentError(`--layers: entry ${i + 1} "${e}" is not a layer: N, Nbn, Nln, dP, sdP, cFkK[sS][pP|same][gG][lD][bn], pK[sS], apK[sS], gap or flat`);
     }
   }
-  layers.push({ units: int(entries[last], last), activation: (o.loss === 'bce' ? 'sigmoid' : 'linear') as never, init: init as never });
+  layers.push({ units: int(entries[last], last), activation: (own[last] ?? (o.loss === 'bce' ? 'sigmoid' : 'linear')) as never, init: init as never });
   return { inputs, layers };
 }

@@ -111,6 +111,9 @@ export const NETWORK_HELP = `Network
                        apK average pool (sS stride), gap global average pool, sdP spatial
                        dropout, flat; a Dense size after an image flattens it, e.g.
                        c32k3-p2-c64k3-p2-128-10 (conv activation: --activation, default relu)
+                       An entry may end in :ACT, that layer's activation instead of
+                       --activation's: 784-500:gelu-300:silu-10 (gelu_tanh, leaky_relu for
+                       the names with a dash)
   --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh; conv layers relu)
   --alpha X            slope of leaky-relu / α of elu
 ${LOSS_HELP}  --init NAME[:K=V,…]  weight initializer (default: per activation, Glorot uniform or He normal):
