@@ -67,6 +67,8 @@ describe('loss options: validation', () => {
     expect(checkLossSpec({ name: 'smoothl1' }, 't')).toEqual({ name: 'smooth-l1', reduction: 'mean', beta: 1 });
     expect(checkLossSpec('mse-torch', 't').name).toBe('mse-mean');
     expect(checkLossSpec({ name: 'bce-logits', posWeight: 2 }, 't', 3).posWeight).toEqual([2, 2, 2]);
+    expect(checkLossSpec({ name: 'bce-logits', posWeight: [1, 1] }, 't', 2).posWeight).toBeUndefined();
+    expect(() => new Model(e, spec({ name: 'bce-logits', posWeight: [1, 1] }))).toThrow(/posWeight has 2 weights, the model has 3 outputs/);
     expect(lossSpecOf(checkLossSpec({ name: 'huber', delta: 1, reduction: 'mean' }, 't'))).toBe('huber');
     expect(lossSpecOf(checkLossSpec({ name: 'huber', delta: 2, reduction: 'sum' }, 't'))).toEqual({ name: 'huber', delta: 2, reduction: 'sum' });
   });
@@ -150,6 +152,7 @@ describe('loss options: saved, rebuilt and transferred with the model', () => {
     { name: 'softmax-cross-entropy', labelSmoothing: 0.1 },
     { name: 'bce-logits', posWeight: [2, 0.5, 3], reduction: 'sum' },
     { name: 'bce-logits', posWeight: 4 },
+    { name: 'bce-logits', posWeight: [1, 1, 1] },
     { name: 'huber', delta: 1.5 },
     { name: 'smooth-l1', beta: 0, reduction: 'sum' },
     'mse-mean',

@@ -130,7 +130,11 @@ export function checkLossSpec(spec: unknown, what: string, outputs?: number): Lo
   if (name === 'softmax-cross-entropy') c.labelSmoothing = num('labelSmoothing', (v) => v >= 0 && v <= 1, 'a number in [0, 1]') ?? 0;
   if (name === 'huber') c.delta = num('delta', (v) => v > 0, 'a finite number > 0') ?? 1;
   if (name === 'smooth-l1') c.beta = num('beta', (v) => v >= 0, 'a finite number ≥ 0') ?? 1;
-  if (name === 'bce-logits' && o.posWeight !== undefined) c.posWeight = checkPosWeight(o.posWeight, what, outputs);
+  if (name === 'bce-logits' && o.posWeight !== undefined) {
+    const w = checkPosWeight(o.posWeight, what, outputs);
+    // once checked against the outputs, weights of 1 are no weights (the model file omits them)
+    if (outputs === undefined || w.some((x) => x !== 1)) c.posWeight = w;
+  }
   return c;
 }
 
