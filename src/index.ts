@@ -91,7 +91,7 @@ export { armijo, wolfe, exact, type LineFunction, type LineSearchResult, type Li
 export { JsF64, type VectorSpace, type Vec, type Mat } from './minimize/vector-space.js';
 export { F64, type Vec64, type Mat64 } from './linalg/f64.js';
 export { networkObjective, type NetworkObjectiveOptions } from './nn/objective.js';
-export { TorchLbfgs, type TorchLbfgsOptions } from './minimize/methods/lbfgs-torch.js';
+export { TorchLbfgs, type TorchLbfgsOptions, type TorchLbfgsState } from './minimize/methods/lbfgs-torch.js';
 export {
   lbfgs, lbfgsTorch, bfgs, conjugateGradient, scaledConjugateGradient, steepestDescent, newtonCg, newtonMethod, levenbergMarquardt,
   type FullBatchOptimizer, type FullBatchSettings,

@@ -229,6 +229,28 @@ describe('lbfgs-torch options: the API, minimize and the command line', () => {
     expect(() => lbfgsTorch({ lr: -1 })).toThrow(/lr must be/);
   });
 
+  it('stateDict / loadStateDict: a run split across two instances makes the same closure calls', () => {
+    for (const c of fx.cases.filter((c) => c.problem === 'rosenbrock' && c.steps_count >= 6)) {
+      const { objective, x0 } = problem(c);
+      const calls: [number, number[]][] = [];
+      const closure = (x: Float64Array, g: Float64Array) => { const f = objective.valueAndGradient!(x, g); calls.push([f, Array.from(x)]); return f; };
+      const x = Float64Array.from(x0);
+      const first = new TorchLbfgs(x, options(c.options));
+      for (let s = 0; s < 3; s++) first.step(closure);
+      const saved = first.stateDict();
+      first.step(closure); // the saved state is a copy: stepping on does not change it
+      const y = Float64Array.from(c.steps[2].x);
+      const second = new TorchLbfgs(y, options(c.options));
+      second.loadStateDict(saved);
+      calls.length = c.steps[2].calls;
+      for (let s = 3; s < c.steps_count; s++) second.step(closure);
+      expect(second.funcEvals).toBe(c.calls.length);
+      expect(deviation(calls, c.calls)).toBe(0);
+      expect(calls.length).toBe(c.calls.length);
+    }
+    expect(() => new TorchLbfgs(new Float64Array(2)).loadStateDict({ ...new TorchLbfgs(new Float64Array(3)).stateDict() })).toThrow(/d must be a Float64Array of 2 values/);
+  });
+
   it('descent train --optimizer lbfgs-torch: --lr and --opt are torch\'s keyword arguments', () => {
     const { optimizer, text } = makeFullBatch('lbfgs-torch', { lr: '0.5' },
       { max_iter: 7, max_eval: 9, history_size: 3, tolerance_grad: 1e-5, tolerance_change: 1e-8, line_search_fn: 'strong_wolfe', weight_decay: 0.01 }, 'softmax-cross-entropy');

@@ -105,6 +105,19 @@ export function torchLbfgsSettings(o: TorchLbfgsOptions = {}, op = 'lbfgs-torch'
   };
 }
 
+/** What TorchLbfgs carries between step() calls: torch's state names, camelCase (old_stps = s, old_dirs = y, ro = 1/yᵀs, oldest first). */
+export interface TorchLbfgsState {
+  nIter: number;
+  funcEvals: number;
+  t: number;
+  hDiag: number;
+  d: Float64Array;
+  prevFlatGrad: Float64Array;
+  oldStps: Float64Array[];
+  oldDirs: Float64Array[];
+  ro: number[];
+}
+
 /** f(x) with ∇f(x) written into g: one closure call. */
 export type Evaluate = (x: Float64Array, g: Float64Array) => number;
 
@@ -275,6 +288,44 @@ export class TorchLbfgs {
     this.#y = new Float64Array(n);
     this.#x0 = new Float64Array(n);
     this.#gBuf = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  }
+
+  /**
+   * The state carried between step() calls, as torch's state_dict() holds it (copies): resume
+   * with loadStateDict on a TorchLbfgs with the same options and the run continues exactly.
+   */
+  stateDict(): TorchLbfgsState {
+    return {
+      nIter: this.nIter, funcEvals: this.funcEvals, t: this.#t, hDiag: this.#hDiag,
+      d: this.#d.slice(), prevFlatGrad: this.#gPrev.slice(),
+      oldStps: this.#S.map((v) => v.slice()), oldDirs: this.#Y.map((v) => v.slice()), ro: [...this.#rho],
+    };
+  }
+
+  loadStateDict(state: TorchLbfgsState): void {
+    const n = this.#n;
+    const vec = (v: unknown, what: string): Float64Array => {
+      if (!(v instanceof Float64Array) || v.length !== n) throw new DescentError(`lbfgs-torch: loadStateDict: ${what} must be a Float64Array of ${n} values`);
+      return v;
+    };
+    if (state === null || typeof state !== 'object') throw new DescentError(`lbfgs-torch: loadStateDict: expected a state object, got ${show(state)}`);
+    const { oldStps, oldDirs, ro } = state;
+    if (!Array.isArray(oldStps) || !Array.isArray(oldDirs) || !Array.isArray(ro) || oldStps.length !== oldDirs.length || ro.length !== oldStps.length
+        || oldStps.length > this.settings.historySize) {
+      throw new DescentError(`lbfgs-torch: loadStateDict: oldStps, oldDirs and ro must be arrays of one length ≤ historySize (${this.settings.historySize})`);
+    }
+    if (!Number.isSafeInteger(state.nIter) || state.nIter < 0 || !Number.isSafeInteger(state.funcEvals) || state.funcEvals < 0) {
+      throw new DescentError('lbfgs-torch: loadStateDict: nIter and funcEvals must be integers ≥ 0');
+    }
+    this.#d.set(vec(state.d, 'd'));
+    this.#gPrev.set(vec(state.prevFlatGrad, 'prevFlatGrad'));
+    this.#S.splice(0, this.#S.length, ...oldStps.map((v, i) => vec(v, `oldStps[${i}]`).slice()));
+    this.#Y.splice(0, this.#Y.length, ...oldDirs.map((v, i) => vec(v, `oldDirs[${i}]`).slice()));
+    this.#rho.splice(0, this.#rho.length, ...ro.map(Number));
+    this.nIter = state.nIter;
+    this.funcEvals = state.funcEvals;
+    this.#t = Number(state.t);
+    this.#hDiag = Number(state.hDiag);
   }
 
   /** torch's optimizer.step(closure): returns the loss at the start of the call (torch's orig_loss). */
