@@ -17,6 +17,7 @@ import { Random } from '../src/random.js';
 import { train } from '../src/cli/train.js';
 import { lossFromFlags } from '../src/cli/loss-flags.js';
 import { isas, engineFor } from './engines.js';
+import { closeThreads, createEngine } from '../src/index.js';
 
 const e = engineFor(isas[0]);
 const spec = (loss: unknown, outputs = 3): ModelSpec => ({ inputs: 4, layers: [{ units: 5, activation: 'tanh' }, { units: outputs }], loss: loss as never });
@@ -237,4 +238,28 @@ describe('loss options: the CLI', () => {
     expect(m.lossConfig).toEqual({ name: 'softmax-cross-entropy', reduction: 'sum', labelSmoothing: 0.1 });
     await expect(train(['--loss', 'huber:-1', '--epochs', '1', '--out', out], () => {})).rejects.toThrow(/--loss huber:-1: delta must be a finite number > 0, got -1/);
   }, 120_000);
+});
+
+describe('loss options: threads', () => {
+  it('2 threads give the bits of 1 for every loss (split kernels and unsplit ones)', async () => {
+    const e1 = await createEngine({ isa: isas[0], threads: 1 });
+    const e2 = await createEngine({ isa: isas[0], threads: 2 });
+    try {
+      const n = 3000, C = 10, r = new Random(5);
+      const x = Float32Array.from({ length: n * 4 }, () => r.normal());
+      const labels = Int32Array.from({ length: n }, (_, i) => i % C);
+      const t = Float32Array.from({ length: n * C }, () => r.uniform());
+      for (const loss of [{ name: 'softmax-cross-entropy' }, { name: 'softmax-cross-entropy', labelSmoothing: 0.1 }, { name: 'bce-logits' },
+        { name: 'bce-logits', posWeight: 2 }, { name: 'huber', delta: 0.3 }, { name: 'mse' }, { name: 'smooth-l1', reduction: 'sum' }]) {
+        const s: ModelSpec = { inputs: 4, layers: [{ units: 16, activation: 'tanh' }, { units: C }], loss: loss as never, seed: 3 };
+        const batch = loss.name === 'softmax-cross-entropy' && !loss.labelSmoothing ? { x, n, labels } : { x, n, targets: t };
+        const [a, b] = [new Model(e1, s), new Model(e2, s)];
+        expect(b.lossAndGradient(batch), JSON.stringify(loss)).toBe(a.lossAndGradient(batch));
+        expect(Array.from(b.gradients().data)).toEqual(Array.from(a.gradients().data));
+        expect(Array.from(b.unreducedLoss(batch))).toEqual(Array.from(a.unreducedLoss(batch)));
+      }
+    } finally {
+      closeThreads();
+    }
+  }, 60_000);
 });
