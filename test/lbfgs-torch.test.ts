@@ -28,12 +28,13 @@ import { engineFor } from './engines.js';
 import { makeFullBatch } from '../src/cli/full-batch-options.js';
 
 interface Step { loss: number; x: number[]; calls: number; n_iter: number }
-interface Run { calls: [number, number[]][]; steps: Step[]; final: number }
+interface Steps { steps: Step[]; final: number }
+interface Run extends Steps { calls: [number, number[]][] }
 interface Case extends Run {
   name: string; problem: 'rosenbrock' | 'mlp'; options: Record<string, unknown>; steps_count: number;
   n?: number; x0?: number[]; scale?: number;
   inputs?: number; hidden?: number; outputs?: number; x?: number[][]; targets?: number[][]; params0?: number[];
-  autograd64?: Run; autograd32?: Run;
+  autograd64?: Steps; autograd32?: Steps;
 }
 const fx: { cases: Case[] } = JSON.parse(readFileSync(new URL('./fixtures/torch-lbfgs.json', import.meta.url), 'utf8'));
 
@@ -194,7 +195,7 @@ describe('fit with lbfgsTorch: the float32 network, one step() call per epoch', 
       const h = fit(model, data, { optimizer: lbfgsTorch(options(c.options)), epochs: c.steps_count, batchSize: 'full',
         onEpochEnd: () => { params.push(Array.from(model.parameters().data)); } });
       const k = h.minimize!.iterations;
-      const after = (run: Run, i: number) => (i < c.steps_count ? run.steps[i].loss : run.final); // the loss after i calls
+      const after = (run: Steps, i: number) => (i < c.steps_count ? run.steps[i].loss : run.final); // the loss after i calls
       // torch's own float32 run against its float64 run: the loss after each call, the parameters
       const torch32 = c.steps.map((s, i) => ({
         loss: Math.abs(after(c.autograd32!, i + 1) - after(c, i + 1)),
