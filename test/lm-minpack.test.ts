@@ -8,6 +8,7 @@ import { parseNistStrd, nistProblem, NIST_NAMES, lre } from '../src/problems/nis
 import { mghProblem, mghProblems } from '../src/problems/mgh.js';
 import { minimize } from '../src/minimize/minimize.js';
 import type { Objective } from '../src/minimize/objective.js';
+import { Engine } from '../src/engine/engine.js';
 
 const DIR = new URL('../../shared/data/nist-strd/', import.meta.url);
 const MINPACK = JSON.parse(readFileSync(new URL('../docs/minpack-lm.json', import.meta.url), 'utf8')) as {
@@ -111,6 +112,28 @@ describe("LM, MINPACK's form: NIST StRD and MINPACK's counts", () => {
     }
     expect(runs[0].reduce((a, x) => a + evals(x.r), 0)).toBe(5092);
     expect(runs[1].reduce((a, x) => a + evals(x.r), 0)).toBe(1209);
+  });
+
+  it("factorization 'gram' (R from the pivoted Cholesky of the scaled JᵀJ, fit's default for networks): 27/27 from start 2, 26/27 from start 1 (MGH17 lost)", () => {
+    const good = ([1, 2] as const).map((start) => NIST_NAMES.filter((name) => {
+      const p = nist(name, start);
+      return worstLre(minimize(p.objective, p.x0, { method: 'lm', lm: { factorization: 'gram' } }).x, p.xStar!) >= 6;
+    }).length);
+    expect(good).toEqual([26, 27]);
+    expect(() => minimize(mghProblem(1).objective, [0, 0], { method: 'lm', lm: { factorization: 'lu' as never } })).toThrow(/factorization must be 'qr' or 'gram'/);
+  });
+
+  it("in an engine's float64 space (wasm vectors, which allocations may move) the same iterates as in plain TypeScript, both factorizations", () => {
+    const e = Engine.createSync();
+    for (const factorization of ['qr', 'gram'] as const) {
+      for (const name of ['Misra1a', 'Thurber']) {
+        const p = nist(name, 1);
+        const a = minimize(p.objective, p.x0, { method: 'lm', lm: { factorization } });
+        const b = minimize(p.objective, p.x0, { method: 'lm', lm: { factorization }, engine: e });
+        expect(b.evaluations, `${name} ${factorization}`).toEqual(a.evaluations);
+        expect(worstLre(b.x, a.x)).toBeGreaterThanOrEqual(10);
+      }
+    }
   });
 
   it("MGH at SciPy's least_squares tolerances (ftol = xtol = gtol = 1e-8): on the instances both reach, no more evaluations than MINPACK", () => {
