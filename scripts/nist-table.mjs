@@ -70,7 +70,8 @@ ${mp?.scipy ?? '—'}, scripts/minpack-lm.py → docs/minpack-lm.json) on these 
 served by scripts/lsq-server.mjs: at descent's default tolerances, at SciPy's least_squares
 defaults (ftol = xtol = gtol = 1e-8, at most 100·n function evaluations), and with ftol =
 xtol = 1e-15. Same algorithm, same tolerances: the counts agree run for run except where
-rounding takes another path (descent recomputes the pivot columns' norms, MINPACK downdates them).
+rounding takes another path (sums in another order, descent's scaled norms; on long or
+ill-conditioned runs — BoxBOD, MGH09, MGH10, MGH17 from start 1 — the paths part).
 
 ${line(0)}
 ${line(1)}

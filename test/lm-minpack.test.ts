@@ -98,7 +98,7 @@ describe("LM, MINPACK's form: NIST StRD and MINPACK's counts", () => {
   }));
 
   it("the same algorithm as MINPACK's lmder: identical r and J counts at the same tolerances on ≥ 23 of 27 from start 1, ≥ 26 from start 2", () => {
-    // (the rest differ by rounding: the column pivots' norms are recomputed here, downdated in MINPACK)
+    // (the rest differ by rounding: sums in another order take long, ill-conditioned runs elsewhere)
     const same = runs.map((rs) => rs.filter((x) => x.r.evaluations.residuals === x.m.nfev && x.r.evaluations.jacobian === x.m.njev).length);
     expect(same[0]).toBeGreaterThanOrEqual(23);
     expect(same[1]).toBeGreaterThanOrEqual(26);
