@@ -34,7 +34,7 @@ for (const [mi, [label, settings]] of methods.entries()) {
     const ms = performance.now() - t0;
     const ok = reached(r.value, p.fStar);
     const t = totals[mi];
-    t.reached += ok ? 1 : 0; t.value += r.evaluations.value; t.gradient += r.evaluations.gradient; t.ms += ms;
+    t.reached += ok ? 1 : 0; t.value += r.evaluations.value + r.evaluations.residuals; t.gradient += r.evaluations.gradient + r.evaluations.jacobian; // LM: r and J t.ms += ms;
     const e = r.evaluations;
     const evals = settings.method === 'lm' ? `${e.residuals} r, ${e.jacobian} J` : `${e.value} f, ${e.gradient} g${e.hessian ? `, ${e.hessian} H` : ''}${e.hessianVector ? `, ${e.hessianVector} Hv` : ''}`;
     const sp = scipyRun(label)?.instances.find((s) => s.name === p.name);
@@ -151,7 +151,7 @@ for CG with c₂ = 0.1, restarts every n iterations and Powell's test as then).
 ${vsScipy.join('\n')}
 ` : ''}
 
-| method | reached (of 41) | SciPy (defaults, per the issue) | SciPy ${measured ? measured.scipy : ''} measured here on these functions | f evaluations | g evaluations | ms |
+| method | reached (of 41) | SciPy (defaults, per the issue) | SciPy ${measured ? measured.scipy : ''} measured here on these functions | f evaluations (LM: r) | g evaluations (LM: J) | ms |
 |---|---|---|---|---|---|---|
 ${summary}
 
