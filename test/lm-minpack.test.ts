@@ -72,6 +72,18 @@ describe("LM, MINPACK's form: stopping reasons", () => {
     expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { form: 'trust' as never } })).toThrow(/form must be 'minpack' or 'damping'/);
   });
 
+  it('a residual that is NaN beyond a boundary shrinks the trust region; limits are limits', () => {
+    // r = log x − log 3 (NaN for x ≤ 0): the first Gauss–Newton step from 50 lands at x < 0
+    const obj: Objective = { n: 1, m: 1, value: (x) => (Math.log(x[0]) - Math.log(3)) ** 2,
+      residuals: (x, r) => { r[0] = Math.log(x[0]) - Math.log(3); }, jacobian: (x, J) => { J[0] = 1 / x[0]; } };
+    const r = minimize(obj, [50], { method: 'lm' });
+    expect(r.converged, r.message).toBe(true);
+    expect(Math.abs(r.x[0] - 3)).toBeLessThan(1e-9);
+    const p = mghProblem(13);
+    expect(minimize(p.objective, p.x0, { method: 'lm', maxEvaluations: 10 })).toMatchObject({ reason: 'max-evaluations', converged: false });
+    expect(minimize(p.objective, p.x0, { method: 'lm', maxIterations: 3 })).toMatchObject({ reason: 'max-iterations', iterations: 3, converged: false });
+  });
+
   it('fewer residuals than parameters (m < n): J is padded, the minimum-norm-like step still solves r = 0', () => {
     const obj: Objective = { n: 3, m: 1, value: (x) => (x[0] + 2 * x[1] - x[2] - 4) ** 2,
       residuals: (x, r) => { r[0] = x[0] + 2 * x[1] - x[2] - 4; }, jacobian: (_x, J) => { J[0] = 1; J[1] = 2; J[2] = -1; } };
