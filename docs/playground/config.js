@@ -27,7 +27,7 @@ export const FULL_BATCH_LABELS = {
 export const DEFAULT_LR = {
   sgd: 0.1, momentum: 0.05, nesterov: 0.05, adagrad: 0.05, rmsprop: 3e-3, adadelta: 1.0,
   adam: 3e-3, adamw: 3e-3, adamax: 3e-3, nadam: 3e-3, radam: 3e-3, rprop: 1e-2,
-  'momentum-classic': 0.05, 'nesterov-lookahead': 0.05,
+  'momentum-classic': 0.05, 'nesterov-lookahead': 0.05, asgd: 0.1,
 };
 
 /** What the page trains on load: quick (a few seconds on two cores), and both kinds of method. */
