@@ -74,38 +74,45 @@ describe.each(isas)('image layers: gradients vs f64 finite differences (%s)', (i
     }
     expect(num.some((g) => g !== 0)).toBe(true);
     model.release();
-  });
+  }, 30_000); // the 86×86 case's central differences take seconds on a loaded machine
 });
+
+/**
+ * Trains a fresh model on 1, 2 and 3 threads with every split forced (thresholds at 0) and
+ * asserts the parameters come out with the same bits.
+ */
+async function sameBitsOnThreads(train: (e: d.Engine) => Float32Array): Promise<void> {
+  const saved = d.threadThresholds();
+  d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
+  try {
+    const results: Float32Array[] = [];
+    for (const threads of [1, 2, 3]) results.push(train(await d.createEngine({ threads })));
+    for (const t of [1, 2]) {
+      const diff = results[t].findIndex((v, i) => !Object.is(v, results[0][i]));
+      expect(diff, `first differing parameter on ${t + 1} threads`).toBe(-1);
+    }
+  } finally {
+    d.threadThresholds(saved);
+  }
+}
 
 describe('image layers on threads', () => {
   it('a CNN trains to the same bits on 1, 2 and 3 threads (thresholds at 0: GEMMs, im2col/col2im, pooling, batch norm and spatial dropout split)', async () => {
-    const saved = d.threadThresholds();
-    d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
-    try {
-      const digits = d.digits();
-      const results: Float32Array[] = [];
-      for (const threads of [1, 2, 3]) {
-        const en = await d.createEngine({ threads });
-        const model = new d.Model(en, {
-          inputs: [1, 8, 8], seed: 2, layers: [
-            L({ type: 'conv2d', filters: 8, kernel: 3, padding: 1, activation: 'relu' }),
-            L({ type: 'batchnorm' }),
-            L({ type: 'maxpool2d', kernel: 2 }),
-            L({ type: 'dropout2d', rate: 0.25 }),
-            L({ type: 'conv2d', filters: 16, kernel: 3, activation: 'relu' }),
-            { units: 10 }],
-        });
-        const sub = d.subset(digits, Int32Array.from({ length: 600 }, (_, i) => i));
-        d.fit(model, sub, { epochs: 1, batchSize: 50, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
-        results.push(model.parameters().toArray());
-      }
-      for (const t of [1, 2]) {
-        const diff = results[t].findIndex((v, i) => !Object.is(v, results[0][i]));
-        expect(diff, `first differing parameter on ${t + 1} threads`).toBe(-1);
-      }
-    } finally {
-      d.threadThresholds(saved);
-    }
+    const digits = d.digits();
+    await sameBitsOnThreads((en) => {
+      const model = new d.Model(en, {
+        inputs: [1, 8, 8], seed: 2, layers: [
+          L({ type: 'conv2d', filters: 8, kernel: 3, padding: 1, activation: 'relu' }),
+          L({ type: 'batchnorm' }),
+          L({ type: 'maxpool2d', kernel: 2 }),
+          L({ type: 'dropout2d', rate: 0.25 }),
+          L({ type: 'conv2d', filters: 16, kernel: 3, activation: 'relu' }),
+          { units: 10 }],
+      });
+      const sub = d.subset(digits, Int32Array.from({ length: 600 }, (_, i) => i));
+      d.fit(model, sub, { epochs: 1, batchSize: 50, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
+      return model.parameters().toArray();
+    });
   }, 60_000);
 });
 
@@ -248,30 +255,18 @@ describe('conv layers lower a few images at a time in the workspace (assembly/nn
   });
 
   it('a CNN with a fused layer (split into sub-blocks across threads) and a whole-batch layer trains to the same bits on 1, 2 and 3 threads', async () => {
-    const saved = d.threadThresholds();
-    d.threadThresholds({ elementwise: 0, optimizer: 0, gemm: 0 });
-    try {
-      const n = 40, x = randomF32(n * 784, 9);
-      const data = { n, features: 784, classes: 10, x, labels: Int32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
-      const results: Float32Array[] = [];
-      for (const threads of [1, 2, 3]) {
-        const en = await d.createEngine({ threads });
-        const model = new d.Model(en, {
-          inputs: [1, 28, 28], seed: 5, layers: [
-            L({ type: 'conv2d', filters: 4, kernel: 5, padding: 2 }),   // 784·25 floats an image: 3 per sub-block
-            L({ type: 'conv2d', filters: 6, kernel: 5, padding: 2 }),   // 784·100 > 65,536: the whole-batch path
-            L({ type: 'maxpool2d', kernel: 4 }),
-            { units: 10 }],
-        });
-        d.fit(model, data, { epochs: 2, batchSize: 20, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
-        results.push(model.parameters().toArray());
-      }
-      for (const t of [1, 2]) {
-        const diff = results[t].findIndex((v, i) => !Object.is(v, results[0][i]));
-        expect(diff, `first differing parameter on ${t + 1} threads`).toBe(-1);
-      }
-    } finally {
-      d.threadThresholds(saved);
-    }
+    const n = 40, x = randomF32(n * 784, 9);
+    const data = { n, features: 784, classes: 10, x, labels: Int32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
+    await sameBitsOnThreads((en) => {
+      const model = new d.Model(en, {
+        inputs: [1, 28, 28], seed: 5, layers: [
+          L({ type: 'conv2d', filters: 4, kernel: 5, padding: 2 }),   // 784·25 floats an image: 3 per sub-block
+          L({ type: 'conv2d', filters: 6, kernel: 5, padding: 2 }),   // 784·100 > 65,536: the whole-batch path
+          L({ type: 'maxpool2d', kernel: 4 }),
+          { units: 10 }],
+      });
+      d.fit(model, data, { epochs: 2, batchSize: 20, optimizer: d.optimizer('adam', { lr: 1e-3 }), seed: 4 });
+      return model.parameters().toArray();
+    });
   }, 60_000);
 });

@@ -29,6 +29,30 @@ import { im2col, col2im } from "./conv";
   return load<i32>(geo + (<usize>i << 2));
 }
 
+/** Floats of a group's lowered row (K) and rows per image (oh·ow). */
+@inline function colsOf(geo: usize, cg: i32): i32 {
+  return g(geo, 3) * g(geo, 4) * cg;
+}
+@inline function rowsOf(geo: usize): i32 {
+  return g(geo, 11) * g(geo, 12);
+}
+/** Bytes of one NHWC input image. */
+@inline function imageBytes(geo: usize): usize {
+  return <usize>g(geo, 0) * g(geo, 1) * g(geo, 2) << 2;
+}
+
+/** The workspace's lowering scratch, checked to hold sb images (a trap, not a write past it). */
+@inline function scratch(work: usize, sb: i32, geo: usize, cg: i32): usize {
+  if (<i64>sb * rowsOf(geo) * colsOf(geo, cg) > <i64>LOWER_FLOATS) unreachable();
+  return work + gemmLoweringOffset();
+}
+
+/** Lower imgs images at x (channels c0 .. c0+cg−1) into cols, by geo's window. */
+@inline function lower(geo: usize, imgs: i32, c0: i32, cg: i32, x: usize, cols: usize): void {
+  im2col(imgs, g(geo, 0), g(geo, 1), g(geo, 2), c0, cg, g(geo, 3), g(geo, 4), g(geo, 5), g(geo, 6), g(geo, 7),
+    g(geo, 8), g(geo, 9), g(geo, 10), g(geo, 11), g(geo, 12), x, cols);
+}
+
 /** Floats of the lowering scratch that follows each GEMM workspace. */
 export function convLowerFloats(): i32 {
   return LOWER_FLOATS;
@@ -37,17 +61,12 @@ export function convLowerFloats(): i32 {
 /** y[n images, :, fg columns at y] = lower(x, channels c0..) · W (+ bias), sb images at a time. */
 export function convForward(n: i32, img0: i32, sb: i32, cost: f64, geo: usize, c0: i32, cg: i32, x: usize, wt: usize, ldw: i32,
                             fg: i32, bias: usize, y: usize, ldy: i32, tile: i32, work: usize): void {
-  const h = g(geo, 0), w = g(geo, 1), c = g(geo, 2), kh = g(geo, 3), kw = g(geo, 4);
-  const oh = g(geo, 11), ow = g(geo, 12);
   sb = max(1, sb);
-  const k = kh * kw * cg, rows = oh * ow;
-  if (<i64>sb * rows * k > <i64>LOWER_FLOATS) unreachable(); // would write past the scratch
-  const cols = work + gemmLoweringOffset();
-  const imgB = <usize>h * w * c << 2, yB = <usize>rows * ldy << 2;
+  const k = colsOf(geo, cg), rows = rowsOf(geo), cols = scratch(work, sb, geo, cg);
+  const imgB = imageBytes(geo), yB = <usize>rows * ldy << 2;
   for (let i = img0; i < img0 + n; i += sb) {
     const imgs = min(sb, img0 + n - i);
-    im2col(imgs, h, w, c, c0, cg, kh, kw, g(geo, 5), g(geo, 6), g(geo, 7), g(geo, 8), g(geo, 9), g(geo, 10), oh, ow,
-      x + <usize>i * imgB, cols);
+    lower(geo, imgs, c0, cg, x + <usize>i * imgB, cols);
     gemm(tile, 0, 0, imgs * rows, fg, k, 1, cols, k, wt, ldw, 0, y + <usize>i * yB, ldy, bias, work);
   }
 }
@@ -59,17 +78,12 @@ export function convForward(n: i32, img0: i32, sb: i32, cost: f64, geo: usize, c
  */
 export function convWeightPartials(n: i32, img0: i32, sb: i32, cost: f64, geo: usize, c0: i32, cg: i32, x: usize, dz: usize,
                                    lddz: i32, fg: i32, partials: usize, tile: i32, work: usize): void {
-  const h = g(geo, 0), w = g(geo, 1), c = g(geo, 2), kh = g(geo, 3), kw = g(geo, 4);
-  const oh = g(geo, 11), ow = g(geo, 12);
   sb = max(1, sb);
-  const k = kh * kw * cg, rows = oh * ow;
-  if (<i64>sb * rows * k > <i64>LOWER_FLOATS) unreachable(); // would write past the scratch
-  const cols = work + gemmLoweringOffset();
-  const imgB = <usize>h * w * c << 2, dzB = <usize>rows * lddz << 2, partB = <usize>k * fg << 2;
+  const k = colsOf(geo, cg), rows = rowsOf(geo), cols = scratch(work, sb, geo, cg);
+  const imgB = imageBytes(geo), dzB = <usize>rows * lddz << 2, partB = <usize>k * fg << 2;
   for (let i = img0; i < img0 + n; i += sb) {
     const imgs = min(sb, img0 + n - i);
-    im2col(imgs, h, w, c, c0, cg, kh, kw, g(geo, 5), g(geo, 6), g(geo, 7), g(geo, 8), g(geo, 9), g(geo, 10), oh, ow,
-      x + <usize>i * imgB, cols);
+    lower(geo, imgs, c0, cg, x + <usize>i * imgB, cols);
     gemm(tile, 1, 0, k, fg, imgs * rows, 1, cols, k, dz + <usize>i * dzB, lddz, 0,
       partials + <usize>(i / sb) * partB, fg, 0, work);
   }
@@ -103,17 +117,13 @@ export function convPartialSum(count: i32, nrows: i32, r0: i32, rowsTotal: i32, 
 /** dx channels c0..c0+cg−1 of n images = col2im(dZ · Wᵀ), sb images at a time. */
 export function convInputGrad(n: i32, img0: i32, sb: i32, cost: f64, geo: usize, c0: i32, cg: i32, dz: usize, lddz: i32,
                               wt: usize, ldw: i32, fg: i32, dx: usize, tile: i32, work: usize): void {
-  const h = g(geo, 0), w = g(geo, 1), c = g(geo, 2), kh = g(geo, 3), kw = g(geo, 4);
-  const oh = g(geo, 11), ow = g(geo, 12);
   sb = max(1, sb);
-  const k = kh * kw * cg, rows = oh * ow;
-  if (<i64>sb * rows * k > <i64>LOWER_FLOATS) unreachable(); // would write past the scratch
-  const cols = work + gemmLoweringOffset();
-  const imgB = <usize>h * w * c << 2, dzB = <usize>rows * lddz << 2;
+  const k = colsOf(geo, cg), rows = rowsOf(geo), cols = scratch(work, sb, geo, cg);
+  const imgB = imageBytes(geo), dzB = <usize>rows * lddz << 2;
   for (let i = img0; i < img0 + n; i += sb) {
     const imgs = min(sb, img0 + n - i);
     gemm(tile, 0, 1, imgs * rows, k, fg, 1, dz + <usize>i * dzB, lddz, wt, ldw, 0, cols, k, 0, work);
-    col2im(imgs, h, w, c, c0, cg, kh, kw, g(geo, 5), g(geo, 6), g(geo, 7), g(geo, 8), g(geo, 9), g(geo, 10), oh, ow,
-      cols, dx + <usize>i * imgB, 0);
+    col2im(imgs, g(geo, 0), g(geo, 1), g(geo, 2), c0, cg, g(geo, 3), g(geo, 4), g(geo, 5), g(geo, 6), g(geo, 7),
+      g(geo, 8), g(geo, 9), g(geo, 10), g(geo, 11), g(geo, 12), cols, dx + <usize>i * imgB, 0);
   }
 }
