@@ -14,7 +14,8 @@
 //     itself; UI stays as responsive as with one thread (fitAsync yields between steps).
 // Chunks are claimed dynamically, so a worker that is slow to wake (another process holds its
 // core) or not yet started costs at most its chunk in flight; results do not depend on who ran
-// which chunk. Workers are unref'd in Node (a pool never keeps a process alive) and closed by
+// which chunk. Workers leave chunk 0 to the caller for a moment (kit.ts work()), so a repeated
+// small call keeps its halves on the same threads from call to call. Workers are unref'd in Node (a pool never keeps a process alive) and closed by
 // closeThreads(), after which a new engine or kernel call starts a new pool.
 
 import { DescentError, show } from '../errors.js';
