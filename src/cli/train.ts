@@ -114,7 +114,8 @@ export const NETWORK_HELP = `Network
                        An entry may end in :ACT, that layer's activation instead of
                        --activation's: 784-500:gelu-300:silu-10 (gelu_tanh, leaky_relu for
                        the names with a dash)
-  --activation NAME    hidden activation: ${ACTIVATIONS.join(', ')} (default tanh; conv layers relu)
+  --activation NAME    hidden activation (default tanh; conv layers relu):
+                       ${wrapList(ACTIVATIONS)}
   --alpha X            slope of leaky-relu / α of elu
 ${LOSS_HELP}  --init NAME[:K=V,…]  weight initializer (default: per activation, Glorot uniform or He normal):
                        zeros, constant:value=C, normal:std=S, truncated-normal:std=S,
