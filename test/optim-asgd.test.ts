@@ -175,12 +175,19 @@ describe('ASGD on 2 threads', () => {
     for (const isa of isas) {
       const [p1, ax1] = run(await Engine.create({ isa, threads: 1 }));
       const e2 = await Engine.create({ isa, threads: 2 });
-      const before = threadStats();
-      const [p2, ax2] = run(e2);
-      const workers = threadStats().slice(1).reduce((s, v, i) => s + v - (before[i + 1] ?? 0), 0);
+      // On a busy machine the pool may be backing off (calls on the calling thread for 250 ms
+      // after slow joins, pool.ts) or the worker descheduled: run again until the worker took
+      // part. Every run must give the 1-thread bits.
+      let workers = 0;
+      for (let attempt = 0; attempt < 20 && workers === 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 300));
+        const before = threadStats();
+        const [p2, ax2] = run(e2);
+        workers = threadStats().slice(1).reduce((s, v, i) => s + v - (before[i + 1] ?? 0), 0);
+        expect(bits(p2)).toEqual(bits(p1));
+        expect(bits(ax2)).toEqual(bits(ax1));
+      }
       expect(workers, 'chunks run by the worker').toBeGreaterThan(0);
-      expect(bits(p2)).toEqual(bits(p1));
-      expect(bits(ax2)).toEqual(bits(ax1));
       expect(bits(ax1)).not.toEqual(bits(p1)); // the average ran
     }
   }, 60_000);
