@@ -21,6 +21,7 @@ import { optimizer } from '../src/optim/optimizer.js';
 import { fit } from '../src/train/fit.js';
 import { engineFor, isas } from './engines.js';
 import { rng } from './reference.js';
+import { runningPool } from '../src/engine/threads/pool.js';
 
 interface Out { y: number[]; dx: number[]; dgamma: number[]; dbeta: number[] }
 interface BnCase { name: string; c: number; shape: number[]; eps: number; x: number[]; dy: number[]; gamma: number[]; beta: number[]; runningMean: number[]; runningVar: number[]; f32: Out; f64: Out }
@@ -331,6 +332,9 @@ describe('threads: bnBackwardEvalLd split by columns', () => {
       // a worker asleep may wake after the calling thread took every chunk: a few tries
       let ran = 0;
       for (let i = 0; i < 200 && ran === 0; i++) {
+        // on a busy machine the pool may be backing off (calls stay on this thread for 250 ms
+        // after slow joins, pool.ts): wait that out before each try
+        for (const t0 = performance.now(); runningPool()?.contended && performance.now() - t0 < 1000;);
         const before = threadStats();
         K.bnBackwardEvalLd(n, c, c, x.pointer(), dy.pointer(), g.pointer(), rm.pointer(), rv.pointer(), t.eps, dx.pointer(), dg.pointer(), db.pointer());
         ran = threadStats().slice(1).reduce((s, v, j) => s + v - (before[j + 1] ?? 0), 0);

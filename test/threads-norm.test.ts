@@ -12,6 +12,7 @@ import { Model } from '../src/nn/model.js';
 import { fit } from '../src/train/fit.js';
 import { optimizer } from '../src/optim/optimizer.js';
 import { rng } from './reference.js';
+import { runningPool } from '../src/engine/threads/pool.js';
 
 const ISAS = (['simd', 'relaxed-simd'] as const).filter((isa) => isa === 'simd' || isaSupported(isa));
 const THREADS = [1, 2, 3];
@@ -180,7 +181,12 @@ for (const isa of ISAS) {
           for (const [name, call] of Object.entries(calls)) {
             // a worker asleep may wake after the calling thread took every chunk: a few tries
             let ran = 0;
-            for (let i = 0; i < 200 && ran === 0; i++) ran = workerChunks(call);
+            // and on a busy machine the pool may be backing off (calls stay on this thread for
+            // 250 ms after slow joins, pool.ts): wait that out before each try
+            for (let i = 0; i < 200 && ran === 0; i++) {
+              for (const t0 = performance.now(); runningPool()?.contended && performance.now() - t0 < 1000;);
+              ran = workerChunks(call);
+            }
             expect(ran, `${name}, ${threads} threads: chunks run by workers`).toBeGreaterThan(0);
           }
           // small calls stay whole (no chunks at all)
