@@ -184,3 +184,63 @@ export function gemmDirectB(tile: i32, m: i32, n: i32, k: i32, a: usize, lda: i3
     }
   }
 }
+
+// ---- B packed once, shared by threads ----
+// gemm() packs each kc×nc block of op(B) itself, so when threads split a product by rows each
+// packs all of B again (1024³: ~1.1 ms of a 44 ms product, paid by every thread). These entry
+// points let the caller (src/ops/gemm-shared-b.ts) run gemm()'s loop over (jc, pc) blocks with
+// each block packed once — its panels split between threads — into one buffer that every
+// thread then reads. The blocking, the packing layout, the micro-kernels and the β/bias
+// handling are gemm()'s, so the bits are gemm()'s.
+
+/** gemm()'s k block length for an inner dimension k. */
+export function gemmKBlock(k: i32): i32 {
+  return balanced(k, KC, 1);
+}
+
+/** gemm()'s column block length for n columns with k blocks of kcb. */
+export function gemmNBlock(n: i32, kcb: i32): i32 {
+  return balanced(n, budgetCap(NC, B_BUDGET, kcb, NR), NR);
+}
+
+/** Byte offset of the packed-B block in a workspace (the buffer a shared packing fills). */
+export function gemmPackBOffset(): usize {
+  return TILE_BYTES + ((<usize>min(MC * KC, A_BUDGET) + <usize>6 * KC) << 2);
+}
+
+/**
+ * The panels of columns [j0, j0 + len) of op(B)'s kc×nc block at (pc, jc), written where
+ * gemm()'s packB of the whole block puts them (panel j/8 at pb + j/8·kc·32 bytes); j0 a
+ * multiple of 8, and j0 + len = nc or a multiple of 8. Threads pack disjoint ranges.
+ */
+export function gemmPackBRange(transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, j0: i32, len: i32, pb: usize): void {
+  if (len <= 0) return;
+  packB(transB, b, ldb, pc, kc, jc + j0, len, pb + <usize>(j0 >> 3) * <usize>kc * 32);
+}
+
+/**
+ * Rows [0, m) of one (jc, pc) block of gemm(): C (already offset to column jc) gets
+ * α·op(A)[rows, pc:pc+kc]·(the packed block pb, nc columns) with β and the bias as gemm()
+ * applies them to that block (the caller passes β for the first k block and 1 after, the bias
+ * with the first only). A is packed into this thread's workspace; pb is read, never written.
+ */
+export function gemmPackedB(tile: i32, transA: i32, m: i32, nc: i32, kc: i32, alpha: f32, a: usize, lda: i32,
+                            pc: i32, pb: usize, beta: f32, c: usize, ldc: i32, bias: usize, work: usize): void {
+  if (m <= 0 || nc <= 0) return;
+  const mr = tile == 6 ? 6 : tile == 5 ? 5 : 4;
+  const tileBuf = work;
+  const pa = work + TILE_BYTES;
+  const mcb = balanced(m, budgetCap(MC, A_BUDGET, kc, mr), mr);
+  for (let ic = 0; ic < m; ic += mcb) {
+    const mc = min(mcb, m - ic);
+    packA(mr, transA, a, lda, ic, mc, pc, kc, pa);
+    const cp = c + ((<usize>ic * ldc) << 2);
+    if (mr == 5) {
+      macro5x8(mc, nc, kc, pa, pb, cp, ldc, alpha, beta, bias, tileBuf);
+    } else if (mr == 6) {
+      macro6x8(mc, nc, kc, pa, pb, cp, ldc, alpha, beta, bias, tileBuf);
+    } else {
+      macro4x8(mc, nc, kc, pa, pb, cp, ldc, alpha, beta, bias, tileBuf);
+    }
+  }
+}
