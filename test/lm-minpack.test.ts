@@ -96,7 +96,7 @@ describe("LM, MINPACK's form: stopping reasons", () => {
 });
 
 describe("LM, MINPACK's form: NIST StRD and MINPACK's counts", () => {
-  it('BoxBOD from start 1 reaches the certified minimum (LRE 8.1 measured; MINPACK stops at LRE 0 on the plateau)', () => {
+  it('BoxBOD from start 1 reaches the certified minimum (LRE 8.0 measured, 57 evaluations, 56 without acceleration; MINPACK stops at LRE 0 on the plateau)', () => {
     const p = nist('BoxBOD', 1);
     for (const [lm, most] of [[{}, 57], [{ geodesic: false }, 56]] as const) {
       const r = minimize(p.objective, p.x0, { method: 'lm', lm });

@@ -40,10 +40,10 @@
 // ftol and xtol), gtol = 1e-10, ftol = 1e-14: ftol bounds a relative change of f = ‖r‖², a
 // squared quantity — f changing by 1e-8 leaves x uncertain at ~1e-4 relative, and with
 // ftol = 1e-8 (MINPACK through SciPy) 17–19 of the 27 NIST StRD problems reach 6 correct digits.
-// gtol: the accelerated iterates reach the cosine 1e-8 earlier on some paths, where x is not yet
-// right to 6 digits on ill-conditioned problems (Nelson 5.9 from start 2, Bennett5 4.2 when
-// acceleration ran at every λ > 0); 1e-10 costs 24 evaluations over 1e-8 in all (2305 vs 2281,
-// 758 vs 736) and gives 27/27.
+// gtol: the accelerated iterates reach the cosine 1e-8 on some paths where x is not yet right to
+// 6 digits on ill-conditioned problems (Nelson LRE 5.9 from start 2 here; Bennett5 4.2 and
+// Hahn1 5.8 with Transtrum & Sethna's form below); 1e-10 costs 24 evaluations over 1e-8 in all
+// (2305 vs 2281 from start 1, 758 vs 736 from start 2) and gives 27/27.
 // Measured (NIST StRD with default options, r + J evaluations, start 1 / start 2; LRE ≥ 6 on
 // 27/27 from both unless said; docs/nist-strd.md):
 //   plain MINPACK iteration (geodesic false, gtol 1e-8)          5092 / 1209  (Bennett5 1503, MGH17
@@ -65,9 +65,14 @@
 // xtol = gtol = 1e-8 (26/27, 27/27); 3843 / 1056 at SciPy's least_squares defaults (17/27 both).
 // MGH (41 instances) at ftol = xtol = gtol = 1e-8: 39 reached, 1942 r + J on the 39 MINPACK also
 // reaches vs its 2427 (0.80×; 2327, 0.96× without acceleration); at the defaults 2508 (1.03×).
-// Networks (fit's levenbergMarquardt, 'gram', MSE, 30 iterations; geodesic on vs off): iris
-// f 1.7030e-2 in 45 r + 30 J vs 1.7068e-2 in 40 + 30, wine 4.9855e-3 in 38 + 30 vs 5.1559e-3 in
-// 36 + 30, breast cancer the same run (no poor trial).
+//   Δ₀ factor 1 / 10 / 1000 instead of MINPACK's 100: 1863 / 761, 2255 / 758, 2314 / 758 (the
+//   gain at 1 is MGH09 alone, 180 vs 540, and MGH at 1e-8 goes to 0.85× MINPACK): 100 stays.
+// Networks (fit's levenbergMarquardt: 'gram', MSE loss, 8 tanh units, weight decay 1e-3; r + J
+// evaluations, each a pass over the data, for the loss reached after 30 / 35 iterations with
+// acceleration): iris f 1.7030e-2 in 75 (without: ~85, between 1.7034e-2 in 80 and 1.7024e-2
+// in 90), 1.7018e-2 in 87 (without: 110); wine 4.9855e-3 in 68 (without: ~75, 4.9702e-3 in 76),
+// 4.7558e-3 in 80 (without: ~85); breast cancer the same iterates, 0–2 passes more in 100 (a
+// poor trial whose accelerated retry was no better).
 // All of these count as converged; maxEvaluations (MINPACK's info 5), maxIterations and the
 // callback are limits. An iteration is one accepted step; an evaluation is one r(x) or one J(x).
 // The gradient reported is ∇f = 2Jᵀr with the last J evaluated: after a final step it is
