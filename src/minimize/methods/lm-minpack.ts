@@ -107,7 +107,7 @@ export interface LmMinpackOptions {
    * Geodesic acceleration (Transtrum & Sethna 2012) after a poor trial step (default true):
    * when x + v gives ρ < 1/4, the second-order correction a from that trial's own residuals is
    * tried once, x + v + a/2, if 2‖D·a‖/‖D·v‖ ≤ geodesicAlpha. Costs one residual evaluation
-   * per poor trial, none otherwise.
+   * per poor trial, none otherwise. The 'damping' form ignores it.
    */
   geodesic?: boolean;
   /** α of the geodesic acceptance test 2‖D·a‖/‖D·v‖ ≤ α (default 0.75, Transtrum & Sethna's). */
@@ -562,7 +562,7 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
         const fnorm2 = residuals(xa, ra);
         const actred2 = Number.isFinite(fnorm2) && 0.1 * fnorm2 < fnorm ? 1 - (fnorm2 / fnorm) ** 2 : -1;
         const ratio2 = prered !== 0 ? actred2 / prered : 0;
-        if (ratio2 > ratio) {
+        if (Number.isFinite(fnorm2) && ratio2 > ratio) {
           for (let j = 0; j < n; j++) { p[j] += 0.5 * acc[j]; xt[j] = xa[j]; }
           rt.set(ra);
           fnorm1 = fnorm2; actred = actred2; ratio = ratio2;
