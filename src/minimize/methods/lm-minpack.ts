@@ -59,6 +59,9 @@
 //                                                                α = 1: 2461 / 791 (min LRE 6.15)
 //     ratio against the model at v + a/2 instead of at v         5782 / 1143 (25/27, 26/27)
 //     a refused acceleration rejects the step (GSL's choice)     7444 / 846 (26/27, 26/27)
+//     the probe r(x + h·v) only after a poor trial, h = 0.1 / 0.3  2714 / 780, 2664 / 714
+//   Δ updates other than MINPACK's (growth 3 instead of 2, shrink 1/4, ρ ≥ 1/2 to grow): 2228–
+//   23398 from start 1 (growth 3 loses MGH09 and BoxBOD) — MINPACK's stay.
 //   ftol 1e-12 / 1e-10 with acceleration: ENSO falls to LRE 5.1 / 4.2 (also MGH09, Thurber at
 //   1e-10) for 2–5% fewer evaluations — ftol stays 1e-14.
 // MINPACK's lmder on the same functions (docs/minpack-lm.json): 5230 / 1209 at ftol 1e-14,
