@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
+import { runningPool } from '../src/engine/threads/pool.js';
 import { parseCsv } from '../src/data/csv.js';
 import { fitStandardizer } from '../src/data/standardize.js';
 import { trainTestSplit } from '../src/data/split.js';
@@ -153,6 +154,9 @@ describe('float64 matrix kernels with threads', () => {
       // whether a worker wins a chunk is a race (and this machine may be busy): try a few calls
       let workers = 0;
       for (let tries = 0; tries < 200 && workers === 0; tries++) {
+        // a busy machine may have the pool backing off (calls stay on this thread for 250 ms
+        // after slow joins, pool.ts): wait that out before each try
+        for (const t0 = performance.now(); runningPool()?.contended && performance.now() - t0 < 1000;);
         const before = d.threadStats();
         call();
         const after = d.threadStats();
