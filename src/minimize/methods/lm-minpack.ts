@@ -36,6 +36,10 @@
 //                    (ε·‖r(x₀)‖)² — the residual can shrink no further relative to where it began
 //   'precision'   6, 7, 8: the same tests at ε (ftol, xtol, gtol too small: no further
 //                    reduction in f or x possible, a minimum to working precision)
+// All of these count as converged; maxEvaluations (MINPACK's info 5), maxIterations and the
+// callback are limits. An iteration is one accepted step; an evaluation is one r(x) or one J(x).
+// The gradient reported is ∇f = 2Jᵀr with the last J evaluated: after a final step it is
+// J(x_prev)ᵀr(x) — MINPACK's tests need no J at the last point, and none is computed for it.
 // Defaults: xtol = 1e-8 (SciPy's least_squares; MINPACK's lmder1 driver uses √ε ≈ 1.5e-8 for
 // ftol and xtol), gtol = 1e-10, ftol = 1e-14: ftol bounds a relative change of f = ‖r‖², a
 // squared quantity — f changing by 1e-8 leaves x uncertain at ~1e-4 relative, and with
@@ -57,29 +61,28 @@
 //     on every trial                                             2637 / 915
 //     only when λ > 0 (the trust region binds)                   2594 / 791;  h = 0.02: 2541 / 859;
 //                                                                α = 1: 2461 / 791 (min LRE 6.15)
-//     ratio against the model at v + a/2 instead of at v         5782 / 1143 (25/27, 26/27)
-//     a refused acceleration rejects the step (GSL's choice)     7444 / 846 (26/27, 26/27)
+//     only when λ > 0, gtol 1e-8, ratio against the model at v + a/2 instead of at v:
+//                                                                5782 / 1143 (25/27, 26/27)
+//     only when λ > 0, gtol 1e-8, a refused acceleration rejects the step (GSL's choice):
+//                                                                7444 / 846 (26/27, 26/27)
 //     the probe r(x + h·v) only after a poor trial, h = 0.1 / 0.3  2714 / 780, 2664 / 714
 //   Δ updates other than MINPACK's (growth 3 instead of 2, shrink 1/4, ρ ≥ 1/2 to grow): 2228–
 //   23398 from start 1 (growth 3 loses MGH09 and BoxBOD) — MINPACK's stay.
-//   ftol 1e-12 / 1e-10 with acceleration: ENSO falls to LRE 5.1 / 4.2 (also MGH09, Thurber at
-//   1e-10) for 2–5% fewer evaluations — ftol stays 1e-14.
+//   ftol 1e-12 / 1e-10 (with the probe form when λ > 0): ENSO falls to LRE 5.1 / 4.2 (also
+//   MGH09, Thurber at 1e-10) for 2–5% fewer evaluations — ftol stays 1e-14.
+//   Δ₀ factor 1 / 10 / 1000 instead of MINPACK's 100: 1863 / 761, 2255 / 758, 2314 / 758 (the
+//   gain at 1 is MGH09 alone, 180 vs 540, and MGH at 1e-8 goes to 0.85× MINPACK): 100 stays.
 // MINPACK's lmder on the same functions (docs/minpack-lm.json): 5230 / 1209 at ftol 1e-14,
 // xtol = gtol = 1e-8 (26/27, 27/27); 3843 / 1056 at SciPy's least_squares defaults (17/27 both).
 // MGH (41 instances) at ftol = xtol = gtol = 1e-8: 39 reached, 1942 r + J on the 39 MINPACK also
-// reaches vs its 2427 (0.80×; 2327, 0.96× without acceleration); at the defaults 2508 (1.03×).
-//   Δ₀ factor 1 / 10 / 1000 instead of MINPACK's 100: 1863 / 761, 2255 / 758, 2314 / 758 (the
-//   gain at 1 is MGH09 alone, 180 vs 540, and MGH at 1e-8 goes to 0.85× MINPACK): 100 stays.
+// reaches vs its 2427 (0.80×; 2327, 0.96× without acceleration); at the defaults 2508 (1.03×;
+// 2719, 1.12× before), none reported as a failure.
 // Networks (fit's levenbergMarquardt: 'gram', MSE loss, 8 tanh units, weight decay 1e-3; r + J
 // evaluations, each a pass over the data, for the loss reached after 30 / 35 iterations with
 // acceleration): iris f 1.7030e-2 in 75 (without: ~85, between 1.7034e-2 in 80 and 1.7024e-2
 // in 90), 1.7018e-2 in 87 (without: 110); wine 4.9855e-3 in 68 (without: ~75, 4.9702e-3 in 76),
 // 4.7558e-3 in 80 (without: ~85); breast cancer the same iterates, 0–2 passes more in 100 (a
 // poor trial whose accelerated retry was no better).
-// All of these count as converged; maxEvaluations (MINPACK's info 5), maxIterations and the
-// callback are limits. An iteration is one accepted step; an evaluation is one r(x) or one J(x).
-// The gradient reported is ∇f = 2Jᵀr with the last J evaluated: after a final step it is
-// J(x_prev)ᵀr(x) — MINPACK's tests need no J at the last point, and none is computed for it.
 
 import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
