@@ -56,7 +56,7 @@ if (existsSync(mpFile)) {
   const mp = JSON.parse(readFileSync(mpFile, 'utf8'));
   const ref = mp.settings.least_squares.filter((s) => s.set === 'mgh');
   const lmRows = [], lmInst = new Map();
-  for (const [label, lm] of [['ftol = xtol = gtol = 1e-8', { ftol: 1e-8, xtol: 1e-8, gtol: 1e-8 }], ['defaults (ftol 1e-14, xtol = gtol = 1e-8)', {}], ["form 'damping' (before)", { form: 'damping' }]]) {
+  for (const [label, lm] of [['ftol = xtol = gtol = 1e-8', { ftol: 1e-8, xtol: 1e-8, gtol: 1e-8 }], ['defaults (ftol 1e-14, xtol 1e-8, gtol 1e-10, geodesic acceleration)', {}], ["form 'damping' (before)", { form: 'damping' }]]) {
     let got = 0, notConv = 0, both = 0, ours = 0, theirs = 0;
     for (const p of problems) {
       const r = d.minimize(p.objective, p.x0, { method: 'lm', lm });

@@ -70,6 +70,7 @@ describe("LM, MINPACK's form: stopping reasons", () => {
     expect(r.value).toBeLessThan(1e-20);
     expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { form: 'minpack', damping: 'identity' } })).toThrow(/damping belong to form 'damping'/);
     expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { update: 'lecture', ftol: 1e-3 } })).toThrow(/ftol belong to form 'minpack'/);
+    expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { form: 'damping', geodesic: false } })).toThrow(/geodesic belong to form 'minpack'/);
     expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { xtol: -1 } })).toThrow(/xtol must be a finite number ≥ 0/);
     expect(() => minimize(p.objective, p.x0, { method: 'lm', lm: { form: 'trust' as never } })).toThrow(/form must be 'minpack' or 'damping'/);
   });

@@ -39,7 +39,7 @@ export function levenbergMarquardt(ctx: Context, x: Vec, o: LmOptions = {}): { f
   const obj = ctx.obj;
   if (!obj.residuals || !obj.jacobian || !obj.m) throw new DescentError("minimize: method 'lm' needs a least-squares objective (m, residuals(x, r); the Jacobian may be finite differences)");
   const dampingKeys = (['damping', 'update', 'initialDamping'] as const).filter((k) => o[k] !== undefined);
-  const minpackKeys = (['ftol', 'xtol', 'gtol', 'residualTolerance', 'factor', 'scaling'] as const).filter((k) => o[k] !== undefined);
+  const minpackKeys = (['ftol', 'xtol', 'gtol', 'residualTolerance', 'factor', 'scaling', 'geodesic', 'geodesicAlpha'] as const).filter((k) => o[k] !== undefined);
   const form = o.form ?? (dampingKeys.length > 0 ? 'damping' : 'minpack');
   if (form !== 'minpack' && form !== 'damping') throw new DescentError(`minimize: lm form must be 'minpack' or 'damping', got ${show(form)}`);
   if (form === 'minpack' && dampingKeys.length > 0) throw new DescentError(`minimize: lm ${dampingKeys.join(', ')} belong to form 'damping', not 'minpack'`);

@@ -113,7 +113,7 @@ export interface LmMinpackOptions {
    * Geodesic acceleration (Transtrum & Sethna 2012) after a poor trial step (default true):
    * when x + v gives ρ < 1/4, the second-order correction a from that trial's own residuals is
    * tried once, x + v + a/2, if 2‖D·a‖/‖D·v‖ ≤ geodesicAlpha. Costs one residual evaluation
-   * per poor trial, none otherwise. The 'damping' form ignores it.
+   * per poor trial, none otherwise. The 'damping' form refuses it.
    */
   geodesic?: boolean;
   /** α of the geodesic acceptance test 2‖D·a‖/‖D·v‖ ≤ α (default 0.75, Transtrum & Sethna's). */
