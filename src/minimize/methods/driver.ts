@@ -7,7 +7,9 @@
 // 'precision' (converged) when the relative gradient says x is a minimum to working precision,
 // else 'line-search'. A search that decreased f without meeting its conditions (Moré–Thuente's
 // interval or rounding limits) is taken, and the method restarts; if it decreased f only by
-// rounding the run stops the same way.
+// rounding the run stops the same way. A method may opt in (stopBelowRounding: BFGS, L-BFGS)
+// to stop the same way before a search whose first trial's first-order decrease α₀·|gᵀd| is
+// within rounding of f, when the relative gradient already says 'precision'.
 
 import type { Context } from '../context.js';
 import type { LineSearchSpec } from '../line-search.js';
@@ -29,6 +31,14 @@ export interface DirectionMethod {
   update?(s: Vec, y: Vec, g: Vec): void;
   /** Forget accumulated curvature / conjugacy (called before a steepest-descent fallback). */
   reset?(): void;
+  /**
+   * Opt in to stopping before a search whose first trial cannot show a decrease above rounding:
+   * when α₀·|gᵀd| ≤ 8ε·|f| (the whole first-order decrease to the first trial is within a few
+   * ulps of f, so no comparison of values along d can confirm one) and the relative gradient
+   * is at most ε^⅓, the run stops with reason 'precision' (converged) instead of spending a
+   * search on rounding noise (BFGS and L-BFGS: Brown–Dennis spent 18 evaluations so).
+   */
+  readonly stopBelowRounding?: boolean;
 }
 
 /** The first trial step of a steepest-descent direction: a unit-length move, at most α = 1. */
@@ -44,11 +54,17 @@ export function firstStep(ctx: Context, g: Vec): number {
  * converged — else the line search failed (reason 'line-search').
  */
 export function stopAtPrecision(ctx: Context, x: Vec, f: number, g: Vec, why: string): void {
+  const rel = relativeGradient(x, f, g);
+  if (rel <= Math.cbrt(Number.EPSILON)) ctx.stop('precision', `no decrease is possible within rounding and the relative gradient is ${rel.toExponential(3)} (≤ ε^⅓): a minimum to working precision; ${why}`);
+  else ctx.stop('line-search', why);
+}
+
+/** Dennis & Schnabel's relative gradient max_i |g_i|·max(|x_i|, 1)/max(|f|, 1). */
+function relativeGradient(x: Vec, f: number, g: Vec): number {
   let rel = 0;
   const xd = x.data, gd = g.data, scale = Math.max(Math.abs(f), 1);
   for (let i = 0; i < xd.length; i++) rel = Math.max(rel, Math.abs(gd[i]) * Math.max(Math.abs(xd[i]), 1) / scale);
-  if (rel <= Math.cbrt(Number.EPSILON)) ctx.stop('precision', `no decrease is possible within rounding and the relative gradient is ${rel.toExponential(3)} (≤ ε^⅓): a minimum to working precision; ${why}`);
-  else ctx.stop('line-search', why);
+  return rel;
 }
 
 export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: number, g: Vec): number {
@@ -70,6 +86,11 @@ export function runDirectionMethod(ctx: Context, m: DirectionMethod, x: Vec, f: 
       fallback = true;
     };
     if (!(slope < 0) || !Number.isFinite(alpha0) || !(alpha0 > 0)) steepest();
+    if (m.stopBelowRounding && alpha0 * -slope <= 8 * Number.EPSILON * Math.abs(f) && relativeGradient(x, f, g) <= Math.cbrt(Number.EPSILON)) {
+      ctx.iteration--;
+      stopAtPrecision(ctx, x, f, g, `the first trial step's first-order decrease α₀·|gᵀd| = ${(alpha0 * -slope).toExponential(3)} is within rounding of f`);
+      return f;
+    }
     space.copy(x, xOld);
     space.copy(g, gOld);
     let r = ctx.search(x, f, g, d, alpha0);
