@@ -22,7 +22,8 @@
 //     capped at 1, then 1)
 //   SciPy's H₀ = I and α₀ rule              31, 1643 vs 1653 = 0.99×   37, 1.07×          4003
 //   + α₀ = min(1, 2f₀/‖g₀‖²) first and     32, 1547 vs 1653 = 0.94×   37, 1637 = 0.99×   2952
-//     the rounding stop (this file)         (without the rounding stop 1557 = 0.94×, 1663 = 1.01×, 2990)
+//     the rounding stop (this file)         (without the rounding stop: 1557 = 0.94×,
+//                                           1663 = 1.01×, 2990)
 // Tried and not kept: H₀ rescaled by sᵀy/yᵀy, sᵀs/sᵀy or their geometric mean before the first
 // update with either α₀ rule (1.07–1.15× at SciPy's tolerance: it saves Wood and extended
 // Rosenbrock, 45 vs 105 and 46 vs 114, but costs Meyer 573 vs 444 and Osborne 1 109 vs 65);
@@ -30,14 +31,14 @@
 // 1e-3 and xtol = 1e-14 (no change with this α₀); keeping H after a poor search (1.06×). The
 // totals are sensitive to Meyer (≈ 27% of them, 439–530 evaluations as α₀'s factor 2 varies
 // over 1.5–2.5), so differences of a few percent are within that noise.
-// Networks (scripts/network-passes.mjs --method bfgs against the build before issue #16: digits
-// 64-16-10 and 64-32-10, breast cancer 30-8-2 and 30-24-2, seeds 1–5, weight decay 1e-3; one
-// pass = one evaluation): passes to the old build's loss after 200 iterations 3141 vs 3618
-// (0.87×) on 18 of 20 (digits 0.73–0.91×; the code before this change took exactly the old
-// passes); breast cancer 30-8-2 seeds 4 and 5 stop with reason 'precision' (a search that
-// decreased the float32 loss only by rounding) at 2.42827e-2 and 2.48204e-2 against 2.428e-2
-// and 2.461e-2. α₀ = 1 after the first iteration reaches 2.41077e-2 on seed 5 but costs the
-// MGH bar (1730 vs 1653 = 1.05× at SciPy's tolerance).
+// Networks (scripts/network-passes.mjs's cases with { method: 'bfgs' } on both builds, against
+// the build before issue #16: digits 64-16-10 and 64-32-10, breast cancer 30-8-2 and 30-24-2,
+// seeds 1–5, weight decay 1e-3; one pass = one evaluation): passes to the old build's loss
+// after 200 iterations 3141 vs 3618 (0.87×) on 18 of 20 (digits 0.73–0.91×; the code before
+// this change took exactly the old passes); breast cancer 30-8-2 seeds 4 and 5 stop with
+// reason 'precision' (a search that decreased the float32 loss only by rounding) at 2.42827e-2
+// and 2.48204e-2 against 2.428e-2 and 2.461e-2. α₀ = 1 after the first iteration reaches
+// 2.41077e-2 on seed 5 but costs the MGH bar (1730 vs 1653 = 1.05× at SciPy's tolerance).
 
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
@@ -48,7 +49,8 @@ import type { DirectionMethod } from './driver.js';
  * with slope −‖g₀‖² has its minimum, when that minimum is 0 — a decrease to f = 0, the lower
  * bound of least-squares and loss objectives — at most 1, as SciPy caps every α₀ (uncapped,
  * a network's first trial was ≈ 50: digits 64-16(layer norm)-10 had loss 2.41 after the first
- * iteration against 2.22 with 1/‖g₀‖; on the MGH set the cap changes no count but one).
+ * iteration against 2.22 with 1/‖g₀‖; on the MGH set the cap changes the totals at the defaults
+ * by 1 evaluation for BFGS and 3 for L-BFGS).
  * NaN when f₀ ≤ 0 or not finite (no such bound known): the caller uses its own rule then.
  */
 export function zeroModelStep(ctx: Context, f: number, g: Vec): number {

@@ -27,11 +27,11 @@
 // (valueTolerance = absoluteValueTolerance = 2.2e-9) descent took 691 vs 692 but reached only
 // 27 instances at either tolerance, so it is not a default. Brown–Dennis took 40 against 19:
 // 18 in a last search that shrank α from 1 to 6e-15 within rounding of f ≈ 85822 (the rounding
-// stop saves them). Tried and not kept: the first step uncapped 1/‖g‖ (L-BFGS-B's; 1.07×), CG_DESCENT's
-// 0.01·‖x₀‖∞/‖g₀‖∞ (1.05×), f₀/‖g₀‖² (0.99× but 37 reached at the defaults: Watson n = 12
-// stops on ‖g‖ ≤ 1e-8 at f = 1.4e-8 instead of 2.7e-9), γ = sᵀs/sᵀy (1.20×) or √(sᵀs/yᵀy)
-// (1.04×), SciPy's α₀ = min(1, 2.02·(f_k − f_{k−1})/φ′(0)) after the first (1.09–1.16×), c₂ =
-// 0.5/0.8/0.95/0.99 (1.04–1.07×), c₁ = 1e-4 and xtol = 1e-14 (no gain), keeping the pairs
+// stop saves them). Tried and not kept: the first step uncapped 1/‖g‖ (L-BFGS-B's; 1.07×),
+// CG_DESCENT's 0.01·‖x₀‖∞/‖g₀‖∞ (1.05×), f₀/‖g₀‖² (0.99× but 37 reached at the defaults:
+// Watson n = 12 stops on ‖g‖ ≤ 1e-8 at f = 1.4e-8 instead of 2.7e-9), γ = sᵀs/sᵀy (1.20×) or
+// √(sᵀs/yᵀy) (1.04×), SciPy's α₀ = min(1, 2.02·(f_k − f_{k−1})/φ′(0)) after the first
+// (1.09–1.16×), c₂ = 0.5/0.8/0.95/0.99 (1.04–1.07×), c₁ = 1e-4 and xtol = 1e-14 (no gain), keeping the pairs
 // after a poor search (no change at SciPy's tolerance), at most 20 trials a search (no change).
 // The both-reach totals move by ±5% with the first step's factor (0.94–1.05× over 1–10), so
 // the margin under SciPy is within that noise.
