@@ -2,7 +2,7 @@
 // Kernels take byte pointers into the imported linear memory and sizes in elements; they
 // never allocate. Allocation lives in src/engine/allocator.ts, on one thread.
 export { isRelaxed, heapBase } from "./simd";
-export { gemm, gemmDirectB, gemmWorkspaceBytes, gemmSetBlocking, gemmKBlock, gemmNBlock, gemmPackBOffset, gemmPackBRange, gemmPackedB } from "./gemm/driver";
+export { gemm, gemmDirectB, gemmWorkspaceBytes, gemmSetBlocking } from "./gemm/driver";
 export { packA, packB } from "./gemm/pack";
 export { gemmSmallM } from "./gemm/smallm";
 export { dot, sum, nrm2, asum, amax, axpy, scal, scale, add, mul, fill, copy, clamp, lerp, addSign } from "./blas1";

@@ -8,15 +8,6 @@ export interface Kernels {
        alpha: number, a: number, lda: number, b: number, ldb: number,
        beta: number, c: number, ldc: number, bias: number, work: number): void;
   gemmWorkspaceBytes(): number;
-  /** gemm()'s k block for inner dimension k, its column block for n columns, the packed-B offset in a workspace. */
-  gemmKBlock(k: number): number;
-  gemmNBlock(n: number, kcb: number): number;
-  gemmPackBOffset(): number;
-  /** Panels of columns [j0, j0 + len) of op(B)'s kc×nc block at (pc, jc), at their place in the packed block pb. */
-  gemmPackBRange(transB: number, b: number, ldb: number, pc: number, kc: number, jc: number, j0: number, len: number, pb: number): void;
-  /** Rows [0, m) of one (jc, pc) block of gemm() against the packed block pb (src/ops/gemm-shared-b.ts). */
-  gemmPackedB(tile: number, transA: number, m: number, nc: number, kc: number, alpha: number, a: number, lda: number,
-              pc: number, pb: number, beta: number, c: number, ldc: number, bias: number, work: number): void;
   /**
    * C = A·B (+ bias) with B read in place, not packed (assembly/gemm/driver.ts): the same
    * blocking, kernel and bits as gemm(tile, 0, 0, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, bias, work).

@@ -9,7 +9,6 @@
 import { DescentError, checkFinite, fmtShape } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { checkRank, checkTensor, overlaps } from './check.js';
-import { gemmSharedB } from './gemm-shared-b.js';
 
 export interface GemmOptions {
   transA?: boolean;
@@ -81,10 +80,9 @@ export function gemm(C: Tensor, A: Tensor, B: Tensor, opts: GemmOptions = {}): T
   }
   if (m === 0 || n === 0) return C;
   const work = engine.gemmWorkspace();
-  const args = [engine.gemmTile, +transA, +transB, m, n, k, alpha,
+  engine.kernels.gemm(engine.gemmTile, +transA, +transB, m, n, k, alpha,
     A.pointer(op, 'A'), A.shape[1], B.pointer(op, 'B'), B.shape[1],
-    beta, C.pointer(op, 'C'), n, biasPtr, work] as const;
-  if (!gemmSharedB(engine, ...args)) engine.kernels.gemm(...args);
+    beta, C.pointer(op, 'C'), n, biasPtr, work);
   return C;
 }
 

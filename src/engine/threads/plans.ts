@@ -73,27 +73,6 @@ const CORE_PLANS: Record<string, Planner> = {
     m: 1, n: 2, k: 3, tileRows: TILE_ROWS(a[0]),
     aPtr: 4, aRowBytes: a[5] * 4, bPtr: 6, bColBytes: 4, cPtr: 8, ldc: 9, bias: 10, work: 11,
   }),
-  // gemmPackBRange(transB, b, ldb, pc, kc, jc, j0, len, pb): whole 8-column panels
-  // (src/ops/gemm-shared-b.ts decides when; each panel is written by one thread)
-  gemmPackBRange: (a, t) => {
-    const len = a[7];
-    if (t <= 1 || len < 16) return null;
-    const mult0 = zeros(a.length);
-    mult0[6] = 1;
-    return { dim0: len, dim1: 1, c0: share(len, t, 8, 1), c1: 1, cnt0: 7, cnt1: -1, mult0, mult1: zeros(a.length), work: -1, combine: 'none', parallel: true };
-  },
-  // gemmPackedB(tile, transA, m, nc, kc, alpha, a, lda, pc, pb, beta, c, ldc, bias, work):
-  // rows, at multiples of the tile height, one chunk per thread (pb is shared, never moved)
-  gemmPackedB: (a, t) => {
-    const m = a[2], rows = TILE_ROWS(a[0]);
-    if (t <= 1 || m < 2 * rows) return null;
-    const mult0 = zeros(a.length);
-    mult0[6] = a[1] ? 4 : a[7] * 4;
-    mult0[11] = a[12] * 4;
-    const c0 = share(m, t, rows, 1);
-    if (c0 >= m) return null;
-    return { dim0: m, dim1: 1, c0, c1: 1, cnt0: 2, cnt1: -1, mult0, mult1: zeros(a.length), work: 14, combine: 'none', parallel: true };
-  },
   // gemmSmallM(m, n, k, x, ldx, w, ldw, bias, y, ldy): columns only (a handful of rows)
   gemmSmallM: (a, t) => {
     const m = a[0], n = a[1], k = a[2];
