@@ -8,7 +8,7 @@
 // runtime has it):
 //   (a) GEMM 1024³ (A·B)
 //   (b) the GEMMs of one training step of the MNIST MLP 784-500-300-10, batch 100, as
-//       model.ts calls them: forward y = x·W + b (100×784·784×500, 100×500·500×300,
+//       model.ts calls them: forward y = x·W + b through gemmDirectB, W read in place (100×784·784×500, 100×500·500×300,
 //       100×300·300×10), weight gradients xᵀ·dZ (784×100·100×500, 500×100·100×300,
 //       300×100·100×10), input gradients dZ·Wᵀ (100×300·(500×300)ᵀ, 100×10·(300×10)ᵀ); and
 //       their sum (the time of all eight products: one step's GEMM work)
@@ -243,6 +243,12 @@ function gemmVariant(e, transA, transB, m, n, k, bias, seed) {
   const B = e.keep(e.tensor(transB ? [n, k] : [k, n], random(k * n, seed + 1)));
   const C = e.keep(e.tensor([m, n]));
   const b = bias ? e.keep(e.tensor([n], random(n, seed + 2))) : undefined;
+  // a dense layer's forward pass on ≤ 128 rows reads W in place (gemmDirectB, gemm()'s bits;
+  // src/nn/layers/dense.ts), training passes included
+  if (bias && !transA && !transB && m <= 128) {
+    const work = e.gemmWorkspace();
+    return kernelRun(() => e.kernels.gemmDirectB(e.gemmTile, m, n, k, A.pointer(), k, B.pointer(), n, C.pointer(), n, b.pointer(), work), 2 * m * n * k);
+  }
   return kernelRun(() => d.gemm(C, A, B, { transA, transB, bias: b }), 2 * m * n * k);
 }
 
