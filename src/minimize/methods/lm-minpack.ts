@@ -236,6 +236,37 @@ function qrSolve(n: number, r: Float64Array, perm: Int32Array, dd: Float64Array,
   for (let j = 0; j < n; j++) x[perm[j]] = wa[j];
 }
 
+
+/**
+ * out = R⁻ᵀ·Pᵀ·v for the upper-triangular n×n R (row-major) and permutation perm — the first n
+ * entries of Qᵀb when v = Jᵀb and JP = QR (the Gram factorization's qtf); 0 where R's diagonal is.
+ */
+function solveRtPermuted(R: Float64Array, n: number, perm: Int32Array, v: Float64Array, out: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const rjj = R[j * n + j];
+    if (rjj === 0) { out[j] = 0; continue; }
+    let s = v[perm[j]];
+    for (let i = 0; i < j; i++) s -= R[i * n + j] * out[i];
+    out[j] = s / rjj;
+  }
+}
+
+/**
+ * The first n entries of Qᵀ·q into out, applying qrPivot's Householder vectors (column j of the
+ * column-major mm×n array a, from row j) to q in place.
+ */
+function applyQt(a: Float64Array, mm: number, n: number, q: Float64Array, out: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const cj = j * mm;
+    if (a[cj + j] !== 0) {
+      let s = 0;
+      for (let i = j; i < mm; i++) s += a[cj + i] * q[i];
+      const t = -s / a[cj + j];
+      for (let i = j; i < mm; i++) q[i] += t * a[cj + i];
+    }
+    out[j] = q[j];
+  }
+}
 /**
  * R (upper, row-major n×n) and perm with Pᵀ·G·P = RᵀR: the Cholesky factorization of the
  * symmetric G = JᵀJ (n×n, destroyed) with diagonal pivoting — the largest remaining diagonal
@@ -437,14 +468,7 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
       for (let j = 0; j < n; j++) { const sj = acnorm[perm[j]] || 1; for (let i = 0; i <= j; i++) R[i * n + j] *= sj; }
       // qtf = R⁻ᵀ·Pᵀ·Jᵀr (0 in the singular part)
       for (let j = 0; j < n; j++) jtr!.data[j] = g.data[j] / 2;
-      const jv = jtr!.data;
-      for (let j = 0; j < n; j++) {
-        const rjj = R[j * n + j];
-        if (rjj === 0) { qtf[j] = 0; continue; }
-        let s = jv[perm[j]];
-        for (let i = 0; i < j; i++) s -= R[i * n + j] * qtf[i];
-        qtf[j] = s / rjj;
-      }
+      solveRtPermuted(R, n, perm, jtr!.data, qtf);
     } else {
       a.fill(0);
       for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * mm + i] = Jd[i * n + j];
@@ -458,18 +482,9 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
       if (delta === 0) delta = factor;
     }
     // qtf = first n entries of Qᵀr; R into its own n×n array
-    if (!gram) qv.set(r);
-    for (let j = 0; j < n && !gram; j++) {
-      const cj = j * mm;
-      if (a[cj + j] !== 0) {
-        let s = 0;
-        for (let i = j; i < mm; i++) s += a[cj + i] * qv[i];
-        const t = -s / a[cj + j];
-        for (let i = j; i < mm; i++) qv[i] += t * a[cj + i];
-      }
-      qtf[j] = qv[j];
-    }
     if (!gram) {
+      qv.set(r);
+      applyQt(a, mm, n, qv, qtf);
       R.fill(0);
       for (let j = 0; j < n; j++) {
         for (let i = 0; i < j; i++) R[i * n + j] = a[j * mm + i];
@@ -507,14 +522,7 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
         // Qᵀr_vv = R⁻ᵀ·Pᵀ·Jᵀr_vv (0 in the singular part), as qtf
         rv!.data.set(rvv.subarray(0, m));
         space.gemv(true, 1, Jm, rv!, 0, jtr!);
-        const jt = jtr!.data;
-        for (let j = 0; j < n; j++) {
-          const rjj = R[j * n + j];
-          if (rjj === 0) { qtv[j] = 0; continue; }
-          let s = jt[perm[j]];
-          for (let i = 0; i < j; i++) s -= R[i * n + j] * qtv[i];
-          qtv[j] = s / rjj;
-        }
+        solveRtPermuted(R, n, perm, jtr!.data, qtv);
       } else {
         for (let i = 0; i < m; i++) {
           let s = 0;
@@ -524,16 +532,7 @@ export function lmMinpack(ctx: Context, x: Vec, o: LmMinpackOptions): { f: numbe
         for (let i = m; i < mm; i++) rvv[i] = 0;
         // Qᵀr_vv by the Householder vectors, as qtf
         qv.set(rvv);
-        for (let j = 0; j < n; j++) {
-          const cj = j * mm;
-          if (a[cj + j] !== 0) {
-            let s = 0;
-            for (let i = j; i < mm; i++) s += a[cj + i] * qv[i];
-            const t = -s / a[cj + j];
-            for (let i = j; i < mm; i++) qv[i] += t * a[cj + i];
-          }
-          qtv[j] = qv[j];
-        }
+        applyQt(a, mm, n, qv, qtv);
       }
       const sp = Math.sqrt(par);
       for (let j = 0; j < n; j++) work.dd[j] = sp * diag[j];
