@@ -25,7 +25,8 @@
 //             thread still holding an older seq can never take a chunk of a newer job
 //   WAKE      bumped on every job and every message; idle workers Atomics.wait on it
 //   CLOSED    1 when the pool shuts down
-//   ENGINE, SLOT (the job's descriptor slot), NCHUNKS, THREADS, DONE, SLEEPERS, MAINWAIT
+//   ENGINE, SLOT (the job's descriptor slot), NCHUNKS, THREADS, DONE (chunks finished by workers),
+//   SLEEPERS, MAINWAIT
 //   MAILS[i]  count of messages posted to worker i (engines to instantiate or drop)
 //   GENS[i]   generation of worker i: a worker whose generation is no longer there leaves
 //   STATS[i]  chunks run by thread i (0: the engines' own), one cache line each
@@ -147,7 +148,9 @@ export function threadKit(): ThreadKit {
       for (let c = claim(ctl, seq); c >= 0; c = claim(ctl, seq)) {
         runChunk(fn, f64, slot, c, index);
         Atomics.add(ctl, stat, 1);
-        if (Atomics.add(ctl, L.DONE, 1) + 1 === ctl[L.NCHUNKS] && Atomics.load(ctl, L.MAINWAIT)) Atomics.notify(ctl, L.DONE);
+        // DONE counts workers' chunks (the caller knows its own): wake a caller blocked in the join
+        Atomics.add(ctl, L.DONE, 1);
+        if (Atomics.load(ctl, L.MAINWAIT)) Atomics.notify(ctl, L.DONE);
       }
       return true;
     }

@@ -295,18 +295,22 @@ self.onmessage = (e) => {
     const t1 = performance.now();
     ctl[L.STATS] += mine;
     const errorsBefore = this.#errors.length;
-    let done = Atomics.add(ctl, L.DONE, mine) + mine;
-    for (let i = 0; done < nChunks; i++) {
+    // DONE counts the workers' chunks only (every chunk is claimed once the loop above ends, so
+    // theirs is what we did not run): adding ours would take the job's line from a worker once
+    // more, and its own add would then have to take it back
+    const theirs = nChunks - mine;
+    let done = Atomics.load(ctl, L.DONE);
+    for (let i = 0; done < theirs; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
         done = Atomics.load(ctl, L.DONE);
         continue;
       }
       Atomics.store(ctl, L.MAINWAIT, 1);
       done = Atomics.load(ctl, L.DONE);
-      if (done < nChunks) Atomics.wait(ctl, L.DONE, done, 20);
+      if (done < theirs) Atomics.wait(ctl, L.DONE, done, 20);
       Atomics.store(ctl, L.MAINWAIT, 0);
       done = Atomics.load(ctl, L.DONE);
-      if (done < nChunks && this.#errors.length > errorsBefore) {
+      if (done < theirs && this.#errors.length > errorsBefore) {
         throw new DescentError(`threads: a worker died during a kernel call (${this.#errors[errorsBefore]}); its chunk is lost. closeThreads() and retry, or init({ threads: 1 })`);
       }
     }
