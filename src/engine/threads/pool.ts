@@ -277,11 +277,14 @@ self.onmessage = (e) => {
     const ctl = this.ctl, f64 = this.f64;
     if (nChunks > kit.MAX_CHUNKS) throw new DescentError(`threads: a job of ${nChunks} chunks (at most ${kit.MAX_CHUNKS})`);
     const base = L.SLOT_BASE + slot * L.SLOT_F64;
-    ctl[L.ENGINE] = engine;
-    ctl[L.SLOT] = slot;
-    ctl[L.THREADS] = threads;
-    ctl[L.NCHUNKS] = nChunks;
-    Atomics.store(ctl, L.DONE, 0);
+    // A spinning worker reads this line all the time, so every write to it may cost a round trip
+    // between the cores: only what changed is written (a repeated call changes none of these),
+    // and DONE is never reset — the join waits for it to move by the workers' chunk count.
+    if (ctl[L.ENGINE] !== engine) ctl[L.ENGINE] = engine;
+    if (ctl[L.SLOT] !== slot) ctl[L.SLOT] = slot;
+    if (ctl[L.THREADS] !== threads) ctl[L.THREADS] = threads;
+    if (ctl[L.NCHUNKS] !== nChunks) ctl[L.NCHUNKS] = nChunks;
+    const doneBase = Atomics.load(ctl, L.DONE);
     const seq = this.#seq = (this.#seq + 1) & 0x7fff;
     Atomics.store(ctl, L.WORD, seq << 16);
     Atomics.add(ctl, L.WAKE, 1);
@@ -299,17 +302,19 @@ self.onmessage = (e) => {
     // theirs is what we did not run): adding ours would take the job's line from a worker once
     // more, and its own add would then have to take it back
     const theirs = nChunks - mine;
-    let done = Atomics.load(ctl, L.DONE);
+    // chunks the workers finished since this job was published (Int32 wrap-around safe)
+    const finished = (): number => (Atomics.load(ctl, L.DONE) - doneBase) | 0;
+    let done = finished();
     for (let i = 0; done < theirs; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
-        done = Atomics.load(ctl, L.DONE);
+        done = finished();
         continue;
       }
       Atomics.store(ctl, L.MAINWAIT, 1);
-      done = Atomics.load(ctl, L.DONE);
-      if (done < theirs) Atomics.wait(ctl, L.DONE, done, 20);
+      const raw = Atomics.load(ctl, L.DONE);
+      if (((raw - doneBase) | 0) < theirs) Atomics.wait(ctl, L.DONE, raw, 20);
       Atomics.store(ctl, L.MAINWAIT, 0);
-      done = Atomics.load(ctl, L.DONE);
+      done = finished();
       if (done < theirs && this.#errors.length > errorsBefore) {
         throw new DescentError(`threads: a worker died during a kernel call (${this.#errors[errorsBefore]}); its chunk is lost. closeThreads() and retry, or init({ threads: 1 })`);
       }
