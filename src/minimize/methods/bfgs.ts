@@ -9,7 +9,7 @@
 //   α₀ = min(1, 1.01·2·(f_k − f_{k−1})/φ′(0))    (1 when that is not positive)
 // and on the first iteration, where there is no previous decrease, the same formula with the
 // decrease that would take f to 0 — α₀ = min(1, 2·f₀/‖g₀‖²) for f₀ > 0 (least squares and
-// losses are bounded below by 0; zeroModelStep below) — else SciPy's f_{−1} = f₀ + ‖g₀‖/2,
+// losses are bounded below by 0; zeroModelStep in driver.ts) — else SciPy's f_{−1} = f₀ + ‖g₀‖/2,
 // α₀ = min(1, 1.01/‖g₀‖).
 // A search that cannot show a decrease above rounding near a minimum ends the run at once
 // (driver.ts, stopBelowRounding).
@@ -42,22 +42,8 @@
 // 2.41077e-2 on seed 5 but costs the MGH bar (1730 vs 1653 = 1.05× at SciPy's tolerance).
 
 import type { Context } from '../context.js';
-import type { Vec } from '../vector-space.js';
-import type { DirectionMethod } from './driver.js';
+import { zeroModelStep, type DirectionMethod } from './driver.js';
 
-/**
- * The first iteration's trial step along d = −g: 2·f₀/‖g₀‖², where the quadratic through f₀
- * with slope −‖g₀‖² has its minimum, when that minimum is 0 — a decrease to f = 0, the lower
- * bound of least-squares and loss objectives — at most 1, as SciPy caps every α₀ (uncapped,
- * a network's first trial was ≈ 50: digits 64-16(layer norm)-10 had loss 2.41 after the first
- * iteration against 2.22 with 1/‖g₀‖; on the MGH set the cap changes the totals at the defaults
- * by 1 evaluation for BFGS and 3 for L-BFGS).
- * NaN when f₀ ≤ 0 or not finite (no such bound known): the caller uses its own rule then.
- */
-export function zeroModelStep(ctx: Context, f: number, g: Vec): number {
-  const a = 2 * f / ctx.space.dot(g, g);
-  return f > 0 && Number.isFinite(a) && a > 0 ? Math.min(1, a) : NaN;
-}
 
 export function bfgs(ctx: Context): DirectionMethod {
   const { space, n } = ctx;

@@ -48,6 +48,20 @@ export function firstStep(ctx: Context, g: Vec): number {
 }
 
 /**
+ * The first iteration's trial step along d = −g: 2·f₀/‖g₀‖², where the quadratic through f₀
+ * with slope −‖g₀‖² has its minimum, when that minimum is 0 — a decrease to f = 0, the lower
+ * bound of least-squares and loss objectives — at most 1, as SciPy caps every α₀ (uncapped,
+ * a network's first trial was ≈ 50: digits 64-16(layer norm)-10 had loss 2.41 after the first
+ * iteration against 2.22 with 1/‖g₀‖; on the MGH set the cap changes the totals at the defaults
+ * by 1 evaluation for BFGS and 3 for L-BFGS).
+ * NaN when f₀ ≤ 0 or not finite (no such bound known): the caller uses its own rule then.
+ */
+export function zeroModelStep(ctx: Context, f: number, g: Vec): number {
+  const a = 2 * f / ctx.space.dot(g, g);
+  return f > 0 && Number.isFinite(a) && a > 0 ? Math.min(1, a) : NaN;
+}
+
+/**
  * No decrease within rounding along a descent direction: a minimum to working precision when
  * the relative gradient max_i |g_i|·max(|x_i|, 1)/max(|f|, 1) is at most ε^⅓ (Dennis & Schnabel's
  * test, Numerical Methods for Unconstrained Optimization, §7.2) — reason 'precision',

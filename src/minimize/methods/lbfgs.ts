@@ -48,8 +48,7 @@
 import { DescentError, show } from '../../engine/errors.js';
 import type { Context } from '../context.js';
 import type { Vec } from '../vector-space.js';
-import { firstStep, type DirectionMethod } from './driver.js';
-import { zeroModelStep } from './bfgs.js';
+import { firstStep, zeroModelStep, type DirectionMethod } from './driver.js';
 
 export function lbfgs(ctx: Context, memory = 10): DirectionMethod {
   if (!Number.isSafeInteger(memory) || memory < 1) throw new DescentError(`minimize: lbfgs memory must be a positive integer, got ${show(memory)}`);
