@@ -302,19 +302,19 @@ self.onmessage = (e) => {
     // theirs is what we did not run): adding ours would take the job's line from a worker once
     // more, and its own add would then have to take it back
     const theirs = nChunks - mine;
-    // chunks the workers finished since this job was published (Int32 wrap-around safe)
-    const finished = (): number => (Atomics.load(ctl, L.DONE) - doneBase) | 0;
-    let done = finished();
+    // done: chunks the workers finished since this job was published (Int32 wrap-around safe;
+    // inline, not a closure: this runs on every split kernel call)
+    let done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
     for (let i = 0; done < theirs; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
-        done = finished();
+        done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
         continue;
       }
       Atomics.store(ctl, L.MAINWAIT, 1);
       const raw = Atomics.load(ctl, L.DONE);
       if (((raw - doneBase) | 0) < theirs) Atomics.wait(ctl, L.DONE, raw, 20);
       Atomics.store(ctl, L.MAINWAIT, 0);
-      done = finished();
+      done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
       if (done < theirs && this.#errors.length > errorsBefore) {
         throw new DescentError(`threads: a worker died during a kernel call (${this.#errors[errorsBefore]}); its chunk is lost. closeThreads() and retry, or init({ threads: 1 })`);
       }
