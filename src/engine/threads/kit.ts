@@ -33,7 +33,10 @@
 // Float64 area (from byte F64_BASE): results[MAX_CHUNKS] (written only by reductions), then
 // SLOTS descriptor slots of SLOT_F64 numbers (11 cache lines):
 //   KERNEL, NARGS, CNT0, CNT1, WORKARG, GRID1, DIM0, DIM1, C0, C1, WORKBASE, WORKSTRIDE, RESULT,
-//   args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS]
+//   FIRST0, FIRST1, args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS]
+// FIRST0 (FIRST1), when not 0, is the length of the first chunk along dim0 (dim1); the others
+// then start at FIRST + (u − 1)·C0: a balanced job (balance.ts) moves that boundary to give
+// the calling thread's chunk 0 more or less of the work than the workers' chunks.
 
 export interface ThreadKit {
   readonly L: Readonly<Record<string, number>>;
@@ -67,7 +70,7 @@ export function threadKit(): ThreadKit {
     SLOT_F64: 88, // f64 numbers per slot (704 bytes: 11 cache lines)
     // offsets inside a slot
     KERNEL: 0, NARGS: 1, CNT0: 2, CNT1: 3, WORKARG: 4, GRID1: 5, DIM0: 6, DIM1: 7, C0: 8, C1: 9,
-    WORKBASE: 10, WORKSTRIDE: 11, RESULT: 12, ARGS: 16, MULT0: 16 + MAX_ARGS, MULT1: 16 + 2 * MAX_ARGS,
+    WORKBASE: 10, WORKSTRIDE: 11, RESULT: 12, FIRST0: 13, FIRST1: 14, ARGS: 16, MULT0: 16 + MAX_ARGS, MULT1: 16 + 2 * MAX_ARGS,
   };
   const CONTROL_BYTES = L.F64_BASE + 8 * (MAX_CHUNKS + SLOTS * L.SLOT_F64);
 
@@ -92,7 +95,9 @@ export function threadKit(): ThreadKit {
     const nargs = f64[slot + L.NARGS], grid1 = f64[slot + L.GRID1];
     const u = Math.floor(chunk / grid1), v = chunk - u * grid1;
     const c0 = f64[slot + L.C0], c1 = f64[slot + L.C1];
-    const s0 = u * c0, s1 = v * c1;
+    const f0 = f64[slot + L.FIRST0], f1 = f64[slot + L.FIRST1];
+    const s0 = f0 === 0 || u === 0 ? u * c0 : f0 + (u - 1) * c0;
+    const s1 = f1 === 0 || v === 0 ? v * c1 : f1 + (v - 1) * c1;
     argv.length = nargs;
     for (let i = 0, a = slot + L.ARGS; i < nargs; i++, a++) {
       // offsets only where an argument moves: −0 + 0 is +0, and a scalar of −0 (scal by −0)
@@ -104,8 +109,8 @@ export function threadKit(): ThreadKit {
       argv[i] = v;
     }
     const cnt0 = f64[slot + L.CNT0], cnt1 = f64[slot + L.CNT1], work = f64[slot + L.WORKARG];
-    if (cnt0 >= 0) argv[cnt0] = Math.min(c0, f64[slot + L.DIM0] - s0);
-    if (cnt1 >= 0) argv[cnt1] = Math.min(c1, f64[slot + L.DIM1] - s1);
+    if (cnt0 >= 0) argv[cnt0] = f0 !== 0 && u === 0 ? f0 : Math.min(c0, f64[slot + L.DIM0] - s0);
+    if (cnt1 >= 0) argv[cnt1] = f1 !== 0 && v === 0 ? f1 : Math.min(c1, f64[slot + L.DIM1] - s1);
     if (work >= 0) argv[work] = f64[slot + L.WORKBASE] + thread * f64[slot + L.WORKSTRIDE];
     const r = fn.apply(null, argv);
     if (f64[slot + L.RESULT] !== 0) f64[L.RESULTS + chunk] = typeof r === 'number' ? r : 0;

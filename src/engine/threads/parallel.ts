@@ -7,6 +7,7 @@ import { DescentError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { threadKit } from './kit.js';
 import { combine, PLANS, type Plan } from './plans.js';
+import { balanceOf, feedback, type Balance } from './balance.js';
 import { runningPool, threadPool, type ThreadPool } from './pool.js';
 
 const kit = threadKit();
@@ -41,17 +42,19 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     return p;
   }
 
-  /** Write plan p of a call into the descriptor slot at f64[slot]; returns the chunk count. */
-  function describe(f64: Float64Array, slot: number, kernel: number, args: number[], p: Plan, thread0Work: boolean): number {
-    const grid0 = Math.ceil(p.dim0 / p.c0), grid1 = Math.ceil(p.dim1 / p.c1);
+  /**
+   * Write plan p of a call into the descriptor slot at f64[slot]; returns the chunk count. With
+   * a balance, chunk 0 and the others along its dimension have the balance's lengths.
+   */
+  function describe(f64: Float64Array, slot: number, kernel: number, args: number[], p: Plan, thread0Work: boolean, b?: Balance): number {
     f64[slot + L.KERNEL] = kernel;
     f64[slot + L.NARGS] = args.length;
     f64[slot + L.CNT0] = p.cnt0;
     f64[slot + L.CNT1] = p.cnt1;
     f64[slot + L.WORKARG] = p.work;
-    f64[slot + L.GRID1] = grid1;
-    f64[slot + L.DIM0] = p.dim0; f64[slot + L.DIM1] = p.dim1; f64[slot + L.C0] = p.c0; f64[slot + L.C1] = p.c1;
+    f64[slot + L.DIM0] = p.dim0; f64[slot + L.DIM1] = p.dim1;
     f64[slot + L.RESULT] = p.combine === 'none' ? 0 : 1;
+    const chunks = lay(f64, slot, p.c0, p.c1, b);
     if (p.work >= 0) {
       if (thread0Work) { f64[slot + L.WORKBASE] = args[p.work]; f64[slot + L.WORKSTRIDE] = 0; }
       else { const w = host.gemmWorkspaces(); f64[slot + L.WORKBASE] = w.base; f64[slot + L.WORKSTRIDE] = w.stride; }
@@ -61,6 +64,18 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
       f64[a + kit.MAX_ARGS] = p.mult0[i];
       f64[a + 2 * kit.MAX_ARGS] = p.mult1[i];
     }
+    return chunks;
+  }
+
+  /** The chunk lengths of a descriptor (DIM0, DIM1 written): even, or a balance's; returns the chunk count. */
+  function lay(f64: Float64Array, slot: number, c0: number, c1: number, b?: Balance): number {
+    const dim0 = f64[slot + L.DIM0], dim1 = f64[slot + L.DIM1];
+    let grid0 = Math.ceil(dim0 / c0), grid1 = Math.ceil(dim1 / c1), first0 = 0, first1 = 0;
+    if (b?.dim === 0) { c0 = b.rest; first0 = b.first; grid0 = b.chunks; }
+    if (b?.dim === 1) { c1 = b.rest; first1 = b.first; grid1 = b.chunks; }
+    f64[slot + L.C0] = c0; f64[slot + L.C1] = c1;
+    f64[slot + L.FIRST0] = first0; f64[slot + L.FIRST1] = first1;
+    f64[slot + L.GRID1] = grid1;
     return grid0 * grid1;
   }
 
@@ -84,7 +99,10 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
           // descriptor is still in its slot, and in the workers' caches
           const hit = tp.findSlot(host.id, host.threads, kernel, args);
           if (hit) {
-            tp.run(host.id, host.threads, hit.slot, hit.chunks, fn);
+            const signal = tp.run(host.id, host.threads, hit.slot, hit.chunks, fn);
+            const b = hit.balance;
+            // the job is joined: no worker reads the descriptor until the next one is published
+            if (b && feedback(b, signal)) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
             return combine(hit.combine, tp.f64, L.RESULTS, hit.chunks, hit.chunk);
           }
         }
@@ -96,9 +114,10 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
           if (p.combine === 'none') return fn(...args);
         } else {
           const slot = tp.slotOf(host.id, host.threads, kernel, args);
-          const n = describe(tp.f64, L.SLOT_BASE + slot * L.SLOT_F64, kernel, args, p, false);
+          const b = balanceOf(p, host.threads);
+          const n = describe(tp.f64, L.SLOT_BASE + slot * L.SLOT_F64, kernel, args, p, false, b);
           if (n > 1) {
-            tp.remember(slot, host.id, host.threads, kernel, args, n, p.combine, p.c0);
+            tp.remember(slot, host.id, host.threads, kernel, args, n, p.combine, p.c0, p.c0, p.c1, b);
             tp.run(host.id, host.threads, slot, n, fn);
             return combine(p.combine, tp.f64, L.RESULTS, n, p.c0);
           }

@@ -14,6 +14,11 @@ export interface Plan {
   combine: Combine;
   /** Worth running on several threads (else the chunks, if more than one, run here in order). */
   parallel: boolean;
+  /**
+   * The split may move (balance.ts): along dim0 or dim1, in multiples of unit from the origin.
+   * Only for kernels whose bits do not depend on where the split falls (GEMM).
+   */
+  balance?: { dim: 0 | 1; unit: number };
 }
 
 /** Elements per chunk of a reduction: fixed, independent of the thread count. */

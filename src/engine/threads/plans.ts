@@ -50,14 +50,14 @@ function gemmPlan(a: number[], threads: number, f: {
     if (c0 >= m) return null;
     if (f.aPtr >= 0) mult0[f.aPtr] = f.aRowBytes;
     mult0[f.cPtr] = a[f.ldc] * 4;
-    return { dim0: m, dim1: n, c0, c1: n, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true };
+    return { dim0: m, dim1: n, c0, c1: n, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true, balance: { dim: 0, unit: f.tileRows } };
   }
   const c1 = share(n, threads, 8, perThread);
   if (c1 >= n) return null;
   mult1[f.bPtr] = f.bColBytes;
   mult1[f.cPtr] = 4;
   if (f.bias >= 0 && a[f.bias] !== 0) mult1[f.bias] = 4;
-  return { dim0: m, dim1: n, c0: m, c1, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true };
+  return { dim0: m, dim1: n, c0: m, c1, cnt0: f.m, cnt1: f.n, mult0, mult1, work: f.work, combine: 'none', parallel: true, balance: { dim: 1, unit: 8 } };
 }
 
 const TILE_ROWS = (tile: number): number => (tile === 6 ? 6 : tile === 5 ? 5 : 4);

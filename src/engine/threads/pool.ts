@@ -22,8 +22,18 @@ import { DescentError, show } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
 import { THRESHOLDS, type Combine } from './plan-shapes.js';
 import { threadKit } from './kit.js';
+import type { Balance } from './balance.js';
 
 const kit = threadKit();
+
+/** What a descriptor slot describes: the call, its chunk count, and how its split moves (balance.ts). */
+export interface SlotCall {
+  engine: number; threads: number; kernel: number; nargs: number; slot: number;
+  chunks: number; combine: Combine; chunk: number;
+  /** The plan's chunk lengths (the balanced dimension's are the balance's). */
+  c0: number; c1: number;
+  balance: Balance | undefined;
+}
 const { L } = kit;
 
 /** How long an idle worker spins before sleeping, in ms. */
@@ -91,8 +101,7 @@ export class ThreadPool {
   // without writing it. Slots are chosen by a hash of the call; a different call there replaces
   // it. Thresholds changes forget them all (the plan of a call depends on them).
   readonly #slotArgs = new Float64Array(kit.SLOTS * kit.MAX_ARGS);
-  readonly #slotCalls: ({ engine: number; threads: number; kernel: number; nargs: number; slot: number; chunks: number; combine: Combine; chunk: number } | undefined)[] =
-    new Array(kit.SLOTS).fill(undefined);
+  readonly #slotCalls: (SlotCall | undefined)[] = new Array(kit.SLOTS).fill(undefined);
 
   #hash(engine: number, threads: number, kernel: number, args: number[]): number {
     let h = Math.imul(kernel + 1, 0x9e3779b1) ^ Math.imul(engine, 0x85ebca6b) ^ threads;
@@ -105,7 +114,7 @@ export class ThreadPool {
   }
 
   /** The slot describing exactly this call, if one does. */
-  findSlot(engine: number, threads: number, kernel: number, args: number[]): { slot: number; chunks: number; combine: Combine; chunk: number } | undefined {
+  findSlot(engine: number, threads: number, kernel: number, args: number[]): SlotCall | undefined {
     const slot = this.#hash(engine, threads, kernel, args);
     const c = this.#slotCalls[slot];
     if (!c || c.kernel !== kernel || c.engine !== engine || c.threads !== threads || c.nargs !== args.length) return undefined;
@@ -124,9 +133,17 @@ export class ThreadPool {
     return slot;
   }
 
-  remember(slot: number, engine: number, threads: number, kernel: number, args: number[], chunks: number, combine: Combine, chunk: number): void {
+  remember(slot: number, engine: number, threads: number, kernel: number, args: number[], chunks: number, combine: Combine, chunk: number,
+    c0: number, c1: number, balance: Balance | undefined): void {
     this.#slotArgs.set(args, slot * kit.MAX_ARGS);
-    this.#slotCalls[slot] = { engine, threads, kernel, nargs: args.length, slot, chunks, combine, chunk };
+    this.#slotCalls[slot] = { engine, threads, kernel, nargs: args.length, slot, chunks, combine, chunk, c0, c1, balance };
+  }
+
+  /** The balanced splits of the calls described in slots (diagnostics: where each boundary sits). */
+  balances(): { kernel: number; dim: number; len: number; first: number; moves: number }[] {
+    const out = [];
+    for (const c of this.#slotCalls) if (c?.balance) out.push({ kernel: c.kernel, dim: c.balance.dim, len: c.balance.len, first: c.balance.first, moves: c.balance.moves });
+    return out;
   }
 
   /** Forget every slot's call (thresholds changed). */
@@ -271,9 +288,10 @@ self.onmessage = (e) => {
   /**
    * Run the job described in a slot: the caller takes chunks too (running them with fn, its own
    * instance's export), then waits for the rest. A reduction's chunk results are left in
-   * f64[RESULTS + c].
+   * f64[RESULTS + c]. Returns balance.ts's signal: +1 when this thread ran chunk 0 alone and
+   * then had to wait for the workers, −1 when it ran chunk 0 alone and found them done, else 0.
    */
-  run(engine: number, threads: number, slot: number, nChunks: number, fn: (...a: number[]) => number): void {
+  run(engine: number, threads: number, slot: number, nChunks: number, fn: (...a: number[]) => number): number {
     const ctl = this.ctl, f64 = this.f64;
     if (nChunks > kit.MAX_CHUNKS) throw new DescentError(`threads: a job of ${nChunks} chunks (at most ${kit.MAX_CHUNKS})`);
     const base = L.SLOT_BASE + slot * L.SLOT_F64;
@@ -289,11 +307,11 @@ self.onmessage = (e) => {
     Atomics.store(ctl, L.WORD, seq << 16);
     Atomics.add(ctl, L.WAKE, 1);
     if (Atomics.load(ctl, L.SLEEPERS) > 0) Atomics.notify(ctl, L.WAKE);
-    let mine = 0;
+    let mine = 0, firstMine = -1;
     const t0 = performance.now();
     for (let c = kit.claim(ctl, seq); c >= 0; c = kit.claim(ctl, seq)) {
       kit.runChunk(fn, f64, base, c, 0);
-      mine++;
+      if (mine++ === 0) firstMine = c;
     }
     const t1 = performance.now();
     ctl[L.STATS] += mine;
@@ -305,6 +323,8 @@ self.onmessage = (e) => {
     // done: chunks the workers finished since this job was published (Int32 wrap-around safe;
     // inline, not a closure: this runs on every split kernel call)
     let done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
+    // balance.ts's signal: this thread ran chunk 0 alone and then waited (+1) or did not (−1)
+    const signal = mine !== 1 || firstMine !== 0 ? 0 : done < theirs ? 1 : -1;
     for (let i = 0; done < theirs; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
         done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
@@ -324,6 +344,7 @@ self.onmessage = (e) => {
     // seq late could claim chunk nChunks of the *next* job's descriptor, being rewritten, once
     // that job has more chunks (found by test/threads.test.ts: overwritten inputs on 8 threads)
     Atomics.store(ctl, L.WORD, (seq << 16) | 0xffff);
+    return signal;
   }
 
   // Contention. When another process holds a core, a worker is descheduled in the middle of its

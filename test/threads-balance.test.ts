@@ -1,0 +1,184 @@
+// Balanced GEMM splits (src/engine/threads/balance.ts): the boundary of the caller's chunk moves
+// by feedback, and wherever it is, the bits are those of one thread.
+//   1. the controller alone: even start, steps of whole units, clamping, reversals
+//   2. skewed boundaries forced through the plans (the caller's chunk one unit, or all but
+//      one unit; 2 and 3 threads; rows and columns; gemm and gemmDirectB): bits of 1 thread
+//   3. the live loop: a product repeated on 2 threads, its boundary free to move, equal to the
+//      1-thread result on every call
+
+import { afterEach, describe, expect, it } from 'vitest';
+import * as d from '../src/index.js';
+import { balanceOf, feedback } from '../src/engine/threads/balance.js';
+import { PLANS, type Plan } from '../src/engine/threads/plans.js';
+import { runningPool } from '../src/engine/threads/pool.js';
+import { randomF32 } from './reference.js';
+
+const ISAS: d.Isa[] = d.isaSupported('relaxed-simd') ? ['relaxed-simd', 'simd'] : ['simd'];
+
+function sameBits(a: Float32Array, b: Float32Array): string | undefined {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const i = ua.findIndex((v, j) => v !== ub[j]);
+  return i < 0 ? undefined : `first difference at ${i}: ${a[i]} vs ${b[i]}`;
+}
+
+const plan = (dim0: number, dim1: number, c0: number, c1: number, balance?: Plan['balance']): Plan =>
+  ({ dim0, dim1, c0, c1, cnt0: 0, cnt1: 1, mult0: [], mult1: [], work: -1, combine: 'none', parallel: true, balance });
+
+describe('the controller', () => {
+  it('starts from the plan\'s even split; only plans with a balance and more than one thread get one', () => {
+    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    expect(b).toMatchObject({ dim: 0, len: 100, unit: 5, first: 50, rest: 50, chunks: 2, step: 5 });
+    const b3 = balanceOf(plan(100, 10, 35, 10, { dim: 0, unit: 5 }), 3)!;
+    expect(b3).toMatchObject({ first: 35, rest: 35, chunks: 3 });
+    expect(balanceOf(plan(100, 10, 50, 10), 2)).toBeUndefined();
+    expect(balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 1)).toBeUndefined();
+    // columns: 300 in panels of 8, a step of one panel (300 / 8 / 40 rounds to 1)
+    expect(balanceOf(plan(100, 300, 100, 152, { dim: 1, unit: 8 }), 2)).toMatchObject({ first: 152, rest: 152, chunks: 2, step: 8 });
+    // a long dimension moves in larger steps: 1024 rows of 5 → 5 tiles a step
+    expect(balanceOf(plan(1024, 1024, 515, 1024, { dim: 0, unit: 5 }), 2)!.step).toBe(25);
+  });
+
+  it('moves one step after SCORE net signals, in whole units; no signal is no change', () => {
+    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    for (let i = 0; i < 10; i++) expect(feedback(b, 0)).toBe(false);
+    expect([feedback(b, 1), feedback(b, 1), feedback(b, 1)]).toEqual([false, false, false]);
+    expect(feedback(b, 1)).toBe(true); // the caller waited four times: its chunk grows
+    expect(b).toMatchObject({ first: 55, rest: 45, chunks: 2, moves: 1 });
+    // mixed signals that cancel never move it
+    for (let i = 0; i < 100; i++) expect(feedback(b, i % 2 ? 1 : -1)).toBe(false);
+    expect(b.first).toBe(55);
+  });
+
+  it('reversals double the threshold up to a cap; a move in the same direction resets it', () => {
+    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    const push = (s: number): number => { let n = 0; while (!feedback(b, s)) n++; return n + 1; };
+    expect(push(1)).toBe(4);   // 50 → 55
+    expect(push(-1)).toBe(4);  // 55 → 50, a reversal: the next move takes 8
+    expect(push(1)).toBe(8);   // 50 → 55, a reversal again: 16
+    expect(push(1)).toBe(16);  // 55 → 60, the same direction: back to 4
+    expect(push(1)).toBe(4);   // 60 → 65
+    expect(b.first).toBe(65);
+    for (let i = 0; i < 12; i++) push(i % 2 ? 1 : -1);
+    expect(b.threshold).toBe(256);
+  });
+
+  it('clamps chunk 0 to at least one unit and leaves at least one (partial) unit to the workers', () => {
+    const rows = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    for (let i = 0; i < 400; i++) feedback(rows, -1);
+    expect(rows).toMatchObject({ first: 5, rest: 95, chunks: 2 });
+    for (let i = 0; i < 400; i++) feedback(rows, 1);
+    expect(rows).toMatchObject({ first: 95, rest: 5, chunks: 2 });
+    // 300 columns in panels of 8: the last whole panel boundary below 300 is 296
+    const cols = balanceOf(plan(100, 300, 100, 152, { dim: 1, unit: 8 }), 2)!;
+    for (let i = 0; i < 2000; i++) feedback(cols, 1);
+    expect(cols).toMatchObject({ first: 296, rest: 8, chunks: 2 });
+    expect(cols.first % 8).toBe(0);
+    // 3 threads: the rest shared by two workers in whole units
+    const three = balanceOf(plan(100, 10, 35, 10, { dim: 0, unit: 5 }), 3)!;
+    for (let i = 0; i < 2000; i++) feedback(three, -1);
+    expect(three).toMatchObject({ first: 5, rest: 50, chunks: 3 });
+  });
+});
+
+// ---- skewed boundaries through the pool ----
+
+const engines = new Map<string, Promise<d.Engine>>();
+function engineFor(isa: d.Isa, threads: number): Promise<d.Engine> {
+  const key = `${isa}/${threads}`;
+  if (!engines.has(key)) engines.set(key, d.createEngine({ isa, threads }));
+  return engines.get(key)!;
+}
+
+/** Make the GEMM plans start from chunk 0 = `pick(len, unit)` along their balanced dimension. */
+function skew(pick: (len: number, unit: number) => number): () => void {
+  const saved = { gemm: PLANS.gemm, gemmDirectB: PLANS.gemmDirectB };
+  for (const name of ['gemm', 'gemmDirectB'] as const) {
+    const orig = saved[name];
+    PLANS[name] = (a, t) => {
+      const p = orig(a, t);
+      if (!p?.balance) return p;
+      const len = p.balance.dim === 0 ? p.dim0 : p.dim1, first = pick(len, p.balance.unit);
+      return p.balance.dim === 0 ? { ...p, c0: first } : { ...p, c1: first };
+    };
+  }
+  runningPool()?.forgetSlots();
+  return () => { Object.assign(PLANS, saved); runningPool()?.forgetSlots(); };
+}
+
+/**
+ * Wait out a back-off of the pool (pool.ts #watch: joins that wait longer than the caller's own
+ * work look like another process holding a core — which a split skewed on purpose does).
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 100 && runningPool()?.contended; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(runningPool()?.contended ?? false, 'the pool still backs off after 2 s').toBe(false);
+}
+
+let restore: (() => void) | undefined;
+afterEach(() => { restore?.(); restore = undefined; });
+
+describe.each(ISAS)('skewed boundaries give the bits of one thread (%s)', (isa) => {
+  // [m, n, k]: split by rows (n ≤ m), by columns (n > m), the MNIST step's three small ones
+  const shapes: [number, number, number][] = [[301, 203, 157], [40, 1000, 300], [100, 10, 300], [100, 300, 10], [300, 10, 100]];
+  const edges: [string, (len: number, unit: number) => number][] = [
+    ['one unit', (_len, unit) => unit],
+    ['all but the last unit', (len, unit) => Math.floor((len - 1) / unit) * unit],
+    ['one unit past the middle', (len, unit) => (Math.floor(len / 2 / unit) + 1) * unit],
+  ];
+  it.each(edges)('chunk 0 = %s: gemm (four forms, bias) and gemmDirectB on 2 and 3 threads', async (_label, pick) => {
+    const one = await engineFor(isa, 1);
+    const want = new Map<string, Float32Array>();
+    const run = (e: d.Engine, m: number, n: number, k: number, transA: boolean, transB: boolean, direct: boolean): Float32Array => e.scope(() => {
+      const A = e.tensor(transA ? [k, m] : [m, k], randomF32(m * k, m + k)), B = e.tensor(transB ? [n, k] : [k, n], randomF32(k * n, n + 7 * k));
+      const bias = e.tensor([n], randomF32(n, n)), C = e.tensor([m, n], randomF32(m * n, 3));
+      if (direct) e.kernels.gemmDirectB(e.gemmTile as unknown as number, m, n, k, A.pointer(), k, B.pointer(), n, C.pointer(), n, bias.pointer(), e.gemmWorkspace());
+      else d.gemm(C, A, B, { transA, transB, bias, alpha: 0.75, beta: 0.5 });
+      return C.toArray() as Float32Array;
+    });
+    const cases: [number, number, number, boolean, boolean, boolean][] = [];
+    for (const [m, n, k] of shapes) {
+      for (const ta of [false, true]) for (const tb of [false, true]) cases.push([m, n, k, ta, tb, false]);
+      cases.push([m, n, k, false, false, true]);
+    }
+    for (const c of cases) want.set(c.join(), run(one, ...c));
+    restore = skew(pick);
+    for (const threads of [2, 3]) {
+      const e = await engineFor(isa, threads);
+      await settle();
+      const before = d.threadStats();
+      for (const c of cases) expect(sameBits(run(e, ...c), want.get(c.join())!), `${c.join()} on ${threads} threads`).toBeUndefined();
+      const after = d.threadStats();
+      expect(after.slice(1).reduce((s, v, i) => s + v - (before[i + 1] ?? 0), 0), `worker chunks on ${threads} threads`).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
+
+describe('the live loop', () => {
+  it('a product repeated 3000 times on 2 threads, its boundary free to move: every result has the 1-thread bits', async () => {
+    const one = await engineFor('simd', 1), two = await engineFor('simd', 2);
+    const m = 100, n = 10, k = 300;
+    const av = randomF32(m * k, 5), bv = randomF32(k * n, 6), biasv = randomF32(n, 7);
+    const ref = one.scope(() => {
+      const C = one.tensor([m, n]);
+      d.gemm(C, one.tensor([m, k], av), one.tensor([k, n], bv), { bias: one.tensor([n], biasv) });
+      return C.toArray() as Float32Array;
+    });
+    await settle();
+    const A = two.keep(two.tensor([m, k], av)), B = two.keep(two.tensor([k, n], bv)), bias = two.keep(two.tensor([n], biasv)), C = two.keep(two.tensor([m, n]));
+    const out = new Float32Array(C.size);
+    let wrong = 0, firstWrong = '';
+    for (let i = 0; i < 3000; i++) {
+      new Float32Array(two.memory.buffer, C.pointer(), C.size).fill(Number.NaN);
+      d.gemm(C, A, B, { bias });
+      out.set(new Float32Array(two.memory.buffer, C.pointer(), C.size));
+      const diff = sameBits(out, ref);
+      if (diff && wrong++ === 0) firstWrong = `call ${i}: ${diff}`;
+    }
+    expect(wrong, firstWrong).toBe(0);
+    const b = runningPool()!.balances().find((x) => x.len === m && x.dim === 0);
+    expect(b, 'the repeated call has a balanced slot').toBeDefined();
+    const tileRows = (two.gemmTile as unknown as number) === 6 ? 6 : (two.gemmTile as unknown as number) === 5 ? 5 : 4;
+    expect(b!.first % tileRows, `chunk 0 of ${b!.first} rows, tiles of ${tileRows}`).toBe(0);
+  }, 60_000);
+});
