@@ -41,18 +41,20 @@ describe('the controller', () => {
 
   it('moves one step after SCORE net signals, in whole units; no signal is no change', () => {
     const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
-    for (let i = 0; i < 10; i++) expect(feedback(b, 0)).toBe(false);
-    expect([feedback(b, 1), feedback(b, 1), feedback(b, 1)]).toEqual([false, false, false]);
-    expect(feedback(b, 1)).toBe(true); // the caller waited four times: its chunk grows
+    for (let i = 0; i < 10; i++) expect(feedback(b, 0, 1)).toBe(false);
+    expect([feedback(b, 1, 1), feedback(b, 1, 1), feedback(b, 1, 1)]).toEqual([false, false, false]);
+    expect(feedback(b, 1, 1)).toBe(true); // the caller waited four times: its chunk grows
     expect(b).toMatchObject({ first: 55, rest: 45, chunks: 2, moves: 1 });
     // mixed signals that cancel never move it
-    for (let i = 0; i < 100; i++) expect(feedback(b, i % 2 ? 1 : -1)).toBe(false);
+    for (let i = 0; i < 100; i++) expect(feedback(b, i % 2 ? 1 : -1, 1)).toBe(false);
     expect(b.first).toBe(55);
   });
 
   it('reversals double the threshold up to a cap; a move in the same direction resets it', () => {
     const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
-    const push = (s: number): number => { let n = 0; while (!feedback(b, s)) n++; return n + 1; };
+    // signals s with job times rising at each move, so every reversal is taken
+    let ms = 1;
+    const push = (s: number): number => { let n = 0; while (!feedback(b, s, ms)) n++; ms += 0.1; return n + 1; };
     expect(push(1)).toBe(4);   // 50 → 55
     expect(push(-1)).toBe(4);  // 55 → 50, a reversal: the next move takes 8
     expect(push(1)).toBe(8);   // 50 → 55, a reversal again: 16
@@ -63,20 +65,38 @@ describe('the controller', () => {
     expect(b.threshold).toBe(256);
   });
 
+  it('goes back to where it came from only if jobs were faster there', () => {
+    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    for (let i = 0; i < 4; i++) feedback(b, 1, 1.0); // at 50, 1.0 ms: → 55
+    expect(b.first).toBe(55);
+    // at 55 jobs take 0.9 ms: the signals say go back, the times say stay
+    for (let i = 0; i < 4; i++) expect(feedback(b, -1, 0.9)).toBe(false);
+    expect(b).toMatchObject({ first: 55, threshold: 8, moves: 1 });
+    // the other way: from 55 on to 60 (1.0 ms at 55), where jobs take 1.3 ms: back to 55
+    for (let i = 0; i < 8; i++) feedback(b, 1, 1.0);
+    expect(b.first).toBe(60);
+    for (let i = 0; i < 4; i++) feedback(b, -1, 1.3);
+    expect(b).toMatchObject({ first: 55, moves: 3 });
+    // and at 55 (1.0 ms) the signals to return to 60 (1.3 ms) are refused
+    for (let i = 0; i < 8; i++) expect(feedback(b, 1, 1.0)).toBe(false);
+    expect(b.first).toBe(55);
+  });
+
   it('clamps chunk 0 to at least one unit and leaves at least one (partial) unit to the workers', () => {
-    const rows = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
-    for (let i = 0; i < 400; i++) feedback(rows, -1);
-    expect(rows).toMatchObject({ first: 5, rest: 95, chunks: 2 });
-    for (let i = 0; i < 400; i++) feedback(rows, 1);
-    expect(rows).toMatchObject({ first: 95, rest: 5, chunks: 2 });
+    const down = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    for (let i = 0; i < 400; i++) feedback(down, -1, 1);
+    expect(down).toMatchObject({ first: 5, rest: 95, chunks: 2 });
+    const up = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
+    for (let i = 0; i < 400; i++) feedback(up, 1, 1);
+    expect(up).toMatchObject({ first: 95, rest: 5, chunks: 2 });
     // 300 columns in panels of 8: the last whole panel boundary below 300 is 296
     const cols = balanceOf(plan(100, 300, 100, 152, { dim: 1, unit: 8 }), 2)!;
-    for (let i = 0; i < 2000; i++) feedback(cols, 1);
+    for (let i = 0; i < 2000; i++) feedback(cols, 1, 1);
     expect(cols).toMatchObject({ first: 296, rest: 8, chunks: 2 });
     expect(cols.first % 8).toBe(0);
     // 3 threads: the rest shared by two workers in whole units
     const three = balanceOf(plan(100, 10, 35, 10, { dim: 0, unit: 5 }), 3)!;
-    for (let i = 0; i < 2000; i++) feedback(three, -1);
+    for (let i = 0; i < 2000; i++) feedback(three, -1, 1);
     expect(three).toMatchObject({ first: 5, rest: 50, chunks: 3 });
   });
 });

@@ -28,7 +28,7 @@
 // α = 0 or k = 0 leaves A and B unread: C = β·C (+ bias).
 
 import { packA, packB, NR } from "./pack";
-import { macro4x8, macro5x8, macro6x8, macro4x8Direct, macro5x8Direct, macro6x8Direct } from "./microkernel";
+import { macro4x8, macro5x8, macro6x8, macro4x8Direct, macro5x8Direct, macro6x8Direct, macroNarrowDirect } from "./microkernel";
 
 let MC: i32 = 144; // cap on rows per A block (rounded up to the tile height: the workspace has 6 rows to spare)
 let KC: i32 = 800;
@@ -140,8 +140,9 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
  * batch-32 forward pass) is gone, and nothing has to be re-packed when the weights change.
  * The micro-kernel then loads each k step's 8 values of B from a different row (two cache lines
  * per step instead of one contiguous panel); the 8-column strip of a k block is ≤ 800 lines,
- * read from L2 by every row tile after the first. The last n mod 8 columns are packed (one
- * partial panel) so no load runs past a row of B. Blocking, k blocks, A packing and write-back
+ * read from L2 by every row tile after the first. The last n mod 8 columns, when 1–4, are read
+ * in place by the narrow loop with loads of exactly those floats (microkernel.ts), and when 5–7
+ * packed (one partial panel), so no load runs past a row of B. Blocking, k blocks, A packing and write-back
  * are those of gemm() with α = 1 and β = 0: the bits are gemm()'s.
  */
 export function gemmDirectB(tile: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32,
@@ -164,22 +165,25 @@ export function gemmDirectB(tile: i32, m: i32, n: i32, k: i32, a: usize, lda: i3
     const betaBlock: f32 = pc == 0 ? 0 : 1;
     const biasBlock: usize = pc == 0 ? bias : 0;
     const bBlock = b + <usize>pc * ldbb;
-    if (nFull < n) packB(0, b, ldb, pc, kc, nFull, n - nFull, pb);
+    // a tail of 1–4 columns is read in place by the narrow loop; 5–7 are packed (one panel)
+    const narrowTail = n - nFull <= 4;
+    if (nFull < n && !narrowTail) packB(0, b, ldb, pc, kc, nFull, n - nFull, pb);
     const cTail = <usize>nFull << 2;
     const biasTail: usize = biasBlock != 0 ? biasBlock + cTail : 0;
     for (let ic = 0; ic < m; ic += mcb) {
       const mc = min(mcb, m - ic);
       packA(mr, 0, a, lda, ic, mc, pc, kc, pa);
       const cp = c + ((<usize>ic * ldc) << 2);
+      if (nFull < n && narrowTail) macroNarrowDirect(mr, mc, n - nFull, kc, pa, bBlock + cTail, ldbb, cp + cTail, ldc, betaBlock, biasTail, tileBuf);
       if (mr == 5) {
         if (nFull > 0) macro5x8Direct(mc, nFull, kc, pa, bBlock, ldbb, cp, ldc, 1, betaBlock, biasBlock, tileBuf);
-        if (nFull < n) macro5x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
+        if (nFull < n && !narrowTail) macro5x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
       } else if (mr == 6) {
         if (nFull > 0) macro6x8Direct(mc, nFull, kc, pa, bBlock, ldbb, cp, ldc, 1, betaBlock, biasBlock, tileBuf);
-        if (nFull < n) macro6x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
+        if (nFull < n && !narrowTail) macro6x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
       } else {
         if (nFull > 0) macro4x8Direct(mc, nFull, kc, pa, bBlock, ldbb, cp, ldc, 1, betaBlock, biasBlock, tileBuf);
-        if (nFull < n) macro4x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
+        if (nFull < n && !narrowTail) macro4x8(mc, n - nFull, kc, pa, pb, cp + cTail, ldc, 1, betaBlock, biasTail, tileBuf);
       }
     }
   }

@@ -282,6 +282,9 @@ self.onmessage = (e) => {
     this.recycled++;
   }
 
+  /** The last job's time from publishing to the end of the join, in ms (balance.ts). */
+  lastJobMs = 0;
+
   /** How many times the workers were replaced (see unregister). */
   recycled = 0;
 
@@ -339,7 +342,9 @@ self.onmessage = (e) => {
         throw new DescentError(`threads: a worker died during a kernel call (${this.#errors[errorsBefore]}); its chunk is lost. closeThreads() and retry, or init({ threads: 1 })`);
       }
     }
-    this.#watch(t1 - t0, performance.now() - t1);
+    const t2 = performance.now();
+    this.lastJobMs = t2 - t0;
+    this.#watch(t1 - t0, t2 - t1);
     // Close the job: its claim word would otherwise stay (seq, nChunks), and a worker that saw
     // seq late could claim chunk nChunks of the *next* job's descriptor, being rewritten, once
     // that job has more chunks (found by test/threads.test.ts: overwritten inputs on 8 threads)
