@@ -166,7 +166,7 @@ export function gemmDirectB(tile: i32, m: i32, n: i32, k: i32, a: usize, lda: i3
     const biasBlock: usize = pc == 0 ? bias : 0;
     const bBlock = b + <usize>pc * ldbb;
     // a tail of 1–4 columns is read in place by the narrow loop; 5–7 are packed (one panel)
-    const narrowTail = n - nFull <= 4;
+    const narrowTail = n - nFull <= 4 && mr != 6;
     if (nFull < n && !narrowTail) packB(0, b, ldb, pc, kc, nFull, n - nFull, pb);
     const cTail = <usize>nFull << 2;
     const biasTail: usize = biasBlock != 0 ? biasBlock + cTail : 0;

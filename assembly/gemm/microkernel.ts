@@ -22,7 +22,8 @@
 // stride (the packed forms pass the constants 32 and kc·32, folded when inlined).
 // A last panel of at most 4 columns (n = 10: 8 + 2) runs a narrow loop, one f32x4 of B and
 // one accumulator per row, instead of two of which the second is padding: half the
-// multiply-adds for that panel. Every element still sees the same multiply-adds in the same
+// multiply-adds for that panel (tiles of 4 and 5 rows; the 6-row tile, an option that spills
+// in Node 20, keeps the wide loop). Every element still sees the same multiply-adds in the same
 // order and the same scalar write-back as an edge tile, so the bits are those of the wide loop.
 // The Narrow…Direct forms read such a tail of a row-major B in place with loads of exactly its
 // 1–4 floats (no packing, nothing read past the row).
@@ -62,8 +63,8 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
 
 /**
  * Four floats of B at p: a whole f32x4 (nt = 0: a packed, zero-padded panel, or 4 columns in
- * place), else exactly nt = 1, 2 or 3 floats, the other lanes zero. nt is a constant at every
- * call (the callers branch once outside their loops), so the branches fold away.
+ * place), else exactly nt = 1, 2 or 3 floats, the other lanes zero. nt is the same at every k
+ * step of a loop: its branches are predicted (one loop per tile height keeps the modules small).
  */
 @inline function loadB4(p: usize, nt: i32): v128 {
   if (nt == 1) return v128.load32_zero(p);
@@ -73,7 +74,7 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
 }
 
 /** The narrow loop for MR = 4: nr ≤ 4 columns of C at c; B from pb0, bStep bytes per k step. */
-@inline function narrow4(mc: i32, kc: i32, ap: usize, pb0: usize, bStep: usize, c: usize, ldc: i32,
+function narrow4(mc: i32, kc: i32, ap: usize, pb0: usize, bStep: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize, nr: i32, nt: i32): void {
   const ldcb = <usize>ldc << 2;
   for (let ir = 0; ir < mc; ir += 4) {
@@ -99,7 +100,7 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
  * time while there are: each accumulator is a chain of kc dependent multiply-adds, and 5 chains
  * do not cover the latency of the two FMA pipes (~4 cycles each); 10 do.
  */
-@inline function narrow5(mc: i32, kc: i32, ap: usize, pb0: usize, bStep: usize, c: usize, ldc: i32,
+function narrow5(mc: i32, kc: i32, ap: usize, pb0: usize, bStep: usize, c: usize, ldc: i32,
                          alpha: f32, beta: f32, bias: usize, tile: usize, nr: i32, nt: i32): void {
   const ldcb = <usize>ldc << 2;
   let ir = 0;
@@ -151,54 +152,14 @@ function writeEdge(tile: usize, mr: i32, nr: i32, cp: usize, ldc: i32, alpha: f3
   }
 }
 
-/** The narrow loop for MR = 6. */
-@inline function narrow6(mc: i32, kc: i32, ap: usize, pb0: usize, bStep: usize, c: usize, ldc: i32,
-                         alpha: f32, beta: f32, bias: usize, tile: usize, nr: i32, nt: i32): void {
-  const ldcb = <usize>ldc << 2;
-  for (let ir = 0; ir < mc; ir += 6) {
-    let pa = ap + <usize>ir * kc * 4;
-    let pb = pb0;
-    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-    let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-    for (let p = 0; p < kc; p++) {
-      const b = loadB4(pb, nt);
-      c0 = madd(v128.load32_splat(pa), b, c0);
-      c1 = madd(v128.load32_splat(pa, 4), b, c1);
-      c2 = madd(v128.load32_splat(pa, 8), b, c2);
-      c3 = madd(v128.load32_splat(pa, 12), b, c3);
-      c4 = madd(v128.load32_splat(pa, 16), b, c4);
-      c5 = madd(v128.load32_splat(pa, 20), b, c5);
-      pa += 24;
-      pb += bStep;
-    }
-    v128.store(tile, c0); v128.store(tile, c1, 32); v128.store(tile, c2, 64);
-    v128.store(tile, c3, 96); v128.store(tile, c4, 128); v128.store(tile, c5, 160);
-    writeEdge(tile, min(6, mc - ir), nr, c + <usize>ir * ldcb, ldc, alpha, beta, bias);
-  }
-}
-
 /**
  * C[mc×nt] = A·B + β·C (+ bias) for the last nt ≤ 4 columns of a row-major B read in place
  * (b at the first of them, bStep bytes per row): gemmDirectB's tail, without packing it.
  */
 export function macroNarrowDirect(mr: i32, mc: i32, nt: i32, kc: i32, ap: usize, b: usize, bStep: usize, c: usize, ldc: i32,
                                   beta: f32, bias: usize, tile: usize): void {
-  if (mr == 5) {
-    if (nt == 1) narrow5(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 1, 1);
-    else if (nt == 2) narrow5(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 2, 2);
-    else if (nt == 3) narrow5(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 3, 3);
-    else narrow5(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 4, 4);
-  } else if (mr == 6) {
-    if (nt == 1) narrow6(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 1, 1);
-    else if (nt == 2) narrow6(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 2, 2);
-    else if (nt == 3) narrow6(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 3, 3);
-    else narrow6(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 4, 4);
-  } else {
-    if (nt == 1) narrow4(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 1, 1);
-    else if (nt == 2) narrow4(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 2, 2);
-    else if (nt == 3) narrow4(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 3, 3);
-    else narrow4(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, 4, 4);
-  }
+  if (mr == 5) narrow5(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, nt, nt);
+  else narrow4(mc, kc, ap, b, bStep, c, ldc, 1, beta, bias, tile, nt, nt);
 }
 
 /** MR = 4 over packed B panels (kc·8 floats each). */
@@ -350,10 +311,6 @@ export function macro6x8Direct(mc: i32, nc: i32, kc: i32, ap: usize, b: usize, b
     const nr = min(8, nc - jr);
     const pbj = bp + <usize>(jr >> 3) * bPanel;
     const biasj = bias != 0 ? bias + (<usize>jr << 2) : 0;
-    if (nr <= 4) { // a last panel of ≤ 4 columns: the narrow loop (same bits)
-      narrow6(mc, kc, ap, pbj, bStep, c + (<usize>jr << 2), ldc, alpha, beta, biasj, tile, nr, 0);
-      continue;
-    }
     for (let ir = 0; ir < mc; ir += 6) {
       const mr = min(6, mc - ir);
       let pa = ap + <usize>ir * kc * 4;
