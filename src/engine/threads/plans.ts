@@ -6,6 +6,7 @@
 //     8-column panel, from the origin; k blocking depends on k only (assembly/gemm/driver.ts), so
 //     every element sees the same k blocks, tiles and edge handling. Rows or columns, whichever
 //     duplicates less packing (a row split packs B once per chunk, a column split packs A).
+//     The boundary of the calling thread's chunk may move in those units (balance.ts).
 //   - elementwise kernels (activations, optimizer updates, BLAS-1, dropout and noise with their
 //     counter offset): split at multiples of 64 elements, past any SIMD unrolling.
 //   - row-wise kernels (softmax, layer norm forward, batch norm in eval mode, argmax): whole rows.

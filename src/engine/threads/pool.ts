@@ -25,6 +25,7 @@ import { threadKit } from './kit.js';
 import type { Balance } from './balance.js';
 
 const kit = threadKit();
+const { L } = kit;
 
 /** What a descriptor slot describes: the call, its chunk count, and how its split moves (balance.ts). */
 export interface SlotCall {
@@ -34,7 +35,6 @@ export interface SlotCall {
   c0: number; c1: number;
   balance: Balance | undefined;
 }
-const { L } = kit;
 
 /** How long an idle worker spins before sleeping, in ms. */
 const SPIN_MS = 0.5;
