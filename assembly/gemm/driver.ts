@@ -37,6 +37,8 @@ let A_BUDGET: i32 = 65536;  // floats of a packed A block (256 KB)
 let B_BUDGET: i32 = 524288; // floats of a packed B block (2 MB)
 
 const TILE_BYTES: usize = 256;
+/** k blocks this short are computed row tile by row tile (see gemm()). */
+const SHORT_K: i32 = 32;
 
 /**
  * Caps of the block sizes (mc rows, kc, nc columns) and the float budgets of the packed A and B
@@ -122,12 +124,24 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
         const mc = min(mcb, m - ic);
         packA(mr, transA, a, lda, ic, mc, pc, kc, pa);
         const cp = c + ((<usize>ic * ldc + jc) << 2);
-        if (mr == 5) {
-          macro5x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
-        } else if (mr == 6) {
-          macro6x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
-        } else {
-          macro4x8(mc, nc, kc, pa, pb, cp, ldc, alpha, betaBlock, biasBlock, tileBuf);
+        // A short k block writes C much faster than it reads A and B: the macro-kernel then runs
+        // one row tile at a time, so C is written row tile by row tile across all its columns
+        // instead of column panel by panel down all rows. Down the rows, the stores stride by a
+        // row of C, and a core's stride prefetcher runs on past the last row of its chunk into
+        // the next thread's rows: on 2 threads the MNIST step's 100×10·(300×10)ᵀ split by rows
+        // spent 12 µs on a 7 µs half (outside the pool, the halves' C 64 KB apart: 8 µs).
+        // Every element's arithmetic is unchanged (same bits).
+        const rowStep = kc <= SHORT_K ? mr : mc;
+        for (let ir = 0; ir < mc; ir += rowStep) {
+          const rows = min(rowStep, mc - ir);
+          const pai = pa + ((<usize>ir * kc) << 2), cpi = cp + ((<usize>ir * ldc) << 2);
+          if (mr == 5) {
+            macro5x8(rows, nc, kc, pai, pb, cpi, ldc, alpha, betaBlock, biasBlock, tileBuf);
+          } else if (mr == 6) {
+            macro6x8(rows, nc, kc, pai, pb, cpi, ldc, alpha, betaBlock, biasBlock, tileBuf);
+          } else {
+            macro4x8(rows, nc, kc, pai, pb, cpi, ldc, alpha, betaBlock, biasBlock, tileBuf);
+          }
         }
       }
     }
