@@ -151,9 +151,11 @@ describe('float64 matrix kernels with threads', () => {
       expect(p, `${name} plans a split on 2 threads`).not.toBeNull();
       expect(Math.ceil(p!.dim0 / p!.c0) * Math.ceil(p!.dim1 / p!.c1), `${name} chunks`).toBeGreaterThan(1);
       expect(F64_PLANS[name](args, 1), `${name} on 1 thread`).toBeNull();
-      // whether a worker wins a chunk is a race (and this machine may be busy): try a few calls
+      // whether a worker wins a chunk is a race (and this machine may be busy; a worker that
+      // slept, or was just replaced after collected engines, takes a while to come back): try
+      // calls for up to 3 s
       let workers = 0;
-      for (let tries = 0; tries < 200 && workers === 0; tries++) {
+      for (const start = performance.now(); performance.now() - start < 3000 && workers === 0;) {
         // a busy machine may have the pool backing off (calls stay on this thread for 250 ms
         // after slow joins, pool.ts): wait that out before each try
         for (const t0 = performance.now(); runningPool()?.contended && performance.now() - t0 < 1000;);
