@@ -25,6 +25,9 @@ export const NR: i32 = 8;
   v128.store(dst + 3 * stride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
+/** Panels packB fills in one pass down the rows of a row-major B (fewer than L1's 12 ways). */
+const PANELS_AT_ONCE: i32 = 8;
+
 /**
  * Pack the kc×nc block of op(B) starting at (pc, jc) into 8-column panels at dst.
  * transB = 0: B is k×n, element (p, j) at b[p·ldb + j]; transB = 1: B is stored n×k.
@@ -36,15 +39,22 @@ export function packB(transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32
   if (transB == 0) {
     // walk B row by row (sequential reads, one 32-byte piece to each panel): reading each
     // panel's column strip down all kc rows instead touches a new cache line and often a new
-    // page per row, which costs ~10% of an m = 100 product
-    for (let p = 0; p < kc; p++) {
-      const src = b + ((<usize>(pc + p) * ldb + jc) << 2);
-      let o = dst + (<usize>p << 5);
-      for (let jj = 0; jj < full; jj += NR) {
-        const s = src + (<usize>jj << 2);
-        v128.store(o, v128.load(s));
-        v128.store(o, v128.load(s, 16), 16);
-        o += panelBytes;
+    // page per row, which costs ~10% of an m = 100 product. Eight panels at a time: the panels
+    // lie kc·32 bytes apart, often a multiple of 4 KB, so every panel's current line falls in
+    // the same L1 set; writing all of a row's panels at once (128 at n = 1024) evicted each
+    // line before the next row filled its other half (packing a 1024×1024 B took 0.95 ms,
+    // 4.4 GB/s; A, packed row-wise, 0.13 ms)
+    for (let jb = 0; jb < full; jb += PANELS_AT_ONCE * NR) {
+      const jEnd = min(full, jb + PANELS_AT_ONCE * NR);
+      for (let p = 0; p < kc; p++) {
+        const src = b + ((<usize>(pc + p) * ldb + jc) << 2);
+        let o = dst + <usize>(jb / NR) * panelBytes + (<usize>p << 5);
+        for (let jj = jb; jj < jEnd; jj += NR) {
+          const s = src + (<usize>jj << 2);
+          v128.store(o, v128.load(s));
+          v128.store(o, v128.load(s, 16), 16);
+          o += panelBytes;
+        }
       }
     }
   }
