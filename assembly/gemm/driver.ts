@@ -126,10 +126,11 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
         const cp = c + ((<usize>ic * ldc + jc) << 2);
         // A short k block writes C much faster than it reads A and B: the macro-kernel then runs
         // one row tile at a time, so C is written row tile by row tile across all its columns
-        // instead of column panel by panel down all rows. Down the rows, the stores stride by a
-        // row of C, and a core's stride prefetcher runs on past the last row of its chunk into
-        // the next thread's rows: on 2 threads the MNIST step's 100×10·(300×10)ᵀ split by rows
-        // spent 12 µs on a 7 µs half (outside the pool, the halves' C 64 KB apart: 8 µs).
+        // instead of column panel by panel down all rows. Written down the rows, with the stores
+        // striding by a row of C, a thread's half slowed the other thread's half next to it
+        // (presumably a stride prefetcher running on past the last row of its chunk): the MNIST
+        // step's 100×10·(300×10)ᵀ split by rows on 2 threads, the worker's 7 µs half took 12 µs
+        // beside the caller's half, 8 µs with the halves 64 KB apart, 8.3 µs in this order.
         // Every element's arithmetic is unchanged (same bits).
         const rowStep = kc <= SHORT_K ? mr : mc;
         for (let ir = 0; ir < mc; ir += rowStep) {
@@ -156,8 +157,9 @@ export function gemm(tile: i32, transA: i32, transB: i32, m: i32, n: i32, k: i32
  * per step instead of one contiguous panel); the 8-column strip of a k block is ≤ 800 lines,
  * read from L2 by every row tile after the first. The last n mod 8 columns, when 1–4, are read
  * in place by the narrow loop with loads of exactly those floats (microkernel.ts), and when 5–7
- * packed (one partial panel), so no load runs past a row of B. Blocking, k blocks, A packing and write-back
- * are those of gemm() with α = 1 and β = 0: the bits are gemm()'s.
+ * (or with the 6-row tile) packed as one partial panel, so no load runs past a row of B.
+ * Blocking, k blocks, A packing and write-back are those of gemm() with α = 1 and β = 0: the
+ * bits are gemm()'s.
  */
 export function gemmDirectB(tile: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, bias: usize, work: usize): void {
