@@ -67,6 +67,15 @@ export interface Backend {
 }
 
 const PAGE = 65536;
+/**
+ * Bytes left unused around each thread's GEMM workspace. Two cores writing within a few KB of
+ * each other slow each other down: the MNIST step's 300×100·100×10 weight gradient on 2 threads
+ * took 19.8 µs with the caller's workspace 32 bytes after C's end (where the worker writes),
+ * 19.3 µs 4 KB after, 17.8 µs 16 KB after and 15.3 µs from 64 KB on (one thread: 22.7 µs; the
+ * same process, .tmp/place2.ts, 2026-12-07). Why is this machine's secret — a prefetcher
+ * that follows one core's stores into the other's lines is a guess.
+ */
+const WORKSPACE_GUARD = 65536;
 /** The package's own modules, compiled once per build (and modules passed in, for later engines). */
 const modules = new Map<string, { module: WebAssembly.Module; origin: WasmOrigin }>();
 const buildKey = (isa: Isa, shared: boolean): string => (shared ? `${isa}-threads` : isa);
@@ -317,11 +326,15 @@ export class Engine {
     return this.#workspace.pointer('gemm');
   }
 
-  /** One GEMM workspace per thread, contiguous: thread t's starts at base + t·stride. */
+  /**
+   * One GEMM workspace per thread in one block: thread t's starts at base + t·stride. Each is
+   * fenced by WORKSPACE_GUARD unused bytes from the next and from whatever lies around the
+   * block: packing writes there while another core writes near it, and near is slow (below).
+   */
   gemmWorkspaces(): { base: number; stride: number } {
-    const stride = Math.ceil(this.kernels.gemmWorkspaceBytes() / 64) * 64;
-    if (!this.#workspaces) this.#workspaces = this.#internal.empty([(stride / 4) * this.threads], 'gemm workspaces');
-    return { base: this.#workspaces.pointer('gemm'), stride };
+    const stride = Math.ceil(this.kernels.gemmWorkspaceBytes() / 64) * 64 + WORKSPACE_GUARD;
+    if (!this.#workspaces) this.#workspaces = this.#internal.empty([(WORKSPACE_GUARD + stride * this.threads) / 4], 'gemm workspaces');
+    return { base: this.#workspaces.pointer('gemm') + WORKSPACE_GUARD, stride };
   }
 
   memoryStats(): ReturnType<Allocator['stats']> {

@@ -22,7 +22,9 @@
 // are equal (pool.ts) and writes nothing: the workers find the descriptor still in their cache.
 // Int32 words (line 0 is the job's line):
 //   WORD      seq << 16 | next unclaimed chunk — claims are compare-and-swap on this word, so a
-//             thread still holding an older seq can never take a chunk of a newer job
+//             thread still holding an older seq can never take a chunk of a newer job. A job is
+//             published with chunk 0 already claimed: it is the caller's (a repeated call then
+//             keeps each part on the same core, and the caller needs no compare-and-swap)
 //   WAKE      bumped on every job and every message; idle workers Atomics.wait on it
 //   CLOSED    1 when the pool shuts down
 //   ENGINE, SLOT (the job's descriptor slot), NCHUNKS, THREADS, DONE (chunks finished by workers),
@@ -57,7 +59,7 @@ export interface WorkerHost {
 }
 
 export function threadKit(): ThreadKit {
-  const MAX_ARGS = 24, MAX_CHUNKS = 8192, SLOTS = 64, FIRST_DIBS = 256;
+  const MAX_ARGS = 24, MAX_CHUNKS = 8192, SLOTS = 64;
   const L = {
     WORD: 0, WAKE: 1, CLOSED: 3, ENGINE: 4, SLOT: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
     SLEEPERS: 9, MAINWAIT: 10,
@@ -76,7 +78,9 @@ export function threadKit(): ThreadKit {
 
   /** Take the next chunk of job seq, or −1 when it has none left (or a newer job started). */
   function claim(ctl: Int32Array, seq: number): number {
-    const n = ctl[L.NCHUNKS];
+    // NCHUNKS before the word, both atomic: a count that grew is seen only with the word that
+    // closed the older job (pool.ts run())
+    const n = Atomics.load(ctl, L.NCHUNKS);
     for (;;) {
       const w = Atomics.load(ctl, L.WORD);
       if ((w >>> 16) !== seq) return -1;
@@ -140,16 +144,7 @@ export function threadKit(): ThreadKit {
       const slot = L.SLOT_BASE + ctl[L.SLOT] * L.SLOT_F64;
       const fn = e.fns[f64[slot + L.KERNEL]];
       const stat = L.STATS + Math.min(index, 63) * L.STATS_STRIDE;
-      // Chunk 0 is the caller's: it claims it right after publishing the job. A spinning worker
-      // sees the job about as soon, and when it won the race (a third of the 2-chunk jobs of a
-      // repeated 100×300·300×10 product, measured) the two threads swapped halves between calls,
-      // and each half's data had to move between their caches. So a worker lets the caller
-      // take chunk 0 first — for a bounded while (FIRST_DIBS polls, ~1 µs), in case the caller
-      // was descheduled. Results never depend on who runs a chunk; only speed does.
-      for (let i = 0; i < FIRST_DIBS; i++) {
-        const w = Atomics.load(ctl, L.WORD);
-        if ((w & 0xffff) !== 0 || (w >>> 16) !== seq) break;
-      }
+      // chunk 0 is the caller's: the job is published with it claimed (pool.ts run())
       for (let c = claim(ctl, seq); c >= 0; c = claim(ctl, seq)) {
         runChunk(fn, f64, slot, c, index);
         Atomics.add(ctl, stat, 1);

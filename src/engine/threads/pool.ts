@@ -14,9 +14,10 @@
 //     itself; UI stays as responsive as with one thread (fitAsync yields between steps).
 // Chunks are claimed dynamically, so a worker that is slow to wake (another process holds its
 // core) or not yet started costs at most its chunk in flight; results do not depend on who ran
-// which chunk. Workers leave chunk 0 to the caller for a moment (kit.ts work()), so a repeated
-// small call keeps its halves on the same threads from call to call. Workers are unref'd in Node (a pool never keeps a process alive) and closed by
-// closeThreads(), after which a new engine or kernel call starts a new pool.
+// which chunk. Chunk 0 is always the caller's (a job is published with it claimed), so a
+// repeated small call keeps its parts on the same threads from call to call. Workers are
+// unref'd in Node (a pool never keeps a process alive) and closed by closeThreads(), after
+// which a new engine or kernel call starts a new pool.
 
 import { DescentError, show } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
@@ -301,20 +302,30 @@ self.onmessage = (e) => {
     // A spinning worker reads this line all the time, so every write to it may cost a round trip
     // between the cores: only what changed is written (a repeated call changes none of these),
     // and DONE is never reset — the join waits for it to move by the workers' chunk count.
+    //
+    // The last job's word still reads (its seq, its chunk count): every chunk was claimed. A
+    // worker that saw that seq late can still try to claim, and fails as long as the chunk
+    // count it compares with is not larger — so the word needs closing (seq, 0xffff) only
+    // before the count grows (a closing store after every job cost a round trip between the
+    // cores on each call; test/threads.test.ts's alternating chunk counts on 8 threads)
     if (ctl[L.ENGINE] !== engine) ctl[L.ENGINE] = engine;
     if (ctl[L.SLOT] !== slot) ctl[L.SLOT] = slot;
     if (ctl[L.THREADS] !== threads) ctl[L.THREADS] = threads;
-    if (ctl[L.NCHUNKS] !== nChunks) ctl[L.NCHUNKS] = nChunks;
+    const was = ctl[L.NCHUNKS];
+    if (nChunks > was) Atomics.store(ctl, L.WORD, (this.#seq << 16) | 0xffff);
+    if (nChunks !== was) Atomics.store(ctl, L.NCHUNKS, nChunks);
     const doneBase = Atomics.load(ctl, L.DONE);
     const seq = this.#seq = (this.#seq + 1) & 0x7fff;
-    Atomics.store(ctl, L.WORD, seq << 16);
+    // published with chunk 0 claimed: the caller's (kit.ts)
+    Atomics.store(ctl, L.WORD, (seq << 16) | 1);
     Atomics.add(ctl, L.WAKE, 1);
     if (Atomics.load(ctl, L.SLEEPERS) > 0) Atomics.notify(ctl, L.WAKE);
-    let mine = 0, firstMine = -1;
     const t0 = performance.now();
+    kit.runChunk(fn, f64, base, 0, 0);
+    let mine = 1, only0 = true;
     for (let c = kit.claim(ctl, seq); c >= 0; c = kit.claim(ctl, seq)) {
       kit.runChunk(fn, f64, base, c, 0);
-      if (mine++ === 0) firstMine = c;
+      mine++; only0 = false;
     }
     const t1 = performance.now();
     ctl[L.STATS] += mine;
@@ -327,7 +338,7 @@ self.onmessage = (e) => {
     // inline, not a closure: this runs on every split kernel call)
     let done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
     // balance.ts's signal: this thread ran chunk 0 alone and then waited (+1) or did not (−1)
-    const signal = mine !== 1 || firstMine !== 0 ? 0 : done < theirs ? 1 : -1;
+    const signal = !only0 ? 0 : done < theirs ? 1 : -1;
     for (let i = 0; done < theirs; i++) {
       if (i < JOIN_SPIN || !mayBlock(ctl)) {
         done = (Atomics.load(ctl, L.DONE) - doneBase) | 0;
@@ -345,10 +356,6 @@ self.onmessage = (e) => {
     const t2 = performance.now();
     this.lastJobMs = t2 - t0;
     this.#watch(t1 - t0, t2 - t1);
-    // Close the job: its claim word would otherwise stay (seq, nChunks), and a worker that saw
-    // seq late could claim chunk nChunks of the *next* job's descriptor, being rewritten, once
-    // that job has more chunks (found by test/threads.test.ts: overwritten inputs on 8 threads)
-    Atomics.store(ctl, L.WORD, (seq << 16) | 0xffff);
     return signal;
   }
 
