@@ -202,3 +202,45 @@ describe('the live loop', () => {
     expect(b!.first % tileRows, `chunk 0 of ${b!.first} rows, tiles of ${tileRows}`).toBe(0);
   }, 60_000);
 });
+
+describe('descriptor slots', () => {
+  it('an MNIST-shaped training step keeps its split calls in their slots: none described again after the first step, each keeps its balance', async () => {
+    const two = await engineFor('simd', 2);
+    await settle();
+    const n = 600, features = 784;
+    const data = { n, features, classes: 10, x: randomF32(n * features, 11), labels: Int32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
+    const model = new d.Model(two, { inputs: features, layers: [{ units: 500, activation: 'tanh' }, { units: 300, activation: 'tanh' }, { units: 10 }], loss: 'softmax-cross-entropy', seed: 3 });
+    const pool = runningPool()!;
+    const before = pool.described;
+    let steps = 0, after = 0;
+    d.fit(model, data, { epochs: 2, batchSize: 100, lr: 0.1, onBatchEnd: () => { if (++steps === 1) after = pool.described; } });
+    expect(steps).toBe(12);
+    // the first step describes every split call of a step (the products, the update, …); the
+    // other eleven find them again (with one slot per hash, 3 of 9 were described every step)
+    expect(after - before, 'split calls described in the first step').toBeGreaterThanOrEqual(8);
+    expect(pool.described - after, `described after the first step (${after - before} in it)`).toBe(0);
+    expect(pool.balances().filter((b) => b.len === 100 || b.len === 300).length, 'balanced m = 100 and 300 products in slots').toBeGreaterThanOrEqual(4);
+  }, 60_000);
+});
+
+describe('descriptor slots, many calls', () => {
+  it('40 different split calls repeated in turn: each is described once (8 slots per hash; with one, 6 of the 40 were described again on every turn)', async () => {
+    const two = await engineFor('simd', 2);
+    await settle();
+    const saved = d.threadThresholds();
+    d.threadThresholds({ elementwise: 0 });
+    try {
+      const xs = Array.from({ length: 40 }, (_, i) => two.keep(two.tensor([256], randomF32(256, 100 + i))));
+      const pool = runningPool()!;
+      const turn = (): void => { for (const x of xs) two.kernels.scal(256, 1, x.pointer()); };
+      const before = pool.described;
+      turn();
+      const first = pool.described - before;
+      turn(); turn();
+      expect(first, 'described in the first turn').toBe(40);
+      expect(pool.described - before - first, 'described in the next two turns').toBe(0);
+    } finally {
+      d.threadThresholds(saved);
+    }
+  }, 60_000);
+});

@@ -59,7 +59,7 @@ export interface WorkerHost {
 }
 
 export function threadKit(): ThreadKit {
-  const MAX_ARGS = 24, MAX_CHUNKS = 8192, SLOTS = 64;
+  const MAX_ARGS = 24, MAX_CHUNKS = 8192, SLOTS = 256;
   const L = {
     WORD: 0, WAKE: 1, CLOSED: 3, ENGINE: 4, SLOT: 5, NCHUNKS: 6, THREADS: 7, DONE: 8,
     SLEEPERS: 9, MAINWAIT: 10,

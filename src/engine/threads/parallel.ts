@@ -30,8 +30,7 @@ const NAMES = Object.keys(PLANS);
 export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels: Kernels; ready(): Promise<void> } {
   const ex = exports as unknown as Record<string, (...a: number[]) => number>;
   // serial chunked runs (reductions on one thread) use a private, unshared descriptor (slot 0)
-  const localBuf = new ArrayBuffer(kit.CONTROL_BYTES);
-  const local = new Float64Array(localBuf, L.F64_BASE, kit.MAX_CHUNKS + kit.SLOTS * L.SLOT_F64);
+  const local = new Float64Array(kit.MAX_CHUNKS + L.SLOT_F64); // results, then slot 0 at SLOT_BASE
   let registered: ThreadPool | undefined;
   function pool(): ThreadPool {
     const p = threadPool(host.threads);
