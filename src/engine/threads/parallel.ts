@@ -102,7 +102,7 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
             const result = combine(hit.combine, tp.f64, L.RESULTS, hit.chunks, hit.chunk);
             const b = hit.balance;
             // the job is joined: no worker reads the descriptor until the next one is published
-            if (b && feedback(b, signal, tp.lastJobMs)) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
+            if (b && feedback(b, signal, tp.lastJobMs, tp.lastJobEnd)) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
             return result;
           }
         }

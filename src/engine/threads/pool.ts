@@ -316,8 +316,9 @@ self.onmessage = (e) => {
     this.recycled++;
   }
 
-  /** The last job's time from publishing to the end of the join, in ms (balance.ts). */
+  /** The last job's time from publishing to the end of the join, in ms, and when it ended (performance.now(); balance.ts). */
   lastJobMs = 0;
+  lastJobEnd = 0;
 
   /** How many times the workers were replaced (see unregister). */
   recycled = 0;
@@ -388,6 +389,7 @@ self.onmessage = (e) => {
     }
     const t2 = performance.now();
     this.lastJobMs = t2 - t0;
+    this.lastJobEnd = t2;
     this.#watch(t1 - t0, t2 - t1);
     return signal;
   }
