@@ -41,6 +41,12 @@
 // kernels), each also split into time inside GEMM kernels, inside other kernels, and JS.
 // --json: one JSON object per line: {kind:'meta'…}, {kind:'case'…}, {kind:'profile'…}, instead of
 // the table; --save FILE writes those lines to FILE as well as printing the table.
+// vCPUs (Linux with taskset; --no-vcpus to skip): before and after the rounds, bench/vcpu-speeds.mjs
+// times the three small products on one thread pinned to each CPU, and the table's footer
+// prints slowest/fastest. The cores of a shared VM are not always equal (the small products
+// ran up to 1.8× slower on one of this machine's two vCPUs, on some minutes, and ~1.0× on
+// others): a split finishes with its slower thread, so those ratios bound what two threads can
+// show in that run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -57,6 +63,7 @@ const rounds = Number(opt('--rounds', quick ? 3 : 7));
 const minMs = Number(opt('--min-ms', quick ? 150 : 300));
 const withTorch = !args.includes('--no-torch');
 const withProfile = !args.includes('--no-profile');
+const withVcpus = !args.includes('--no-vcpus');
 if (!Number.isInteger(N) || N < 2) throw new Error(`--threads: an integer ≥ 2, got ${opt('--threads')}`);
 const isa = opt('--isa', d.supportedIsas().includes('relaxed-simd') ? 'relaxed-simd' : 'simd');
 const log = (...a) => { if (!json) console.log(...a); };
@@ -333,6 +340,14 @@ for (const c of cases) {
     await r.run(Math.min(r.reps, 3));
   }
 }
+// ---- how unequal the cores are, before and after the rounds ----
+function vcpus() {
+  if (!withVcpus || process.platform !== 'linux') return undefined;
+  const script = fileURLToPath(new URL('./vcpu-speeds.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [...process.execArgv, script, '--rounds', '2', '--json'], { encoding: 'utf8' });
+  try { const out = JSON.parse(r.stdout.trim().split('\n').pop()); return out.ratio ? out : undefined; } catch { return undefined; }
+}
+const vcpuBefore = vcpus();
 const statsBefore = d.threadStats();
 
 // ---- rounds ----
@@ -351,6 +366,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const statsAfter = d.threadStats();
+const vcpuAfter = vcpus();
 
 // ---- results ----
 function ratioStats(num, den) {
@@ -467,7 +483,7 @@ torch?.close();
 // ---- print ----
 const meta = { kind: 'meta', node: process.version, isa, threads: N, rounds, min_ms: minMs, cpus: cpus().length, loadavg: loadavg(), data: realMnist ? 'mnist' : 'random',
   torch: torchOk ? torch.info : undefined, torch_note: torchNote, quiet_threshold_cores: QUIET,
-  chunks_by_thread: statsAfter.map((x, i) => x - (statsBefore[i] ?? 0)) };
+  chunks_by_thread: statsAfter.map((x, i) => x - (statsBefore[i] ?? 0)), vcpus_before: vcpuBefore, vcpus_after: vcpuAfter };
 const lines = [meta, ...rows, ...profile].map((x) => JSON.stringify(x));
 if (opt('--save', undefined)) writeFileSync(opt('--save'), lines.join('\n') + '\n');
 if (json) {
@@ -507,4 +523,6 @@ if (json) {
     }
   }
   log(`\nchunks run per thread during the rounds: ${meta.chunks_by_thread.join(', ')}; load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const vc = (v) => (v ? Object.entries(v.ratio).map(([k, r]) => `${k.split(' ')[0]} ${r.toFixed(2)}×`).join(', ') : 'not measured');
+  if (withVcpus) log(`vCPUs, one thread pinned to each (bench/vcpu-speeds.mjs), slowest/fastest: before the rounds ${vc(vcpuBefore)}; after ${vc(vcpuAfter)} (at r×, a product split in two is at most 1 + 1/r times as fast as one thread on the faster core)`);
 }

@@ -2,7 +2,10 @@
 // products (k or n = 10) and the register-only peak kernel, pinned to each CPU in turn with
 // taskset (Linux), in rounds — the evidence behind src/engine/threads/balance.ts.
 //
-//   node --experimental-wasm-relaxed-simd bench/vcpu-speeds.mjs [--rounds R]
+//   node --experimental-wasm-relaxed-simd bench/vcpu-speeds.mjs [--rounds R] [--json]
+//
+// --json: one line, {cpus, rounds, medians: {case: [µs on CPU 0, CPU 1, …]}, ratio: {case:
+// slowest/fastest}} (bench/threads.mjs runs it before and after its rounds).
 //
 // A split product finishes with its slower thread: when one core runs a kernel 1.2× slower
 // than the other, an even split on two threads is at best 2/1.2 = 1.67× one thread on the
@@ -38,27 +41,33 @@ if (args[0] === '--child') {
 }
 
 const rounds = Number(args[args.indexOf('--rounds') + 1] || 3);
+const json = args.includes('--json');
+const say = (...a) => { if (!json) console.log(...a); };
 const relaxed = (() => { try { new WebAssembly.Module(readFileSync(new URL('../wasm/relaxed-simd.wasm', import.meta.url))); return true; } catch { return false; } })();
 if (spawnSync('taskset', ['-c', '0', 'true']).status !== 0) {
-  console.log('taskset is not available here (Linux util-linux): cannot pin a process to one CPU');
+  console.log(json ? JSON.stringify({ error: 'no taskset' }) : 'taskset is not available here (Linux util-linux): cannot pin a process to one CPU');
   process.exit(0);
 }
 const n = cpus().length;
 const self = fileURLToPath(import.meta.url);
-console.log(`one thread pinned to each of ${n} CPUs, ${rounds} rounds, ${relaxed ? 'relaxed' : 'plain'} SIMD; µs per call (median of 5)`);
+say(`one thread pinned to each of ${n} CPUs, ${rounds} rounds, ${relaxed ? 'relaxed' : 'plain'} SIMD; µs per call (median of 5)`);
 const all = {};
 for (let r = 0; r < rounds; r++) {
   for (let c = 0; c < n; c++) {
     const p = spawnSync('taskset', ['-c', String(c), process.execPath, ...process.execArgv, self, '--child', relaxed ? 'relaxed' : 'plain'], { encoding: 'utf8' });
     if (p.status !== 0) { console.log(p.stderr); process.exit(1); }
     const res = JSON.parse(p.stdout.trim().split('\n').pop());
-    console.log(`round ${r + 1}, CPU ${c}: ` + Object.entries(res).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+    say(`round ${r + 1}, CPU ${c}: ` + Object.entries(res).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
     for (const [k, v] of Object.entries(res)) ((all[k] ??= {})[c] ??= []).push(v);
   }
 }
 const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
-console.log('\nmedians; slowest CPU / fastest CPU:');
+say('\nmedians; slowest CPU / fastest CPU:');
+const medians = {}, ratio = {};
 for (const [k, per] of Object.entries(all)) {
   const m = Object.values(per).map(med);
-  console.log(`  ${k}: ${m.map((v, c) => `CPU ${c} ${v.toFixed(1)}`).join(', ')}; ${(Math.max(...m) / Math.min(...m)).toFixed(2)}×`);
+  medians[k] = m;
+  ratio[k] = Math.max(...m) / Math.min(...m);
+  say(`  ${k}: ${m.map((v, c) => `CPU ${c} ${v.toFixed(1)}`).join(', ')}; ${ratio[k].toFixed(2)}×`);
 }
+if (json) console.log(JSON.stringify({ cpus: n, rounds, medians, ratio }));
