@@ -8,7 +8,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
-import { balanceOf, feedback } from '../src/engine/threads/balance.js';
+import { balanceOf, feedback, rebalance } from '../src/engine/threads/balance.js';
 import { PLANS, type Plan } from '../src/engine/threads/plans.js';
 import { runningPool } from '../src/engine/threads/pool.js';
 import { randomF32 } from './reference.js';
@@ -136,6 +136,39 @@ describe('the controller', () => {
     expect(back).toBe(true);
   });
 
+  it('a long job goes straight to the boundary its measured speeds ask for (a running average, in whole units)', () => {
+    const b = balanceOf(plan(1000, 10, 500, 10, { dim: 0, unit: 5 }), 2)!;
+    const res = new Float64Array(4);
+    // the caller did 500 rows in 5 ms, the worker 500 in 2.5: the caller is half as fast, so a
+    // third of the rows: 333.3 → 335
+    res[1] = 2.5;
+    expect(rebalance(b, 5, res, 0, 2)).toBe(true);
+    expect(b).toMatchObject({ first: 335, rest: 665, chunks: 2, moves: 1 });
+    expect(b.share).toBeCloseTo(1 / 3, 12);
+    // the same speeds at the new boundary: no move
+    res[1] = 665 / 200;
+    expect(rebalance(b, 335 / 100, res, 0, 2)).toBe(false);
+    // equal speeds now: the average moves half-way, 1/3 → 5/12 of 1000 = 416.7 → 415
+    res[1] = 665 / 100;
+    expect(rebalance(b, 335 / 100, res, 0, 2)).toBe(true);
+    expect(b.first).toBe(415);
+    // a chunk without a time (not timed, or not run by a worker): nothing is learnt
+    res[1] = 0;
+    expect(rebalance(b, 4, res, 0, 2)).toBe(false);
+    expect(b.first).toBe(415);
+    // three threads: two workers at the caller's speed → a third of the rows each
+    const t = balanceOf(plan(1000, 10, 340, 10, { dim: 0, unit: 5 }), 3)!;
+    expect(t).toMatchObject({ first: 340, rest: 330, chunks: 3 });
+    res[1] = 3.3; res[2] = 3.3;
+    expect(rebalance(t, 3.4, res, 0, 3)).toBe(true); // 1000 / 3 = 333.3 → 335 in units of 5
+    expect(t).toMatchObject({ first: 335, rest: 335, chunks: 3 });
+    // workers far faster than the caller: chunk 0 shrinks to one unit, never to none
+    const f = balanceOf(plan(1000, 10, 500, 10, { dim: 0, unit: 5 }), 2)!;
+    res[1] = 1e-6;
+    rebalance(f, 5, res, 0, 2);
+    expect(f.first).toBe(5);
+  });
+
   it('clamps chunk 0 to at least one unit and leaves at least one (partial) unit to the workers', () => {
     const down = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
     for (let i = 0; i < 400; i++) feedback(down, -1, 1);
@@ -254,6 +287,37 @@ describe('the live loop', () => {
     expect(b, 'the repeated call has a balanced slot').toBeDefined();
     const tileRows = (two.gemmTile as unknown as number) === 6 ? 6 : (two.gemmTile as unknown as number) === 5 ? 5 : 4;
     expect(b!.first % tileRows, `chunk 0 of ${b!.first} rows, tiles of ${tileRows}`).toBe(0);
+  }, 60_000);
+});
+
+describe('the live loop, a long product', () => {
+  it('a 384³ product (≥ 0.25 ms a call: balanced from measured speeds) repeated 150 times on 2 threads: every result has the 1-thread bits', async () => {
+    const one = await engineFor('simd', 1), two = await engineFor('simd', 2);
+    const m = 384, n = 384, k = 384;
+    const av = randomF32(m * k, 15), bv = randomF32(k * n, 16);
+    const ref = one.scope(() => {
+      const C = one.tensor([m, n]);
+      d.gemm(C, one.tensor([m, k], av), one.tensor([k, n], bv));
+      return C.toArray() as Float32Array;
+    });
+    await settle();
+    const A = two.keep(two.tensor([m, k], av)), B = two.keep(two.tensor([k, n], bv)), C = two.keep(two.tensor([m, n]));
+    const out = new Float32Array(C.size);
+    let wrong = 0, firstWrong = '';
+    for (let i = 0; i < 150; i++) {
+      new Float32Array(two.memory.buffer, C.pointer(), C.size).fill(Number.NaN);
+      d.gemm(C, A, B);
+      out.set(new Float32Array(two.memory.buffer, C.pointer(), C.size));
+      const diff = sameBits(out, ref);
+      if (diff && wrong++ === 0) firstWrong = `call ${i}: ${diff}`;
+    }
+    expect(wrong, firstWrong).toBe(0);
+    const b = runningPool()!.balances().find((x) => x.len === m && x.dim === 0);
+    expect(b, 'the repeated call has a balanced slot').toBeDefined();
+    // the rates were measured: the running share is a fraction (the workers timed their chunks)
+    expect(b!.share, 'share of the rows the speeds gave the caller').toBeGreaterThan(0);
+    expect(b!.share).toBeLessThan(1);
+    expect(b!.first % 4).toBe(0); // the plain-SIMD tile: 4 rows
   }, 60_000);
 });
 

@@ -23,6 +23,11 @@
 // SCORE, so the descriptor is rarely rewritten.
 // The workers' chunks share the rest evenly.
 //
+// A long job (≥ LONG_JOB_MS: a 1024³ product takes ~20 ms on two threads, and a bench
+// measurement runs it ~14 times) has no time for signals: it is balanced from rates instead
+// (rebalance): the workers time their chunks, the caller its own, and chunk 0 goes straight to
+// the length that would have made them finish together, from a running average of the rates.
+//
 // Results do not change: the boundary stays a multiple of the plan's unit (the register tile's
 // height, or the 8-column panel) from the origin, where a GEMM's bits do not depend on the
 // split (plans.ts). Only GEMM plans carry a balance.
@@ -39,6 +44,10 @@ const STEPS = 40;
 const TIMES = 9;
 /** Longest a remembered time is trusted (ms). */
 const MEMORY_MS = 2000;
+/** Jobs at least this long (ms) are balanced from rates (rebalance), shorter ones by signals. */
+export const LONG_JOB_MS = 0.25;
+/** Weight of the newest job in the running average of the rates. */
+const RATE_WEIGHT = 0.5;
 
 export interface Balance {
   /** The dimension split (0: rows, 1: columns), its length and the unit of the boundary. */
@@ -55,6 +64,8 @@ export interface Balance {
   readonly born: number;
   /** Remembered boundaries: chunk 0's length → median job time there, when measured, trusted until. */
   readonly known: Map<number, { ms: number; until: number }>;
+  /** Running average of the caller's share of the speed: its rate / the sum of all threads' (rebalance). */
+  share: number;
   /** Times the boundary moved (diagnostics). */
   moves: number;
 }
@@ -76,7 +87,7 @@ export function balanceOf(p: Plan, threads: number, now = performance.now()): Ba
   if (first >= len || first % unit !== 0) return undefined;
   const b: Balance = {
     dim, len, unit, threads, step: unit * Math.max(1, Math.round(len / unit / STEPS)), first, rest: 0, chunks: 0,
-    score: 0, threshold: SCORE, last: 0, times: new Float64Array(TIMES), runs: 0, seen: 0, born: now, known: new Map(), moves: 0,
+    score: 0, threshold: SCORE, last: 0, times: new Float64Array(TIMES), runs: 0, seen: 0, born: now, known: new Map(), share: 0, moves: 0,
   };
   layout(b, first);
   return b;
@@ -131,6 +142,32 @@ export function feedback(b: Balance, signal: number, ms: number, now = performan
   b.threshold = dir === -b.last ? Math.min(SCORE_MAX, 2 * b.threshold) : SCORE;
   b.last = dir;
   b.runs = 0; b.seen = 0;
+  layout(b, first);
+  b.moves++;
+  return true;
+}
+
+/**
+ * A long job's balance (ms ≥ LONG_JOB_MS): ownMs is the calling thread's time for chunk 0 (it
+ * ran that chunk only), results[base + c] the time a worker took for chunk c. The speeds, in
+ * units per ms, give the caller's share of the total; chunk 0 is set to that share of the
+ * dimension (a running average over jobs, rounded to units). Returns true when it moved.
+ */
+export function rebalance(b: Balance, ownMs: number, results: Float64Array, base: number, chunks: number): boolean {
+  if (!(ownMs > 0)) return false;
+  let units = 0, ms = 0;
+  for (let c = 1; c < chunks; c++) {
+    const t = results[base + c];
+    if (!(t > 0)) return false; // a chunk not timed (a worker of an older build, or none ran it)
+    ms += t;
+    units += Math.min(b.rest, b.len - b.first - (c - 1) * b.rest);
+  }
+  const own = b.first / ownMs, theirs = units / ms; // one worker's speed, averaged
+  const share = own / (own + (b.threads - 1) * theirs);
+  b.share = b.share === 0 ? share : b.share + RATE_WEIGHT * (share - b.share);
+  const most = Math.floor((b.len - 1) / b.unit) * b.unit;
+  const first = Math.min(most, Math.max(b.unit, Math.round((b.share * b.len) / b.unit) * b.unit));
+  if (first === b.first) return false;
   layout(b, first);
   b.moves++;
   return true;

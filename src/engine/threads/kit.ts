@@ -35,10 +35,12 @@
 // Float64 area (from byte F64_BASE): results[MAX_CHUNKS] (written only by reductions), then
 // SLOTS descriptor slots of SLOT_F64 numbers (11 cache lines):
 //   KERNEL, NARGS, CNT0, CNT1, WORKARG, GRID1, DIM0, DIM1, C0, C1, WORKBASE, WORKSTRIDE, RESULT,
-//   FIRST0, FIRST1, args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS]
+//   FIRST0, FIRST1, TIMED, args[MAX_ARGS], mult0[MAX_ARGS], mult1[MAX_ARGS]
 // FIRST0 (FIRST1), when not 0, is the length of the first chunk along dim0 (dim1); the others
 // then start at FIRST + (u − 1)·C0: a balanced job (balance.ts) moves that boundary to give
-// the calling thread's chunk 0 more or less of the work than the workers' chunks.
+// the calling thread's chunk 0 more or less of the work than the workers' chunks. TIMED, when
+// not 0, asks workers to leave each chunk's time (ms) in results[c] (a balanced job is a GEMM,
+// which has no results).
 
 export interface ThreadKit {
   readonly L: Readonly<Record<string, number>>;
@@ -72,7 +74,7 @@ export function threadKit(): ThreadKit {
     SLOT_F64: 88, // f64 numbers per slot (704 bytes: 11 cache lines)
     // offsets inside a slot
     KERNEL: 0, NARGS: 1, CNT0: 2, CNT1: 3, WORKARG: 4, GRID1: 5, DIM0: 6, DIM1: 7, C0: 8, C1: 9,
-    WORKBASE: 10, WORKSTRIDE: 11, RESULT: 12, FIRST0: 13, FIRST1: 14, ARGS: 16, MULT0: 16 + MAX_ARGS, MULT1: 16 + 2 * MAX_ARGS,
+    WORKBASE: 10, WORKSTRIDE: 11, RESULT: 12, FIRST0: 13, FIRST1: 14, TIMED: 15, ARGS: 16, MULT0: 16 + MAX_ARGS, MULT1: 16 + 2 * MAX_ARGS,
   };
   const CONTROL_BYTES = L.F64_BASE + 8 * (MAX_CHUNKS + SLOTS * L.SLOT_F64);
 
@@ -149,8 +151,15 @@ export function threadKit(): ThreadKit {
       const fn = e.fns[f64[slot + L.KERNEL]];
       const stat = L.STATS + Math.min(index, 63) * L.STATS_STRIDE;
       // chunk 0 is the caller's: the job is published with it claimed (pool.ts run())
+      const timed = f64[slot + L.TIMED] !== 0;
       for (let c = claim(ctl, seq); c >= 0; c = claim(ctl, seq)) {
-        runChunk(fn, f64, slot, c, index);
+        if (timed) {
+          const t = performance.now();
+          runChunk(fn, f64, slot, c, index);
+          f64[L.RESULTS + c] = performance.now() - t; // read by the caller after DONE moves
+        } else {
+          runChunk(fn, f64, slot, c, index);
+        }
         Atomics.add(ctl, stat, 1);
         // DONE counts workers' chunks (the caller knows its own): wake a caller blocked in the join
         Atomics.add(ctl, L.DONE, 1);

@@ -7,7 +7,7 @@ import { DescentError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { threadKit } from './kit.js';
 import { combine, PLANS, type Plan } from './plans.js';
-import { balanceOf, feedback, type Balance } from './balance.js';
+import { balanceOf, feedback, rebalance, LONG_JOB_MS, type Balance } from './balance.js';
 import { runningPool, threadPool, type ThreadPool } from './pool.js';
 
 const kit = threadKit();
@@ -53,6 +53,7 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     f64[slot + L.WORKARG] = p.work;
     f64[slot + L.DIM0] = p.dim0; f64[slot + L.DIM1] = p.dim1;
     f64[slot + L.RESULT] = p.combine === 'none' ? 0 : 1;
+    f64[slot + L.TIMED] = b ? 1 : 0;
     const chunks = lay(f64, slot, p.c0, p.c1, b);
     if (p.work >= 0) {
       if (thread0Work) { f64[slot + L.WORKBASE] = args[p.work]; f64[slot + L.WORKSTRIDE] = 0; }
@@ -102,7 +103,9 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
             const result = combine(hit.combine, tp.f64, L.RESULTS, hit.chunks, hit.chunk);
             const b = hit.balance;
             // the job is joined: no worker reads the descriptor until the next one is published
-            if (b && feedback(b, signal, tp.lastJobMs, tp.lastJobEnd)) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
+            if (b && (tp.lastJobMs >= LONG_JOB_MS
+              ? signal !== 0 && rebalance(b, tp.lastOwnMs, tp.f64, L.RESULTS, hit.chunks)
+              : feedback(b, signal, tp.lastJobMs, tp.lastJobEnd))) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
             return result;
           }
         }

@@ -174,9 +174,9 @@ export class ThreadPool {
   }
 
   /** The balanced splits of the calls described in slots (diagnostics: where each boundary sits). */
-  balances(): { kernel: number; dim: number; len: number; first: number; moves: number }[] {
+  balances(): { kernel: number; dim: number; len: number; first: number; moves: number; share: number }[] {
     const out = [];
-    for (const c of this.#slotCalls) if (c?.balance) out.push({ kernel: c.kernel, dim: c.balance.dim, len: c.balance.len, first: c.balance.first, moves: c.balance.moves });
+    for (const c of this.#slotCalls) if (c?.balance) out.push({ kernel: c.kernel, dim: c.balance.dim, len: c.balance.len, first: c.balance.first, moves: c.balance.moves, share: c.balance.share });
     return out;
   }
 
@@ -319,6 +319,8 @@ self.onmessage = (e) => {
   /** The last job's time from publishing to the end of the join, in ms, and when it ended (performance.now(); balance.ts). */
   lastJobMs = 0;
   lastJobEnd = 0;
+  /** The calling thread's own chunks' time in the last job (ms). */
+  lastOwnMs = 0;
 
   /** How many times the workers were replaced (see unregister). */
   recycled = 0;
@@ -392,6 +394,7 @@ self.onmessage = (e) => {
     const t2 = waits ? performance.now() : t1;
     this.lastJobMs = t2 - t0;
     this.lastJobEnd = t2;
+    this.lastOwnMs = t1 - t0;
     this.#watch(t1 - t0, t2 - t1);
     return signal;
   }
