@@ -62,7 +62,7 @@ describe('the controller', () => {
     expect(push(1)).toBe(4);   // 60 → 65
     expect(b.first).toBe(65);
     for (let i = 0; i < 12; i++) push(i % 2 ? 1 : -1);
-    expect(b.threshold).toBe(256);
+    expect(b.threshold).toBe(32);
   });
 
   it('signals propose, times dispose: no move to a boundary measured no faster lately; the other side is tried if not measured lately; with both sides slower it stays', () => {
@@ -106,7 +106,7 @@ describe('the controller', () => {
     // inside the memory
     expect(b.moves, 'moves').toBeLessThanOrEqual(6);
     expect(away / 40_000, 'share of calls away from 150').toBeLessThan(0.01);
-    expect(b.threshold).toBe(256);
+    expect(b.threshold).toBe(32);
   });
 
   it('memories expire: after MEMORY_MS, or as soon as the history behind them, the move is tried again', () => {

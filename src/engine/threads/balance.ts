@@ -20,7 +20,14 @@
 // most MEMORY_MS — the first calls' times (compiling, workers waking) expire quickly, and
 // the threads' speeds may change. Every refusal or reversal doubles the threshold (SCORE up
 // to SCORE_MAX), a move in the same direction as the last (the speeds changed) sets it back to
-// SCORE, so the descriptor is rarely rewritten.
+// SCORE. The cap is low on purpose: where the signals balance, a threshold is reached only by
+// chance, and each time it is, a neighbour not measured lately is tried — that is how the
+// boundary finds the fastest place when it is not where the signals balance (with a cap of
+// 256 that took ~65,000 calls; in a bench run the MNIST products' boundaries sat at 256 for
+// whole 300 ms measurements). A refusal costs nothing, and a neighbour is re-measured at most
+// once per memory. (In one process, 8 rounds of 300 ms, 256 against 32: 1.73 / 1.76×,
+// 1.96 / 1.96×, 1.90 / 1.88× on the three small products — the same within this machine's
+// noise.)
 // The workers' chunks share the rest evenly.
 //
 // A long job (≥ LONG_JOB_MS: a 1024³ product takes ~20 ms on two threads, and a bench
@@ -35,7 +42,7 @@
 import type { Plan } from './plan-shapes.js';
 
 /** Signals in one direction (net) before the boundary moves, and at most after reversals. */
-const SCORE = 4, SCORE_MAX = 256;
+const SCORE = 4, SCORE_MAX = 32;
 /** Runs after a move whose times are not counted. */
 const WARM = 2;
 /** Steps across the whole split dimension (a step is at least one unit). */
