@@ -304,7 +304,11 @@ describe('the live loop, a long product', () => {
     const A = two.keep(two.tensor([m, k], av)), B = two.keep(two.tensor([k, n], bv)), C = two.keep(two.tensor([m, n]));
     const out = new Float32Array(C.size);
     let wrong = 0, firstWrong = '';
-    for (let i = 0; i < 150; i++) {
+    const balance = () => runningPool()!.balances().find((x) => x.len === m && x.dim === 0);
+    // 150 calls, and on until speeds were measured (a job the caller ran alone, e.g. while the
+    // other tests of a full run hold the cores, teaches nothing), for at most 10 s
+    const t0 = performance.now();
+    for (let i = 0; i < 150 || (!(balance()?.share) && performance.now() - t0 < 10_000); i++) {
       new Float32Array(two.memory.buffer, C.pointer(), C.size).fill(Number.NaN);
       d.gemm(C, A, B);
       out.set(new Float32Array(two.memory.buffer, C.pointer(), C.size));
@@ -312,7 +316,7 @@ describe('the live loop, a long product', () => {
       if (diff && wrong++ === 0) firstWrong = `call ${i}: ${diff}`;
     }
     expect(wrong, firstWrong).toBe(0);
-    const b = runningPool()!.balances().find((x) => x.len === m && x.dim === 0);
+    const b = balance();
     expect(b, 'the repeated call has a balanced slot').toBeDefined();
     // the rates were measured: the running share is a fraction (the workers timed their chunks)
     expect(b!.share, 'share of the rows the speeds gave the caller').toBeGreaterThan(0);
