@@ -71,9 +71,9 @@ const PAGE = 65536;
  * Bytes left unused around each thread's GEMM workspace. Two cores writing within a few KB of
  * each other slow each other down: the MNIST step's 300×100·100×10 weight gradient on 2 threads
  * took 19.8 µs with the caller's workspace 32 bytes after C's end (where the worker writes),
- * 19.3 µs 4 KB after, 17.8 µs 16 KB after and 15.3 µs from 64 KB on (one thread: 22.7 µs; the
- * same process, .tmp/place2.ts, 2026-12-07). Why is this machine's secret — a prefetcher
- * that follows one core's stores into the other's lines is a guess.
+ * 19.3 µs 4 KB after, 17.8 µs 16 KB after and 15.3 µs from 64 KB on (one thread: 22.7 µs;
+ * engines in one process, the gap made by a padding tensor, 2026-12-07). Why is this machine's
+ * secret — a prefetcher that follows one core's stores into the other's lines is a guess.
  */
 const WORKSPACE_GUARD = 65536;
 /** The package's own modules, compiled once per build (and modules passed in, for later engines). */
