@@ -43,10 +43,10 @@
 // the table; --save FILE writes those lines to FILE as well as printing the table.
 // vCPUs (Linux with taskset; --no-vcpus to skip): before and after the rounds, bench/vcpu-speeds.mjs
 // times the three small products on one thread pinned to each CPU, and the table's footer
-// prints slowest/fastest. The cores of a shared VM are not always equal (the small products
-// ran up to 1.8× slower on one of this machine's two vCPUs, on some minutes, and ~1.0× on
-// others): a split finishes with its slower thread, so those ratios bound what two threads can
-// show in that run.
+// prints slowest/fastest, each core alone and all at once. The cores of a shared VM are not
+// always equal (the small products ran up to 1.8× slower on one of this machine's two vCPUs,
+// on some minutes, and ~1.0× on others): a split finishes with its slower thread, so those
+// ratios bound what two threads can show in that run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -523,6 +523,9 @@ if (json) {
     }
   }
   log(`\nchunks run per thread during the rounds: ${meta.chunks_by_thread.join(', ')}; load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const vc = (v) => (v ? Object.entries(v.ratio).map(([k, r]) => `${k.split(' ')[0]} ${r.toFixed(2)}×`).join(', ') : 'not measured');
-  if (withVcpus) log(`vCPUs, one thread pinned to each (bench/vcpu-speeds.mjs), slowest/fastest: before the rounds ${vc(vcpuBefore)}; after ${vc(vcpuAfter)} (at r×, a product split in two is at most 1 + 1/r times as fast as one thread on the faster core)`);
+  const vc = (v, key) => (v?.[key] ? Object.entries(v[key]).map(([k, r]) => `${k.split(' ')[0]} ${r.toFixed(2)}×`).join(', ') : 'not measured');
+  if (withVcpus) {
+    log(`vCPUs, one thread pinned to each in turn (bench/vcpu-speeds.mjs), slowest/fastest: before the rounds ${vc(vcpuBefore, 'ratio')}; after ${vc(vcpuAfter, 'ratio')}`);
+    log(`  all pinned at once, slowest at once / fastest alone: before ${vc(vcpuBefore, 'ratioTogether')}; after ${vc(vcpuAfter, 'ratioTogether')} (at r×, two threads are at most 1 + 1/r times as fast as the fastest core alone)`);
+  }
 }

@@ -5,12 +5,13 @@
 //   node --experimental-wasm-relaxed-simd bench/vcpu-speeds.mjs [--rounds R] [--json]
 //
 // --json: one line, {cpus, rounds, medians: {case: [µs on CPU 0, CPU 1, …]}, ratio: {case:
-// slowest/fastest}} (bench/threads.mjs runs it before and after its rounds).
+// slowest/fastest}, mediansTogether, ratioTogether: {case: slowest with all CPUs busy / fastest
+// alone}} (bench/threads.mjs runs it before and after its rounds).
 //
 // A split product finishes with its slower thread: when one core runs a kernel 1.2× slower
 // than the other, an even split on two threads is at best 2/1.2 = 1.67× one thread on the
 // faster core, before any hand-off cost.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +71,29 @@ for (const [k, per] of Object.entries(all)) {
   ratio[k] = Math.max(...m) / Math.min(...m);
   say(`  ${k}: ${m.map((v, c) => `CPU ${c} ${v.toFixed(1)}`).join(', ')}; ${ratio[k].toFixed(2)}×`);
 }
-if (json) console.log(JSON.stringify({ cpus: n, rounds, medians, ratio }));
+
+// Together: one pinned process per CPU, all started at once, so the cores run the same products
+// at the same time (their runs overlap but are not locked in step). A split product's threads
+// run like this; on a shared VM a core can be as fast as the others alone and slower when they
+// are busy (another tenant on its sibling hyperthread, shared cache or bandwidth).
+const child = (c) => new Promise((resolve, reject) => {
+  const p = spawn('taskset', ['-c', String(c), process.execPath, ...process.execArgv, self, '--child', relaxed ? 'relaxed' : 'plain']);
+  let out = '';
+  p.stdout.on('data', (b) => { out += b; });
+  p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`child on CPU ${c} exited ${code}`))));
+});
+const together = {};
+for (let r = 0; r < rounds; r++) {
+  const res = await Promise.all(Array.from({ length: n }, (_, c) => child(c)));
+  res.forEach((x, c) => { for (const [k, v] of Object.entries(x)) ((together[k] ??= {})[c] ??= []).push(v); });
+}
+// slowest CPU when all run / fastest CPU alone: what bounds a product split across all of them
+say('\nall CPUs at once, medians; slowest CPU at once / fastest CPU alone:');
+const mediansTogether = {}, ratioTogether = {};
+for (const [k, per] of Object.entries(together)) {
+  const m = Object.values(per).map(med);
+  mediansTogether[k] = m;
+  ratioTogether[k] = Math.max(...m) / Math.min(...medians[k]);
+  say(`  ${k}: ${m.map((v, c) => `CPU ${c} ${v.toFixed(1)}`).join(', ')}; ${ratioTogether[k].toFixed(2)}×`);
+}
+if (json) console.log(JSON.stringify({ cpus: n, rounds, medians, ratio, mediansTogether, ratioTogether }));
