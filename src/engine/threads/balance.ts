@@ -100,6 +100,11 @@ export function balanceOf(p: Plan, threads: number, now = performance.now()): Ba
   return b;
 }
 
+/** A length for chunk 0: at least one unit, and leaving at least one (the last may be partial). */
+function clampFirst(b: Balance, first: number): number {
+  return Math.min(Math.floor((b.len - 1) / b.unit) * b.unit, Math.max(b.unit, first));
+}
+
 /** Median of the times measured at the current boundary (Infinity before any). */
 function median(b: Balance): number {
   const n = Math.min(b.runs, TIMES);
@@ -122,9 +127,7 @@ export function feedback(b: Balance, signal: number, ms: number, now = performan
   if (b.score < b.threshold && b.score > -b.threshold) return false;
   let dir = b.score > 0 ? 1 : -1;
   b.score = 0;
-  // chunk 0 keeps at least one unit, and leaves at least one (the last unit may be partial)
-  const most = Math.floor((b.len - 1) / b.unit) * b.unit;
-  const to = (d: number): number => Math.min(most, Math.max(b.unit, b.first + d * b.step));
+  const to = (d: number): number => clampFirst(b, b.first + d * b.step);
   const here = median(b);
   // trusted for as long as the history behind it (the first calls' times expire quickly)
   if (here < Infinity) b.known.set(b.first, { ms: here, until: now + Math.min(MEMORY_MS, now - b.born) });
@@ -172,8 +175,7 @@ export function rebalance(b: Balance, ownMs: number, results: Float64Array, base
   const own = b.first / ownMs, theirs = units / ms; // one worker's speed, averaged
   const share = own / (own + (b.threads - 1) * theirs);
   b.share = b.share === 0 ? share : b.share + RATE_WEIGHT * (share - b.share);
-  const most = Math.floor((b.len - 1) / b.unit) * b.unit;
-  const first = Math.min(most, Math.max(b.unit, Math.round((b.share * b.len) / b.unit) * b.unit));
+  const first = clampFirst(b, Math.round((b.share * b.len) / b.unit) * b.unit);
   if (first === b.first) return false;
   layout(b, first);
   b.moves++;
