@@ -1,6 +1,7 @@
 // Balanced GEMM splits (src/engine/threads/balance.ts): the boundary of the caller's chunk moves
 // by feedback, and wherever it is, the bits are those of one thread.
-//   1. the controller alone: even start, steps of whole units, clamping, reversals
+//   1. the controller alone: even start, windows of signals, times near balance, bursts,
+//      memories, long calls balanced from rates, clamping
 //   2. skewed boundaries forced through the plans (the caller's chunk one unit, or all but
 //      one unit; 2 and 3 threads; rows and columns; gemm and gemmDirectB): bits of 1 thread
 //   3. the live loop: a product repeated on 2 threads, its boundary free to move, equal to the
@@ -8,7 +9,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
-import { balanceOf, feedback, rebalance } from '../src/engine/threads/balance.js';
+import { afterJob, balanceOf, feedback, rebalance, timed } from '../src/engine/threads/balance.js';
 import { PLANS, type Plan } from '../src/engine/threads/plans.js';
 import { runningPool } from '../src/engine/threads/pool.js';
 import { randomF32 } from './reference.js';
@@ -39,104 +40,119 @@ describe('the controller', () => {
     expect(balanceOf(plan(1024, 1024, 515, 1024, { dim: 0, unit: 5 }), 2)!.step).toBe(25);
   });
 
-  it('moves one step after SCORE net signals, in whole units; no signal is no change', () => {
-    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
-    for (let i = 0; i < 10; i++) expect(feedback(b, 0, 1)).toBe(false);
-    expect([feedback(b, 1, 1), feedback(b, 1, 1), feedback(b, 1, 1)]).toEqual([false, false, false]);
-    expect(feedback(b, 1, 1)).toBe(true); // the caller waited four times: its chunk grows
+  // a balance 10 s old (its memories trusted for the full MEMORY_MS) and a clock in ms
+  const WINDOW = 16, WARM = 2;
+  function driver(len = 100, first = 50) {
+    const b = balanceOf(plan(len, 10, first, 10, { dim: 0, unit: 5 }), 2, 0)!;
+    let t = 10_000;
+    /** One window after a move (WARM runs first) or not: ups signals +1, downs −1, the rest 0, all taking ms. */
+    const window = (ups: number, downs: number, ms: number, afterMove = false): boolean[] => {
+      const out: boolean[] = [];
+      for (let i = 0; i < (afterMove ? WARM : 0); i++) out.push(feedback(b, -1, 99, t++)); // left out
+      for (let i = 0; i < WINDOW; i++) out.push(feedback(b, i < ups ? 1 : i < ups + downs ? -1 : 0, ms, t++));
+      return out;
+    };
+    return { b, window, tick: (ms: number) => { t += ms; } };
+  }
+
+  it('moves one step when 12 of a window\'s 16 signals agree, in whole units; mixed or silent windows do not move it', () => {
+    const { b, window } = driver();
+    // the first window starts with WARM runs that are left out (their signals too)
+    const first = window(12, 4, 1, true);
+    expect(first.slice(0, -1).every((m) => !m)).toBe(true);
+    expect(first.at(-1)).toBe(true); // the caller waited in 12 of 16: its chunk grows
     expect(b).toMatchObject({ first: 55, rest: 45, chunks: 2, moves: 1 });
-    // mixed signals that cancel never move it
-    for (let i = 0; i < 100; i++) expect(feedback(b, i % 2 ? 1 : -1, 1)).toBe(false);
-    expect(b.first).toBe(55);
+    expect(window(11, 5, 1, true).some((m) => m)).toBe(false); // 11 of 16: not enough
+    expect(window(0, 0, 1).some((m) => m)).toBe(false); // no signal (a worker took chunk 0)
+    expect(window(8, 8, 1).some((m) => m)).toBe(false);
+    // found them done in 12 of 16: shrinks (from a fresh balance: 50's time is not known)
+    const d2 = driver();
+    expect(d2.window(4, 12, 1, true).at(-1)).toBe(true);
+    expect(d2.b).toMatchObject({ first: 45, rest: 55, moves: 1 });
   });
 
-  it('reversals double the threshold up to a cap; a move in the same direction resets it', () => {
-    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2)!;
-    // signals s with job times rising at each move, so every reversal is taken
-    let ms = 1;
-    const push = (s: number): number => { let n = 0; while (!feedback(b, s, ms)) n++; ms += 0.1; return n + 1; };
-    expect(push(1)).toBe(4);   // 50 → 55
-    expect(push(-1)).toBe(4);  // 55 → 50, a reversal: the next move takes 8
-    expect(push(1)).toBe(8);   // 50 → 55, a reversal again: 16
-    expect(push(1)).toBe(16);  // 55 → 60, the same direction: back to 4
-    expect(push(1)).toBe(4);   // 60 → 65
-    expect(b.first).toBe(65);
-    for (let i = 0; i < 12; i++) push(i % 2 ? 1 : -1);
-    expect(b.threshold).toBe(32);
-  });
-
-  it('signals propose, times dispose: no move to a boundary measured no faster lately; the other side is tried if not measured lately; with both sides slower it stays', () => {
-    // a balance 10 s old (its memories are trusted for the full 2 s); t: the clock in ms
-    let t = 10_000;
-    const b = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2, 0)!;
-    const fb = (s: number, ms: number): boolean => feedback(b, s, ms, t++);
-    for (let i = 0; i < 4; i++) fb(1, 1.0); // at 50, 1.0 ms: → 55
+  it('times decide near balance: the signals\' step is refused onto a boundary measured no faster lately, and a neighbour measured faster (by 2%) is moved to', () => {
+    const { b, window } = driver();
+    window(16, 0, 1.0, true); // 50 (1.0 ms) → 55
     expect(b.first).toBe(55);
-    // at 55 jobs take 0.9 ms: the signals say go back to 50 (1.0 ms); refused, and 60, not
-    // measured yet, is tried instead
-    for (let i = 0; i < 3; i++) expect(fb(-1, 0.9)).toBe(false);
-    expect(fb(-1, 0.9)).toBe(true);
-    expect(b).toMatchObject({ first: 60, moves: 2 });
-    // at 60 jobs take 1.3 ms: back to 55 (the signals say so, and 55 was faster)
-    for (let i = 0; i < 8 && b.first === 60; i++) fb(-1, 1.3);
+    window(8, 8, 0.9, true); // 55 (0.9), mixed: 50 was slower, stay
+    expect(b.first).toBe(55);
+    expect(window(0, 16, 0.9).some((m) => m)).toBe(false); // the signals say 50: measured slower, refused
+    expect(window(16, 0, 0.9).at(-1)).toBe(true); // they say 60: not measured yet, taken
+    expect(b.first).toBe(60);
+    expect(window(8, 8, 1.3, true).at(-1)).toBe(true); // 60 (1.3), mixed: back to 55 (0.9)
     expect(b).toMatchObject({ first: 55, moves: 3 });
-    // at 55 (0.9 ms) both sides are known slower: the signals are refused either way, each
-    // refusal doubling the threshold
-    const th = b.threshold;
-    for (let i = 0; i < th; i++) expect(fb(1, 0.9)).toBe(false);
-    expect(b.threshold).toBe(2 * th);
-    for (let i = 0; i < 2 * th; i++) expect(fb(-1, 0.9)).toBe(false);
-    expect(b).toMatchObject({ first: 55, moves: 3, threshold: 4 * th });
+    expect(window(16, 0, 0.9, true).some((m) => m)).toBe(false); // 60 measured slower lately: stay
+    expect(window(0, 16, 0.9).some((m) => m)).toBe(false); // 50 too
+    // within the margin a neighbour does not count as faster: 55 at 1.0, 60 at 0.99 → stay
+    const m = driver(100, 55);
+    m.window(16, 0, 0.99, true); // 55 → 60 (0.99)
+    m.window(0, 16, 1.0, true); // 60 → 55
+    expect(m.b.first).toBe(55);
+    expect(m.window(8, 8, 1.0, true).some((x) => x)).toBe(false);
   });
 
-  it('a balanced split with slower boundaries on both sides stays put under signals that toss a coin', () => {
-    let t = 10_000;
+  it('a balanced split with slower boundaries on both sides stays there under signals that toss a coin, away only to re-measure a neighbour', () => {
     const b = balanceOf(plan(300, 10, 150, 10, { dim: 0, unit: 5 }), 2, 0)!;
+    let t = 10_000;
     // the MNIST weight gradient's profile (µs): 12.7 at 150, 17.4 at 160, 14 at 140
     const cost = (first: number): number => (first === 150 ? 0.0127 : first > 150 ? 0.0174 : 0.014);
     let seed = 7;
     const coin = (): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed < 2 ** 31 ? 1 : -1; };
     let away = 0;
+    const visited = new Set<number>();
     for (let i = 0; i < 40_000; i++) {
+      visited.add(b.first);
       feedback(b, coin(), cost(b.first), t);
       t += 0.0127;
       if (b.first !== 150) away++;
     }
-    // it visits each neighbour once or twice to measure it, then stays: the whole run is ~0.5 s,
-    // inside the memory
-    expect(b.moves, 'moves').toBeLessThanOrEqual(6);
-    expect(away / 40_000, 'share of calls away from 150').toBeLessThan(0.01);
-    expect(b.threshold).toBe(32);
+    // a coin gives 12 of 16 either way in 7.7% of windows; a neighbour is re-measured when its
+    // memory is no longer recent (32 windows), for one window
+    expect([...visited].sort()).toEqual([140, 150, 160]);
+    expect(away / 40_000, 'share of calls away from 150').toBeLessThan(0.05);
+    expect(b.moves, 'moves').toBeLessThan(200);
   });
 
-  it('memories expire: after MEMORY_MS, or as soon as the history behind them, the move is tried again', () => {
-    // 15 rows in tiles of 5: chunk 0 is 5 or 10 rows, so no other side to try
-    const b = balanceOf(plan(15, 10, 5, 10, { dim: 0, unit: 5 }), 2, 0)!;
-    let t = 10_000;
-    for (let i = 0; i < 4; i++) feedback(b, 1, 1.0, t++); // 5 → 10
-    for (let i = 0; i < 4; i++) feedback(b, -1, 1.5, t++); // 10 (1.5) → 5 (1.0)
+  it('a window much slower (×1.25) than the last one at the same boundary is not acted on alone', () => {
+    const { b, window } = driver();
+    window(8, 8, 1.0, true); // 50 at 1.0, mixed
+    expect(window(16, 0, 1.5).some((m) => m)).toBe(false); // a burst: remembered, not acted on
+    expect(window(16, 0, 1.5).at(-1)).toBe(true); // it lasted: 1.5 is this boundary's time now
+    expect(b.first).toBe(55);
+  });
+
+  it('memories expire: after 32 windows, or MEMORY_MS, or as soon as the history behind them', () => {
+    // 15 rows in tiles of 5: chunk 0 is 5 or 10 rows
+    const { b, window, tick } = driver(15, 5);
+    window(16, 0, 1.0, true); // 5 (1.0) → 10
+    window(0, 16, 1.5, true); // 10 (1.5) → 5
     expect(b).toMatchObject({ first: 5, moves: 2 });
-    // at 5 (1.2 now) the signals say 10: refused while 10's 1.5 is trusted …
-    for (let i = 0; i < 8; i++) expect(feedback(b, 1, 1.2, t)).toBe(false);
-    expect(b.first).toBe(5);
-    // … and taken 2 s later
-    t += 2001;
-    let moved = false;
-    for (let i = 0; i < 16 && !moved; i++) moved = feedback(b, 1, 1.2, t);
-    expect(moved).toBe(true);
+    // at 5 (1.2 now) the signals say 10: refused while 10's 1.5 is recent …
+    let n = 0;
+    while (!window(16, 0, 1.2, n === 0).at(-1)) n++;
+    // … and taken once it is more than 32 windows old (its window, then 32 here)
+    expect(n).toBe(32);
     expect(b.first).toBe(10);
-    // a young balance's memories last as long as its history: 5 ms here
+    // the time limit: 10 → 5 again (at 10, 5 was measured at 1.2; 10 takes 1.5 now)
+    expect(window(0, 16, 1.5, true).at(-1)).toBe(true);
+    expect(window(16, 0, 1.2, true).some((m) => m)).toBe(false);
+    tick(2001);
+    expect(window(16, 0, 1.2).at(-1)).toBe(true);
+    // a young balance's memories last as long as its history: here 5 ms
     const y = balanceOf(plan(15, 10, 5, 10, { dim: 0, unit: 5 }), 2, 0)!;
-    for (let i = 0; i < 4; i++) feedback(y, 1, 1.0, 1);
-    for (let i = 0; i < 4; i++) feedback(y, -1, 9.0, 5); // 10 measured slow at 5 ms of age
-    expect(y.first).toBe(5);
-    for (let i = 0; i < 8; i++) expect(feedback(y, 1, 1.0, 6)).toBe(false); // trusted until 10 ms
-    let back = false;
-    for (let i = 0; i < 16 && !back; i++) back = feedback(y, 1, 1.0, 11);
-    expect(back).toBe(true);
+    const run = (s: number, ms: number, at: number, runs = WINDOW + WARM): boolean => {
+      let moved = false;
+      for (let i = 0; i < runs; i++) moved = feedback(y, s, ms, at) || moved;
+      return moved;
+    };
+    expect(run(1, 1.0, 1)).toBe(true); // 5 → 10
+    expect(run(-1, 9.0, 5)).toBe(true); // 10 measured slow at 5 ms of age → 5
+    expect(run(1, 1.0, 6)).toBe(false); // trusted until 10 ms
+    expect(run(1, 1.0, 11, WINDOW)).toBe(true);
   });
 
-  it('a long job goes straight to the boundary its measured speeds ask for (a running average, in whole units)', () => {
+  it('a long call goes straight to the boundary its measured speeds ask for (a running average, in whole units)', () => {
     const b = balanceOf(plan(1000, 10, 500, 10, { dim: 0, unit: 5 }), 2)!;
     const res = new Float64Array(4);
     // the caller did 500 rows in 5 ms, the worker 500 in 2.5: the caller is half as fast, so a
@@ -167,6 +183,28 @@ describe('the controller', () => {
     res[1] = 1e-6;
     rebalance(f, 5, res, 0, 2);
     expect(f.first).toBe(5);
+  });
+
+  it('afterJob: a call is balanced from rates only while every job of it took ≥ 0.25 ms; one slow job of a short call is a slow sample, not a rate', () => {
+    const res = new Float64Array(4);
+    const long = balanceOf(plan(1000, 10, 500, 10, { dim: 0, unit: 5 }), 2, 0)!;
+    expect(timed(long)).toBe(true); // workers time their chunks until a job proves short
+    res[1] = 2.5;
+    expect(afterJob(long, 1, 5.2, 5, res, 0, 2, 1)).toBe(true); // caller half as fast: 335 rows
+    expect(long).toMatchObject({ first: 335, moves: 1 });
+    expect(timed(long)).toBe(true);
+    // a short call (10 µs jobs): its first job proves it short, and the caller is told to
+    // rewrite the descriptor (the workers stop timing)
+    const short = balanceOf(plan(100, 10, 50, 10, { dim: 0, unit: 5 }), 2, 0)!;
+    expect(afterJob(short, 1, 0.01, 0.009, res, 0, 2, 1)).toBe(true);
+    expect(timed(short)).toBe(false);
+    expect(short).toMatchObject({ first: 50, moves: 0 });
+    // then a 2 ms job (a thread preempted) whose rates say the caller is 100× slower: not a
+    // rate, no jump (the old rule, this job's own length, sent such a split to one unit)
+    res[1] = 0.00001;
+    expect(afterJob(short, 0, 2, 2, res, 0, 2, 2)).toBe(false);
+    expect(afterJob(short, 1, 2, 2, res, 0, 2, 3)).toBe(false);
+    expect(short).toMatchObject({ first: 50, moves: 0 });
   });
 
   it('clamps chunk 0 to at least one unit and leaves at least one (partial) unit to the workers', () => {

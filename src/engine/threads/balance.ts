@@ -8,32 +8,35 @@
 // costs a claim (split in 4–10 chunks, those products ran slower than in 2).
 //
 // So a repeated call (one descriptor slot, pool.ts) moves the boundary of the caller's chunk
-// 0: after each run the caller knows whether it had to wait for the workers (they are slower:
-// its chunk grows) or found them done (it was last: its chunk shrinks). A score of those
-// signals moves the boundary one step when it reaches ±threshold, so a balanced split, where
-// both signals come about equally often, stays put — mostly: near balance the signals are a
-// coin toss, and a random walk reaches any threshold in time. So the job times decide too:
-// the median time at each boundary it leaves is remembered, and a move to a boundary where
-// jobs were measured no faster than here is refused. (Without that memory, the MNIST step's
-// 300×100·100×10 weight gradient moved 78 times in 40,000 calls between rows 150 and 160,
-// where jobs took 12.7 and 17.4 µs.) A memory is trusted as long as the history behind it, at
-// most MEMORY_MS — the first calls' times (compiling, workers waking) expire quickly, and
-// the threads' speeds may change. Every refusal or reversal doubles the threshold (SCORE up
-// to SCORE_MAX), a move in the same direction as the last (the speeds changed) sets it back to
-// SCORE. The cap is low on purpose: where the signals balance, a threshold is reached only by
-// chance, and each time it is, a neighbour not measured lately is tried — that is how the
-// boundary finds the fastest place when it is not where the signals balance (with a cap of
-// 256 that took ~65,000 calls; in a bench run the MNIST products' boundaries sat at 256 for
-// whole 300 ms measurements). A refusal costs nothing, and a neighbour is re-measured at most
-// once per memory. (In one process, 8 rounds of 300 ms, 256 against 32: 1.73 / 1.76×,
-// 1.96 / 1.96×, 1.90 / 1.88× on the three small products — the same within this machine's
-// noise.)
+// 0. After each run the caller knows whether it had to wait for the workers (they are slower:
+// its chunk should grow) or found them done (it was last: its chunk should shrink), and how
+// long the job took. Off balance those signals are nearly unanimous — one step either side of
+// the MNIST step's balanced splits, the caller waited in 92–100% or 0–2% of 3000 runs (forced
+// boundaries, 2026-12-07) — and near balance they toss a coin. So runs are counted in windows
+// of WINDOW, each window's median job time is remembered for its boundary, and after each
+// window the boundary moves one step: to a neighbour measured faster lately (by MARGIN), if
+// there is one; else the way MAJORITY of the window's signals agree on, unless jobs were
+// measured no faster there lately; else it stays. Times come first because the fastest split
+// is not always where the signals balance: at the MNIST step's 300×100·100×10 weight
+// gradient, jobs took 10.2 µs with 160 rows for the caller, who then finished last in nearly
+// every run, and 11.4–11.8 µs at 155, where the signals tossed a coin (a worker's "done"
+// reaches the caller a cache-line transfer after the worker finished; the caller's own end,
+// at once). A step the signals ask for onto an unmeasured boundary that proves slower is
+// undone after one window.
+// "Lately" is RECENT windows, and at most as long as the history behind it (the first calls'
+// times — compiling, workers waking — expire quickly) or MEMORY_MS: the threads' speeds
+// change. A window much slower than the last one at the same boundary (BURST) — another
+// process or an interrupt slowed a thread for a while — is remembered but not acted on alone.
+// (This replaced a running score that moved at ±4–32 net signals and remembered times for 2 s:
+// a few milliseconds of one slow thread pushed it step after step, old times refused the way
+// back, and in 40,000 calls the 100-row splits visited 15 to 65 rows, 82–120 moves.)
 // The workers' chunks share the rest evenly.
 //
-// A long job (≥ LONG_JOB_MS: a 1024³ product takes ~20 ms on two threads, and a bench
-// measurement runs it ~14 times) has no time for signals: it is balanced from rates instead
-// (rebalance): the workers time their chunks, the caller its own, and chunk 0 goes straight to
-// the length that would have made them finish together, from a running average of the rates.
+// A long call (every job ≥ LONG_JOB_MS: a 1024³ product takes ~20 ms on two threads, and a
+// bench measurement runs it ~14 times) has no time for windows: it is balanced from rates
+// instead (rebalance): the workers time their chunks, the caller its own, and chunk 0 goes
+// straight to the length that would have made them finish together, from a running average of
+// the rates.
 //
 // Results do not change: the boundary stays a multiple of the plan's unit (the register tile's
 // height, or the 8-column panel) from the origin, where a GEMM's bits do not depend on the
@@ -41,17 +44,21 @@
 
 import type { Plan } from './plan-shapes.js';
 
-/** Signals in one direction (net) before the boundary moves, and at most after reversals. */
-const SCORE = 4, SCORE_MAX = 32;
-/** Runs after a move whose times are not counted. */
+/** Runs after a move whose times are not counted (they re-read the descriptor). */
 const WARM = 2;
 /** Steps across the whole split dimension (a step is at least one unit). */
 const STEPS = 40;
-/** Job times kept at the current boundary (their median is its time). */
-const TIMES = 9;
+/** Runs per window (after WARM): their median time is the boundary's; MAJORITY of their signals agreeing move it. */
+const WINDOW = 16, MAJORITY = 12;
+/** Windows for which a remembered time counts as measured lately. */
+const RECENT = 32;
+/** A window this much slower than the last one at the same boundary is not acted on alone. */
+const BURST = 1.25;
+/** A neighbour must have been this much faster (relative) to be moved to on times alone. */
+const MARGIN = 0.02;
 /** Longest a remembered time is trusted (ms). */
 const MEMORY_MS = 2000;
-/** Jobs at least this long (ms) are balanced from rates (rebalance), shorter ones by signals. */
+/** Calls whose jobs all take at least this long (ms) are balanced from rates (rebalance), others by feedback. */
 export const LONG_JOB_MS = 0.25;
 /** Weight of the newest job in the running average of the rates. */
 const RATE_WEIGHT = 0.5;
@@ -62,15 +69,18 @@ export interface Balance {
   readonly threads: number; readonly step: number;
   /** Length of chunk 0 (the caller's), of each later chunk, and the chunk count. */
   first: number; rest: number; chunks: number;
-  score: number; threshold: number;
-  /** Direction of the last move (+1: chunk 0 grew, −1: shrank, 0: none yet). */
-  last: number;
-  /** The latest job times (ms, the caller's view) at this boundary: a ring of TIMES, `runs` of them filled. */
-  readonly times: Float64Array; runs: number; seen: number;
+  /** Runs at this boundary in the current window (counting WARM), and the window's job times (ms, the caller's view). */
+  seen: number; readonly times: Float64Array;
+  /** The window's signals: runs where the caller waited for the workers, and where it found them done. */
+  ups: number; downs: number;
   /** When the balance started (ms, performance.now()'s clock). */
   readonly born: number;
   /** Remembered boundaries: chunk 0's length → median job time there, when measured, trusted until. */
-  readonly known: Map<number, { ms: number; until: number }>;
+  readonly known: Map<number, { ms: number; window: number; until: number }>;
+  /** Windows completed (the clock of RECENT). */
+  windows: number;
+  /** The fastest job so far (ms): the call is long (balanced from rates) while it is ≥ LONG_JOB_MS. */
+  fastest: number;
   /** Running average of the caller's share of the speed: its rate / the sum of all threads' (rebalance). */
   share: number;
   /** Times the boundary moved (diagnostics). */
@@ -94,7 +104,7 @@ export function balanceOf(p: Plan, threads: number, now = performance.now()): Ba
   if (first >= len || first % unit !== 0) return undefined;
   const b: Balance = {
     dim, len, unit, threads, step: unit * Math.max(1, Math.round(len / unit / STEPS)), first, rest: 0, chunks: 0,
-    score: 0, threshold: SCORE, last: 0, times: new Float64Array(TIMES), runs: 0, seen: 0, born: now, known: new Map(), share: 0, moves: 0,
+    seen: 0, times: new Float64Array(WINDOW), ups: 0, downs: 0, windows: 0, born: now, known: new Map(), fastest: Infinity, share: 0, moves: 0,
   };
   layout(b, first);
   return b;
@@ -105,60 +115,83 @@ function clampFirst(b: Balance, first: number): number {
   return Math.min(Math.floor((b.len - 1) / b.unit) * b.unit, Math.max(b.unit, first));
 }
 
-/** Median of the times measured at the current boundary (Infinity before any). */
-function median(b: Balance): number {
-  const n = Math.min(b.runs, TIMES);
-  if (n === 0) return Infinity;
-  const t = Array.from(b.times.subarray(0, n)).sort((x, y) => x - y);
-  return n % 2 ? t[n >> 1] : (t[n / 2 - 1] + t[n / 2]) / 2;
+/** Median of a window's job times. */
+function median(t: Float64Array): number {
+  const s = Array.from(t).sort((x, y) => x - y);
+  const n = s.length;
+  return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /**
- * Feed one run's signal (+1: the caller waited for the workers; −1: it found them done; 0: no
- * information, e.g. a worker took chunk 0), its time in ms as the caller saw it, and the time
+ * Feed one run: its signal (+1: the caller waited for the workers; −1: it found them done; 0:
+ * no information, e.g. a worker took chunk 0), its time in ms as the caller saw it, and the time
  * now (performance.now()'s clock). Returns true when the boundary moved: the caller then
  * rewrites the descriptor (between jobs, when no worker reads it).
  */
 export function feedback(b: Balance, signal: number, ms: number, now = performance.now()): boolean {
-  if (signal === 0) return false;
-  b.score += signal;
-  // the first runs after a move re-read the descriptor: their times are left out
-  if (++b.seen > WARM) b.times[b.runs++ % TIMES] = ms;
-  if (b.score < b.threshold && b.score > -b.threshold) return false;
-  let dir = b.score > 0 ? 1 : -1;
-  b.score = 0;
-  const to = (d: number): number => clampFirst(b, b.first + d * b.step);
-  const here = median(b);
-  // trusted for as long as the history behind it (the first calls' times expire quickly)
-  if (here < Infinity) b.known.set(b.first, { ms: here, until: now + Math.min(MEMORY_MS, now - b.born) });
-  const slower = (f: number): boolean => {
+  // the first runs after a move re-read the descriptor: they are left out
+  const i = b.seen++ - WARM;
+  if (i < 0) return false;
+  b.times[i] = ms;
+  if (signal > 0) b.ups++;
+  else if (signal < 0) b.downs++;
+  if (i + 1 < WINDOW) return false;
+  const here = median(b.times);
+  /** A boundary's time, if measured lately (else NaN). */
+  const lately = (f: number): number => {
     const k = b.known.get(f);
-    return f === b.first || (k !== undefined && now < k.until && k.ms >= here);
+    return k !== undefined && b.windows - k.window <= RECENT && now < k.until ? k.ms : NaN;
   };
-  let first = to(dir);
-  if (first === b.first) return false; // at the end of its range
-  if (slower(first)) {
-    // jobs were no faster there, lately. The signals only say which thread finished last, and
-    // times need not follow them (cores that share lines near the boundary, cache effects of
-    // where it lies): so try the other side if it was not measured lately, else stay
-    first = to(-dir);
-    if (slower(first)) {
-      b.threshold = Math.min(SCORE_MAX, 2 * b.threshold);
-      b.runs = 0; // measure here afresh
-      return false;
-    }
-    dir = -dir;
+  // a window much slower than the last one here: something else slowed a thread (another
+  // process, an interrupt). Remembered, but acted on only if the next window agrees
+  const burst = here > BURST * lately(b.first);
+  b.windows++;
+  b.known.set(b.first, { ms: here, window: b.windows, until: now + Math.min(MEMORY_MS, now - b.born) });
+  const dir = b.ups >= MAJORITY ? 1 : b.downs >= MAJORITY ? -1 : 0;
+  b.seen = WARM; b.ups = 0; b.downs = 0;
+  if (burst) return false;
+  // a neighbour measured faster lately (by MARGIN) wins; else a step the signals agree on,
+  // unless that boundary was measured no faster lately
+  let to = b.first, best = here * (1 - MARGIN);
+  for (const d of [-1, 1]) {
+    const f = clampFirst(b, b.first + d * b.step), t = lately(f);
+    if (t < best) { best = t; to = f; }
   }
-  b.threshold = dir === -b.last ? Math.min(SCORE_MAX, 2 * b.threshold) : SCORE;
-  b.last = dir;
-  b.runs = 0; b.seen = 0;
-  layout(b, first);
+  if (to === b.first && dir !== 0) {
+    const f = clampFirst(b, b.first + dir * b.step);
+    if (!(lately(f) >= here)) to = f;
+  }
+  if (to === b.first) return false;
+  b.seen = 0; // the next runs re-read the descriptor: their times are left out
+  layout(b, to);
   b.moves++;
   return true;
 }
 
 /**
- * A long job's balance (ms ≥ LONG_JOB_MS): ownMs is the calling thread's time for chunk 0 (it
+ * After a job of a balanced call: ms is its time (publish to join), ownMs the calling thread's
+ * time for chunk 0, results[base + c] a worker's time for chunk c when the job was timed.
+ * A call whose every job took ≥ LONG_JOB_MS is balanced from rates (rebalance), others by
+ * feedback. The fastest job decides, not this one: a 10 µs product whose job took 0.3 ms
+ * because a thread was preempted is not long, and its rates then are nonsense (one such job
+ * sent the MNIST step's 100-row splits from 40 rows to 5, then took ~130 calls to walk back).
+ * Returns true when the descriptor must be rewritten: the boundary moved, or the call just
+ * proved short (its workers stop timing their chunks: two clock reads each, ~0.1 µs).
+ */
+export function afterJob(b: Balance, signal: number, ms: number, ownMs: number, results: Float64Array, base: number, chunks: number, now: number): boolean {
+  const wasLong = timed(b);
+  if (ms < b.fastest) b.fastest = ms;
+  if (timed(b)) return signal !== 0 && rebalance(b, ownMs, results, base, chunks);
+  return feedback(b, signal, ms, now) || wasLong;
+}
+
+/** Whether workers should time their chunks of this call (while it may be long). */
+export function timed(b: Balance): boolean {
+  return b.fastest >= LONG_JOB_MS;
+}
+
+/**
+ * A long call's balance (afterJob): ownMs is the calling thread's time for chunk 0 (it
  * ran that chunk only), results[base + c] the time a worker took for chunk c. The speeds, in
  * units per ms, give the caller's share of the total; chunk 0 is set to that share of the
  * dimension (a running average over jobs, rounded to units). Returns true when it moved.

@@ -7,7 +7,7 @@ import { DescentError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { threadKit } from './kit.js';
 import { combine, PLANS, type Plan } from './plans.js';
-import { balanceOf, feedback, rebalance, LONG_JOB_MS, type Balance } from './balance.js';
+import { afterJob, balanceOf, timed, type Balance } from './balance.js';
 import { runningPool, threadPool, type ThreadPool } from './pool.js';
 
 const kit = threadKit();
@@ -53,7 +53,6 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     f64[slot + L.WORKARG] = p.work;
     f64[slot + L.DIM0] = p.dim0; f64[slot + L.DIM1] = p.dim1;
     f64[slot + L.RESULT] = p.combine === 'none' ? 0 : 1;
-    f64[slot + L.TIMED] = b ? 1 : 0;
     const chunks = lay(f64, slot, p.c0, p.c1, b);
     if (p.work >= 0) {
       if (thread0Work) { f64[slot + L.WORKBASE] = args[p.work]; f64[slot + L.WORKSTRIDE] = 0; }
@@ -67,7 +66,7 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     return chunks;
   }
 
-  /** The chunk lengths of a descriptor (DIM0, DIM1 written): even, or a balance's; returns the chunk count. */
+  /** The chunk lengths of a descriptor (DIM0, DIM1 written): even, or a balance's (and whether its workers time their chunks); returns the chunk count. */
   function lay(f64: Float64Array, slot: number, c0: number, c1: number, b?: Balance): number {
     const dim0 = f64[slot + L.DIM0], dim1 = f64[slot + L.DIM1];
     let grid0 = Math.ceil(dim0 / c0), grid1 = Math.ceil(dim1 / c1), first0 = 0, first1 = 0;
@@ -76,6 +75,7 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
     f64[slot + L.C0] = c0; f64[slot + L.C1] = c1;
     f64[slot + L.FIRST0] = first0; f64[slot + L.FIRST1] = first1;
     f64[slot + L.GRID1] = grid1;
+    f64[slot + L.TIMED] = b && timed(b) ? 1 : 0;
     return grid0 * grid1;
   }
 
@@ -103,9 +103,9 @@ export function parallelKernels(exports: Kernels, host: ParallelHost): { kernels
             const result = combine(hit.combine, tp.f64, L.RESULTS, hit.chunks, hit.chunk);
             const b = hit.balance;
             // the job is joined: no worker reads the descriptor until the next one is published
-            if (b && (tp.lastJobMs >= LONG_JOB_MS
-              ? signal !== 0 && rebalance(b, tp.lastOwnMs, tp.f64, L.RESULTS, hit.chunks)
-              : feedback(b, signal, tp.lastJobMs, tp.lastJobEnd))) hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
+            if (b && afterJob(b, signal, tp.lastJobMs, tp.lastOwnMs, tp.f64, L.RESULTS, hit.chunks, tp.lastJobEnd)) {
+              hit.chunks = lay(tp.f64, L.SLOT_BASE + hit.slot * L.SLOT_F64, hit.c0, hit.c1, b);
+            }
             return result;
           }
         }

@@ -174,9 +174,9 @@ export class ThreadPool {
   }
 
   /** The balanced splits of the calls described in slots (diagnostics: where each boundary sits). */
-  balances(): { kernel: number; dim: number; len: number; first: number; moves: number; share: number; threshold: number }[] {
+  balances(): { kernel: number; dim: number; len: number; first: number; moves: number; share: number }[] {
     const out = [];
-    for (const c of this.#slotCalls) if (c?.balance) out.push({ kernel: c.kernel, dim: c.balance.dim, len: c.balance.len, first: c.balance.first, moves: c.balance.moves, share: c.balance.share, threshold: c.balance.threshold });
+    for (const c of this.#slotCalls) if (c?.balance) out.push({ kernel: c.kernel, dim: c.balance.dim, len: c.balance.len, first: c.balance.first, moves: c.balance.moves, share: c.balance.share });
     return out;
   }
 
