@@ -114,12 +114,28 @@ describe('the controller', () => {
     expect(b.moves, 'moves').toBeLessThan(200);
   });
 
-  it('a window much slower (×1.25) than the last one at the same boundary is not acted on alone', () => {
+  it('windows much slower (×1.25) than their boundary\'s time lately are neither remembered nor acted on: a burst of slow runs whose signals all say "shrink" does not walk the boundary away', () => {
     const { b, window } = driver();
-    window(8, 8, 1.0, true); // 50 at 1.0, mixed
-    expect(window(16, 0, 1.5).some((m) => m)).toBe(false); // a burst: remembered, not acted on
-    expect(window(16, 0, 1.5).at(-1)).toBe(true); // it lasted: 1.5 is this boundary's time now
-    expect(b.first).toBe(55);
+    window(8, 8, 1.0, true); // 50: 1.0
+    window(16, 0, 1.0); // → 55 (not measured)
+    window(8, 8, 1.2, true); // 55: 1.2 → back to 50
+    window(0, 16, 1.0, true); // → 45 (not measured)
+    window(8, 8, 1.2, true); // 45: 1.2 → back to 50
+    expect(b).toMatchObject({ first: 50, moves: 4 });
+    // 12 windows of a thread slowed to 3× whose caller found the workers done every time
+    for (let w = 0; w < 12; w++) expect(window(0, 16, 3.0).some((m) => m)).toBe(false);
+    expect(b.first).toBe(50);
+    expect(b.known.get(50)!.ms).toBe(1.0); // not overwritten by the burst
+    // over: it stays (both neighbours measured slower lately)
+    expect(window(0, 16, 1.0).some((m) => m)).toBe(false);
+    expect(b).toMatchObject({ first: 50, moves: 4 });
+    // a slowdown that lasts becomes the new speed once the faster times are no longer recent
+    const s = driver();
+    s.window(8, 8, 1.0, true);
+    let n = 0;
+    while (!s.window(16, 0, 2.0).at(-1)) n++;
+    expect(n).toBe(32); // 32 windows ignored, then 50's 1.0 is no longer recent
+    expect(s.b.first).toBe(55);
   });
 
   it('memories expire: after 32 windows, or MEMORY_MS, or as soon as the history behind them', () => {

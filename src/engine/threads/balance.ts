@@ -25,8 +25,8 @@
 // undone after one window.
 // "Lately" is RECENT windows, and at most as long as the history behind it (the first calls'
 // times — compiling, workers waking — expire quickly) or MEMORY_MS: the threads' speeds
-// change. A window much slower than the last one at the same boundary (BURST) — another
-// process or an interrupt slowed a thread for a while — is remembered but not acted on alone.
+// change. A window much slower (BURST) than its boundary's time lately — another process or an
+// interrupt slowed a thread for a while — is neither remembered nor acted on.
 // (This replaced a running score that moved at ±4–32 net signals and remembered times for 2 s:
 // a few milliseconds of one slow thread pushed it step after step, old times refused the way
 // back, and in 40,000 calls the 100-row splits visited 15 to 65 rows, 82–120 moves.)
@@ -52,7 +52,7 @@ const STEPS = 40;
 const WINDOW = 16, MAJORITY = 12;
 /** Windows for which a remembered time counts as measured lately. */
 const RECENT = 32;
-/** A window this much slower than the last one at the same boundary is not acted on alone. */
+/** A window this much slower than its boundary's time lately is neither remembered nor acted on. */
 const BURST = 1.25;
 /** A neighbour must have been this much faster (relative) to be moved to on times alone. */
 const MARGIN = 0.02;
@@ -139,19 +139,24 @@ export function feedback(b: Balance, signal: number, ms: number, now = performan
   else if (signal < 0) b.downs++;
   if (i + 1 < WINDOW) return false;
   const here = median(b.times);
+  const dir = b.ups >= MAJORITY ? 1 : b.downs >= MAJORITY ? -1 : 0;
+  b.seen = WARM; b.ups = 0; b.downs = 0;
+  b.windows++;
+  const recent = (k: { window: number; until: number } | undefined): boolean => k !== undefined && b.windows - k.window <= RECENT && now < k.until;
   /** A boundary's time, if measured lately (else NaN). */
   const lately = (f: number): number => {
     const k = b.known.get(f);
-    return k !== undefined && b.windows - k.window <= RECENT && now < k.until ? k.ms : NaN;
+    return recent(k) ? k!.ms : NaN;
   };
-  // a window much slower than the last one here: something else slowed a thread (another
-  // process, an interrupt). Remembered, but acted on only if the next window agrees
-  const burst = here > BURST * lately(b.first);
-  b.windows++;
+  // a window much slower than this boundary's own time lately: something else slowed a thread
+  // (another process, an interrupt) — neither remembered nor acted on. (Acted on, its signals,
+  // and its times that make every other boundary look faster, walked the boundary away a step
+  // per window.) A slowdown that lasts is taken for the new speed once that time is no longer
+  // recent.
+  if (here > BURST * lately(b.first)) return false;
+  let fastest = Infinity;
+  for (const k of b.known.values()) if (recent(k) && k.ms < fastest) fastest = k.ms;
   b.known.set(b.first, { ms: here, window: b.windows, until: now + Math.min(MEMORY_MS, now - b.born) });
-  const dir = b.ups >= MAJORITY ? 1 : b.downs >= MAJORITY ? -1 : 0;
-  b.seen = WARM; b.ups = 0; b.downs = 0;
-  if (burst) return false;
   // a neighbour measured faster lately (by MARGIN) wins; else a step the signals agree on,
   // unless that boundary was measured no faster lately
   let to = b.first, best = here * (1 - MARGIN);
@@ -159,7 +164,8 @@ export function feedback(b: Balance, signal: number, ms: number, now = performan
     const f = clampFirst(b, b.first + d * b.step), t = lately(f);
     if (t < best) { best = t; to = f; }
   }
-  if (to === b.first && dir !== 0) {
+  if (to === b.first && dir !== 0 && !(here > BURST * fastest)) {
+    // (not from a boundary much slower than the fastest lately: there, only times lead)
     const f = clampFirst(b, b.first + dir * b.step);
     if (!(lately(f) >= here)) to = f;
   }
