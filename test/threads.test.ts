@@ -289,15 +289,16 @@ describe.each(ISAS)('kernels: the same bits on 1, 2 and 3 threads, random inputs
     expect(splitNames(seen)).toEqual(expect.arrayContaining(['argmaxRows', 'bceLogits', 'bceProbs', 'dropoutForward', 'mseLoss', 'softmax', 'softmaxXent']));
   }, 30_000);
 
-  it('dot, nrm2, sum on 10⁶ elements (fixed reduction chunks), firstNonFinite, axpy, add', async () => {
-    const n = 1_000_000;
+  it('dot, nrm2, sum on 10⁶ elements (fixed reduction chunks), firstNonFinite (on 5·10⁶: it splits from 64× the threshold), axpy, add', async () => {
+    const n = 1_000_000, big = 5_000_000;
     expect(n).toBeGreaterThanOrEqual(2 * d.threadThresholds().elementwise);
-    const x = randomF32(n, 31), y = randomF32(n, 32);
-    const withNaN = x.slice();
-    withNaN[700_001] = NaN;
+    expect(big).toBeGreaterThanOrEqual(64 * d.threadThresholds().elementwise);
+    const x = randomF32(n, 31), y = randomF32(n, 32), z = randomF32(big, 33);
+    const withNaN = z.slice();
+    withNaN[3_700_001] = NaN;
     const seen = await sameOnAll(isa, 'BLAS-1', (e) => {
-      const tx = e.tensor([n], x), ty = e.tensor([n], y), tn = e.tensor([n], withNaN);
-      const out = [d.dot(tx, ty), d.nrm2(tx), d.sum(tx), d.sum(ty), e.kernels.firstNonFinite(n, tn.pointer()), e.kernels.firstNonFinite(n, tx.pointer())];
+      const tx = e.tensor([n], x), ty = e.tensor([n], y), tz = e.tensor([big], z), tn = e.tensor([big], withNaN);
+      const out = [d.dot(tx, ty), d.nrm2(tx), d.sum(tx), d.sum(ty), e.kernels.firstNonFinite(big, tn.pointer()), e.kernels.firstNonFinite(big, tz.pointer())];
       d.axpy(0.3, tx, ty);
       const s = d.add(tx, ty);
       return [...out, ty.toArray(), s.toArray()];

@@ -105,7 +105,10 @@ const CORE_PLANS: Record<string, Planner> = {
   dot: elementwise({ count: 0, ptrs: [1, 2], combine: 'sum' }),
   sum: elementwise({ count: 0, ptrs: [1], combine: 'sum' }),
   nrm2: elementwise({ count: 0, ptrs: [1], combine: 'hypot' }),
-  firstNonFinite: elementwise({ count: 0, ptrs: [1], combine: 'first' }),
+  // the input check of predict()/fit() scans data this thread has just copied in: a worker
+  // would pull every line from this core's cache (MNIST inference, batch 1000, the check of
+  // 784,000 floats: 0.127 ms on 1 thread, 0.189 ms split on 2). Still in fixed chunks (bits).
+  firstNonFinite: elementwise({ count: 0, ptrs: [1], combine: 'first', minScale: 64 }),
   axpy: elementwise({ count: 0, ptrs: [2, 3] }),
   scal: elementwise({ count: 0, ptrs: [2] }),
   scale: elementwise({ count: 0, ptrs: [2, 3] }),
